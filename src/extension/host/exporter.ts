@@ -1,0 +1,184 @@
+// Export of tokens and reconstructions. Pure encoders plus an atomic, no-clobber file write.
+// Files are only ever written here, and only to a path the user picked in a save dialog.
+
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Inspection, PngImage } from '../core/types';
+import type { ExportFormat, PngTarget } from '../../shared/protocol';
+
+export interface TokensJson {
+  format: 'imagefolder-tokens';
+  formatVersion: 1;
+  image: string;
+  model: { name: string; imageSize: number; scales: number[]; tokensPerBranch: number };
+  branches: { index: number; name: string; role: string; codebookSize: number }[];
+  /** indices[branch] has tokensPerBranch entries, scales coarse to fine, row-major */
+  indices: number[][];
+  /** the same tokens split per scale: byScale[branch][scale] is a side x side grid, row-major */
+  byScale: number[][][];
+  psnrByScale: number[];
+  ssimByScale: number[];
+}
+
+export function tokensJson(ins: Inspection): TokensJson {
+  const scales = ins.model.scales;
+  const byScale = ins.indices.map((flat) => {
+    const out: number[][] = [];
+    let off = 0;
+    for (const s of scales) {
+      out.push(flat.slice(off, off + s * s));
+      off += s * s;
+    }
+    return out;
+  });
+  return {
+    format: 'imagefolder-tokens',
+    formatVersion: 1,
+    image: path.basename(ins.image),
+    model: {
+      name: ins.model.name,
+      imageSize: ins.model.imageSize,
+      scales: [...scales],
+      tokensPerBranch: ins.model.tokensPerBranch,
+    },
+    branches: ins.model.branches.map((b, i) => ({ index: i, name: b.name, role: b.role, codebookSize: b.codebookSize })),
+    indices: ins.indices.map((a) => [...a]),
+    byScale,
+    psnrByScale: [...ins.psnrByScale],
+    ssimByScale: [...ins.ssimByScale],
+  };
+}
+
+/** NumPy .npy (version 1.0) of an int64 array with the given shape, C order. */
+export function encodeNpyInt64(data: readonly number[], shape: readonly number[]): Uint8Array {
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (count !== data.length) throw new Error(`npy: shape ${JSON.stringify(shape)} does not match ${data.length} values`);
+  const shapeStr = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+  let header = `{'descr': '<i8', 'fortran_order': False, 'shape': ${shapeStr}, }`;
+  // magic(6) + version(2) + header length(2) + header, padded with spaces to a multiple of 64, ending in \n
+  const pre = 10;
+  const total = Math.ceil((pre + header.length + 1) / 64) * 64;
+  header = header + ' '.repeat(total - pre - header.length - 1) + '\n';
+  const buf = new Uint8Array(total + count * 8);
+  buf.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0], 0);
+  const dv = new DataView(buf.buffer);
+  dv.setUint16(8, header.length, true);
+  for (let i = 0; i < header.length; i++) buf[pre + i] = header.charCodeAt(i);
+  for (let i = 0; i < count; i++) {
+    const v = data[i];
+    if (!Number.isSafeInteger(v)) throw new Error('npy: values must be integers');
+    dv.setBigInt64(total + i * 8, BigInt(v), true);
+  }
+  return buf;
+}
+
+export function tokensNpy(ins: Inspection): Uint8Array {
+  const p = ins.indices.length;
+  const l = ins.model.tokensPerBranch;
+  const flat: number[] = [];
+  for (const row of ins.indices) {
+    if (row.length !== l) throw new Error('inspection indices do not match tokensPerBranch');
+    flat.push(...row);
+  }
+  return encodeNpyInt64(flat, [p, l]);
+}
+
+export function pickPng(ins: Inspection, target: PngTarget, scale: number): PngImage {
+  const n = ins.progressive.length;
+  const k = Math.max(0, Math.min(n - 1, scale));
+  switch (target) {
+    case 'input':
+      return ins.input;
+    case 'progressive':
+      return ins.progressive[k];
+    case 'contribution':
+      return ins.contribution[k];
+    case 'ablation-semantic':
+      return ins.ablation.semantic;
+    case 'ablation-detail':
+      return ins.ablation.detail;
+  }
+}
+
+export interface ExportPlan {
+  bytes: Uint8Array;
+  defaultName: string;
+  filterName: string;
+  extensions: string[];
+}
+
+export function planExport(ins: Inspection, format: ExportFormat, target: PngTarget = 'progressive', scale = 0): ExportPlan {
+  const stem = path.basename(ins.image).replace(/\.[^.]*$/, '') || 'image';
+  switch (format) {
+    case 'tokens-json':
+      return {
+        bytes: new TextEncoder().encode(JSON.stringify(tokensJson(ins), null, 1) + '\n'),
+        defaultName: `${stem}.tokens.json`,
+        filterName: 'JSON',
+        extensions: ['json'],
+      };
+    case 'tokens-npy':
+      return { bytes: tokensNpy(ins), defaultName: `${stem}.tokens.npy`, filterName: 'NumPy array', extensions: ['npy'] };
+    case 'png': {
+      const img = pickPng(ins, target, scale);
+      const suffix = target === 'progressive' || target === 'contribution' ? `${target}-${scale + 1}` : target;
+      return {
+        bytes: Buffer.from(img.pngBase64, 'base64'),
+        defaultName: `${stem}.${suffix}.png`,
+        filterName: 'PNG image',
+        extensions: ['png'],
+      };
+    }
+  }
+}
+
+export class FileExistsError extends Error {
+  readonly code = 'EEXIST';
+}
+
+/**
+ * Write `bytes` to `dest` atomically: a temporary file in the same folder, flushed, then moved into
+ * place. Without `overwrite`, an existing `dest` is never replaced (hard link fails with EEXIST);
+ * with it, rename replaces it in one step. The temporary file is removed on any failure.
+ */
+export async function writeFileAtomic(dest: string, bytes: Uint8Array, overwrite: boolean): Promise<void> {
+  const dir = path.dirname(dest);
+  const tmp = path.join(dir, `.${path.basename(dest)}.${randomBytes(6).toString('hex')}.tmp`);
+  const fh = await fs.open(tmp, 'wx', 0o644);
+  try {
+    try {
+      await fh.writeFile(bytes);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    if (overwrite) {
+      await fs.rename(tmp, dest);
+    } else {
+      try {
+        await fs.link(tmp, dest);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new FileExistsError(`${dest} already exists`);
+        if ((e as NodeJS.ErrnoException).code !== 'EPERM' && (e as NodeJS.ErrnoException).code !== 'ENOTSUP') throw e;
+        // file systems without hard links: check, then rename (small race, documented)
+        if (await exists(dest)) throw new FileExistsError(`${dest} already exists`);
+        await fs.rename(tmp, dest);
+        return;
+      }
+      await fs.unlink(tmp);
+    }
+  } catch (e) {
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    throw e;
+  }
+}
+
+export async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.lstat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}

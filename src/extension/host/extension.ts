@@ -1,0 +1,67 @@
+// Extension entry point (bundled to dist/extension.js). Activation is cheap: the model runtime and
+// its native modules load on first use.
+
+import * as vscode from 'vscode';
+import { registerCommands } from './commands';
+import { createBackend } from './coreBackend';
+import { EDITOR_VIEW_TYPE, PANEL_VIEW_TYPE, PanelManager } from './panels';
+import { resolveSettings, SECTION, type ResolvedSettings } from './settings';
+import { COMMANDS, createLogger, VscodeUi } from './vscodeUi';
+
+export function readSettings(extensionRoot: string): ResolvedSettings {
+  const cfg = vscode.workspace.getConfiguration(SECTION);
+  return resolveSettings({
+    read: (k) => cfg.inspect(k),
+    trusted: vscode.workspace.isTrusted,
+    extensionRoot,
+    workspaceRoot: vscode.workspace.workspaceFolders?.[0]?.uri.scheme === 'file' ? vscode.workspace.workspaceFolders[0].uri.fsPath : undefined,
+  });
+}
+
+export function activate(context: vscode.ExtensionContext): void {
+  const channel = vscode.window.createOutputChannel('ImageFolder', { log: true });
+  const log = createLogger(channel);
+  const root = context.extensionUri.fsPath;
+  let warnedIgnored = false;
+  const settings = (): ResolvedSettings => {
+    const s = readSettings(root);
+    if (s.modelPathIgnored && !warnedIgnored) {
+      warnedIgnored = true;
+      log.warn('workspace is not trusted: the workspace setting imagefolderInspector.modelPath is ignored and the built-in model is used');
+    }
+    if (s.modelPathProblem) log.warn(s.modelPathProblem);
+    return s;
+  };
+  const backend = createBackend(log);
+  const ui = new VscodeUi(channel, () => Promise.resolve(vscode.commands.executeCommand<boolean>(COMMANDS.selectModel)).then((r) => r === true));
+  const manager = new PanelManager({ context, backend, ui, log, settings });
+  log.info(`ImageFolder Inspector ${String((context.extension.packageJSON as { version?: unknown }).version)} activated (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'untrusted'})`);
+
+  const refreshAll = (why: string): void => {
+    const sessions = manager.allSessions();
+    if (sessions.length === 0) return;
+    log.info(`${why}: refreshing ${sessions.length} inspector panel(s)`);
+    for (const s of sessions) void s.refresh();
+  };
+
+  context.subscriptions.push(
+    channel,
+    { dispose: () => manager.dispose() },
+    { dispose: () => backend.dispose() },
+    vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, manager),
+    vscode.window.registerCustomEditorProvider(EDITOR_VIEW_TYPE, manager, {
+      supportsMultipleEditorsPerDocument: true,
+      webviewOptions: { retainContextWhenHidden: false },
+    }),
+    ...registerCommands({ manager, backend, log, channel, settings }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration(`${SECTION}.generation`) && !e.affectsConfiguration(`${SECTION}.modelPath`)) return;
+      if (e.affectsConfiguration(SECTION)) refreshAll('settings changed');
+    }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => refreshAll('workspace trusted')),
+  );
+}
+
+export function deactivate(): void {
+  // disposables registered on the context are released by VS Code
+}

@@ -1,0 +1,202 @@
+// Webview panels and the custom editor: creates them, wires each to an InspectorSession, restores
+// them after a reload, and refreshes them when the image changes on disk.
+
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { parseWebviewState, type HostToWebview } from '../../shared/protocol';
+import type { InspectorBackend } from './backend';
+import { buildWebviewHtml, makeNonce } from './html';
+import { InspectorSession, type HostUi, type Logger, type SessionTarget } from './session';
+import type { ResolvedSettings } from './settings';
+
+export const PANEL_VIEW_TYPE = 'imagefolderInspector.panel';
+export const EDITOR_VIEW_TYPE = 'imagefolderInspector.inspector';
+
+export const IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'webp', 'avif', 'gif', 'tif', 'tiff', 'svg'] as const;
+
+export function isImagePath(p: string): boolean {
+  const ext = path.extname(p).slice(1).toLowerCase();
+  return (IMAGE_EXTENSIONS as readonly string[]).includes(ext);
+}
+
+interface Entry {
+  key: string;
+  panel: vscode.WebviewPanel;
+  session: InspectorSession;
+  disposables: vscode.Disposable[];
+}
+
+export interface PanelManagerDeps {
+  context: vscode.ExtensionContext;
+  backend: InspectorBackend;
+  ui: HostUi;
+  log: Logger;
+  settings: () => ResolvedSettings;
+}
+
+export class PanelManager implements vscode.WebviewPanelSerializer, vscode.CustomReadonlyEditorProvider {
+  private readonly entries = new Map<string, Entry>();
+  private activeKey: string | undefined;
+
+  constructor(private readonly deps: PanelManagerDeps) {}
+
+  private static key(mode: 'image' | 'folder', uri: vscode.Uri, editor = false): string {
+    return `${editor ? 'editor' : 'panel'}:${mode}:${uri.toString()}`;
+  }
+
+  /** Session of the focused panel, or of the most recently focused one. */
+  activeSession(): InspectorSession | undefined {
+    const e = this.activeKey ? this.entries.get(this.activeKey) : undefined;
+    return e?.session ?? [...this.entries.values()].at(-1)?.session;
+  }
+
+  sessionFor(uri: vscode.Uri): InspectorSession | undefined {
+    for (const e of this.entries.values()) if (e.session.target.resource === uri.toString()) return e.session;
+    return undefined;
+  }
+
+  allSessions(): InspectorSession[] {
+    return [...this.entries.values()].map((e) => e.session);
+  }
+
+  /** Open (or reveal) the inspector panel for an image or folder. */
+  open(mode: 'image' | 'folder', uri: vscode.Uri, refresh: boolean): InspectorSession {
+    const key = PanelManager.key(mode, uri);
+    const existing = this.entries.get(key);
+    if (existing) {
+      existing.panel.reveal(undefined, false);
+      if (refresh) void existing.session.refresh();
+      return existing.session;
+    }
+    const title = `${mode === 'folder' ? 'Codebook usage' : 'Inspector'}: ${path.basename(uri.fsPath)}`;
+    const panel = vscode.window.createWebviewPanel(
+      PANEL_VIEW_TYPE,
+      title,
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false },
+      this.webviewOptions(mode, uri),
+    );
+    return this.attach(panel, mode, uri, key);
+  }
+
+  private webviewOptions(mode: 'image' | 'folder', uri: vscode.Uri): vscode.WebviewOptions & vscode.WebviewPanelOptions {
+    const dir = mode === 'folder' ? uri : vscode.Uri.joinPath(uri, '..');
+    return {
+      enableScripts: true,
+      enableCommandUris: false,
+      enableForms: false,
+      retainContextWhenHidden: false,
+      localResourceRoots: [this.deps.context.extensionUri, dir],
+    };
+  }
+
+  private attach(panel: vscode.WebviewPanel, mode: 'image' | 'folder', uri: vscode.Uri, key: string): InspectorSession {
+    const { context } = this.deps;
+    const webview = panel.webview;
+    webview.options = this.webviewOptions(mode, uri);
+    panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'icon.svg');
+    const target: SessionTarget = { mode, path: uri.fsPath, resource: uri.toString() };
+    const session = new InspectorSession(target, {
+      backend: this.deps.backend,
+      ui: this.deps.ui,
+      log: this.deps.log,
+      settings: this.deps.settings,
+      post: (m: HostToWebview) => webview.postMessage(m),
+    });
+    const nonce = makeNonce();
+    webview.html = buildWebviewHtml({
+      cspSource: webview.cspSource,
+      nonce,
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview.js')).toString(),
+      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(context.extensionUri, 'media', 'inspector.css')).toString(),
+      title: panel.title,
+    });
+    const disposables: vscode.Disposable[] = [];
+    disposables.push(webview.onDidReceiveMessage((m: unknown) => session.handleMessage(m)));
+    disposables.push(
+      panel.onDidChangeViewState((e) => {
+        if (e.webviewPanel.active) this.activeKey = key;
+      }),
+    );
+    disposables.push(...this.watch(session, uri, mode));
+    const entry: Entry = { key, panel, session, disposables };
+    this.entries.set(key, entry);
+    this.activeKey = key;
+    panel.onDidDispose(() => {
+      session.dispose();
+      for (const d of disposables) d.dispose();
+      if (this.entries.get(key) === entry) this.entries.delete(key);
+      if (this.activeKey === key) this.activeKey = undefined;
+    });
+    return session;
+  }
+
+  /** Refresh when the image (or an image in the folder) changes on disk. */
+  private watch(session: InspectorSession, uri: vscode.Uri, mode: 'image' | 'folder'): vscode.Disposable[] {
+    if (uri.scheme !== 'file') return [];
+    const pattern =
+      mode === 'image'
+        ? new vscode.RelativePattern(vscode.Uri.joinPath(uri, '..'), path.basename(uri.fsPath))
+        : new vscode.RelativePattern(uri, '*.{png,jpg,jpeg,webp,avif,gif,tif,tiff,svg,PNG,JPG,JPEG}');
+    const watcher = vscode.workspace.createFileSystemWatcher(pattern);
+    let timer: NodeJS.Timeout | undefined;
+    const changed = (): void => {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => {
+        timer = undefined;
+        this.deps.log.info(`${uri.fsPath} changed on disk; refreshing`);
+        void session.refresh();
+      }, mode === 'image' ? 300 : 2000);
+    };
+    return [
+      watcher,
+      watcher.onDidChange(changed),
+      watcher.onDidCreate(changed),
+      new vscode.Disposable(() => timer && clearTimeout(timer)),
+    ];
+  }
+
+  // ---- WebviewPanelSerializer: restore panels after a window reload
+
+  async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
+    const parsed = parseWebviewState(state);
+    let uri: vscode.Uri | undefined;
+    if (parsed.ok) {
+      try {
+        const u = vscode.Uri.parse(parsed.value.resource, true);
+        if (u.scheme === 'file' && (parsed.value.mode === 'folder' || isImagePath(u.fsPath))) uri = u;
+      } catch {
+        uri = undefined;
+      }
+    }
+    if (!parsed.ok || !uri) {
+      this.deps.log.warn(`could not restore an inspector panel: ${parsed.ok ? 'bad resource' : parsed.error}`);
+      panel.dispose();
+      return;
+    }
+    const mode = parsed.value.mode;
+    const key = PanelManager.key(mode, uri);
+    if (this.entries.has(key)) {
+      panel.dispose();
+      return;
+    }
+    this.attach(panel, mode, uri, key);
+  }
+
+  // ---- CustomReadonlyEditorProvider: "Open With... > ImageFolder Inspector"
+
+  openCustomDocument(uri: vscode.Uri): vscode.CustomDocument {
+    return { uri, dispose: () => undefined };
+  }
+
+  resolveCustomEditor(document: vscode.CustomDocument, panel: vscode.WebviewPanel): void {
+    const base = PanelManager.key('image', document.uri, true);
+    let key = base;
+    for (let i = 2; this.entries.has(key); i++) key = `${base}#${i}`;
+    this.attach(panel, 'image', document.uri, key);
+  }
+
+  dispose(): void {
+    for (const e of [...this.entries.values()]) e.panel.dispose();
+    this.entries.clear();
+  }
+}

@@ -1,0 +1,341 @@
+// One inspector panel's host-side logic: validates every webview message, runs inspections with
+// progress and cancellation, exports through a confirmed save dialog. No `vscode` import: the
+// boundary (panels.ts) supplies `HostUi`, `post` and settings, so this unit-tests with fakes.
+
+import * as path from 'node:path';
+import type { Inspection } from '../core/types';
+import {
+  PROTOCOL_VERSION,
+  parseWebviewMessage,
+  type ExportFormat,
+  type FolderUsageView,
+  type HostToWebview,
+  type PanelInfo,
+  type PngTarget,
+  type Request,
+} from '../../shared/protocol';
+import { isCancellation, type InspectorBackend } from './backend';
+import { describeError, type ErrorAction } from './errors';
+import { FileExistsError, planExport, writeFileAtomic } from './exporter';
+import type { ResolvedSettings } from './settings';
+
+export interface Logger {
+  info(msg: string): void;
+  warn(msg: string): void;
+  error(msg: string): void;
+}
+
+export interface ProgressReporter {
+  (message: string, increment?: number): void;
+}
+
+export interface HostUi {
+  /** cancellable progress notification; `signal` aborts when the user cancels */
+  withProgress<T>(title: string, task: (report: ProgressReporter, signal: AbortSignal) => Promise<T>): Promise<T>;
+  /** a save dialog; resolves to the chosen absolute path or undefined when dismissed */
+  showSaveDialog(options: { defaultPath: string; filters: Record<string, string[]>; title: string }): Promise<string | undefined>;
+  /** modal confirmation before replacing an existing file */
+  confirmOverwrite(filePath: string): Promise<boolean>;
+  showError(message: string, actions: ErrorAction[]): void;
+  showInfo(message: string): void;
+  /** runs the "Select Model" flow; resolves true when the model setting changed */
+  selectModel(): Promise<boolean>;
+}
+
+export interface SessionTarget {
+  mode: 'image' | 'folder';
+  /** absolute path of the image (mode image) or folder (mode folder) */
+  path: string;
+  /** opaque resource id (a file URI string) for the serializer */
+  resource: string;
+}
+
+export interface SessionDeps {
+  backend: InspectorBackend;
+  ui: HostUi;
+  log: Logger;
+  post: (message: HostToWebview) => void | PromiseLike<unknown>;
+  settings: () => ResolvedSettings;
+  now?: () => number;
+}
+
+export type ExportResult = { written: string } | { cancelled: true };
+
+export class InspectorSession {
+  private inspection: Inspection | undefined;
+  private folder: FolderUsageView | undefined;
+  private running: AbortController | undefined;
+  private runSeq = 0;
+  private readonly requests = new Map<number, AbortController>();
+  private rejected = 0;
+  private disposed = false;
+  private pending: Promise<void> | undefined;
+
+  constructor(
+    readonly target: SessionTarget,
+    private readonly deps: SessionDeps,
+  ) {}
+
+  get lastInspection(): Inspection | undefined {
+    return this.inspection;
+  }
+
+  get lastFolderUsage(): FolderUsageView | undefined {
+    return this.folder;
+  }
+
+  get rejectedMessages(): number {
+    return this.rejected;
+  }
+
+  get info(): PanelInfo {
+    return { title: path.basename(this.target.path) || this.target.path, resource: this.target.resource, mode: this.target.mode };
+  }
+
+  private post(m: HostToWebview): void {
+    if (this.disposed) return;
+    try {
+      const r = this.deps.post(m);
+      if (r && typeof (r as PromiseLike<unknown>).then === 'function') {
+        (r as PromiseLike<unknown>).then(undefined, () => undefined);
+      }
+    } catch {
+      // panel already gone
+    }
+  }
+
+  /** Entry point for every message the webview sends. Validates first; never throws. */
+  async handleMessage(raw: unknown): Promise<void> {
+    if (this.disposed) return;
+    const parsed = parseWebviewMessage(raw);
+    if (!parsed.ok) {
+      this.rejected++;
+      if (this.rejected <= 10 || this.rejected % 100 === 0) {
+        this.deps.log.warn(`rejected webview message #${this.rejected}: ${parsed.error}`);
+      }
+      return;
+    }
+    const msg = parsed.value;
+    try {
+      switch (msg.kind) {
+        case 'ready':
+          this.post({ kind: 'init', protocol: PROTOCOL_VERSION, info: this.info });
+          if (this.target.mode === 'image' && this.inspection) this.post({ kind: 'inspection', inspection: this.inspection });
+          else if (this.target.mode === 'folder' && this.folder) this.post({ kind: 'folderUsage', usage: this.folder });
+          else await this.refresh();
+          return;
+        case 'log': {
+          const line = `webview: ${msg.message.replace(/[\r\n]+/g, ' ')}`;
+          if (msg.level === 'error') this.deps.log.error(line);
+          else if (msg.level === 'warn') this.deps.log.warn(line);
+          else this.deps.log.info(line);
+          return;
+        }
+        case 'request':
+          await this.handleRequest(msg.id, msg.request);
+          return;
+      }
+    } catch (e) {
+      this.deps.log.error(`webview message handling failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    }
+  }
+
+  private async handleRequest(id: number, req: Request): Promise<void> {
+    const ok = (result?: string): void => this.post({ kind: 'response', id, ok: true, ...(result === undefined ? {} : { result }) });
+    const err = (error: string): void => this.post({ kind: 'response', id, ok: false, error });
+    switch (req.type) {
+      case 'cancel': {
+        const ac = this.requests.get(req.target);
+        if (ac) ac.abort();
+        else this.running?.abort();
+        ok('cancelled');
+        return;
+      }
+      case 'reinspect': {
+        await this.refresh();
+        ok();
+        return;
+      }
+      case 'selectModel': {
+        const changed = await this.deps.ui.selectModel();
+        ok(changed ? 'changed' : 'unchanged');
+        return;
+      }
+      case 'folderUsage': {
+        const ac = new AbortController();
+        this.requests.set(id, ac);
+        try {
+          const usage = await this.computeFolderUsage(this.target.mode === 'folder' ? this.target.path : path.dirname(this.target.path), ac.signal);
+          if (usage) ok(`${usage.images} images`);
+          else err('cancelled');
+        } finally {
+          this.requests.delete(id);
+        }
+        return;
+      }
+      case 'export': {
+        if (this.target.mode !== 'image' || !this.inspection) {
+          err('Nothing to export yet: wait for the inspection to finish.');
+          return;
+        }
+        const r =
+          req.format === 'png'
+            ? await this.exportAs('png', req.target, req.scale)
+            : await this.exportAs(req.format);
+        if ('written' in r) ok(`saved ${path.basename(r.written)}`);
+        else ok('cancelled');
+        return;
+      }
+    }
+  }
+
+  /** Re-run the inspection (image mode) or the folder statistics (folder mode). Latest call wins. */
+  refresh(): Promise<void> {
+    this.running?.abort();
+    const p = this.target.mode === 'image' ? this.runInspection() : this.runFolder();
+    this.pending = p;
+    return p;
+  }
+
+  /** Resolves once the most recent refresh has settled (for tests and the file watcher). */
+  async idle(): Promise<void> {
+    while (this.pending) {
+      const p = this.pending;
+      await p;
+      if (this.pending === p) this.pending = undefined;
+    }
+  }
+
+  private async runInspection(): Promise<void> {
+    const seq = ++this.runSeq;
+    const ac = new AbortController();
+    this.running = ac;
+    const name = path.basename(this.target.path);
+    const settings = this.deps.settings();
+    this.post({ kind: 'busy', message: `Tokenizing ${name}…` });
+    const t0 = (this.deps.now ?? Date.now)();
+    try {
+      const ins = await this.deps.ui.withProgress(`ImageFolder: tokenizing ${name}`, (_report, signal) => {
+        if (signal.aborted) ac.abort();
+        else signal.addEventListener('abort', () => ac.abort(), { once: true });
+        return this.deps.backend.inspect(this.target.path, { settings: settings.runtime, signal: ac.signal });
+      });
+      if (seq !== this.runSeq || this.disposed) return; // superseded
+      this.inspection = ins;
+      const ms = (this.deps.now ?? Date.now)() - t0;
+      const chosen = Object.entries(ins.provider.chosen)
+        .map(([g, p]) => `${g}=${p}`)
+        .join(', ');
+      const timings = Object.entries(ins.timingsMs)
+        .map(([k, v]) => `${k} ${Math.round(v)} ms`)
+        .join(', ');
+      this.deps.log.info(`inspected ${this.target.path} with model "${ins.model.name}" (${ins.model.dir}); provider ${chosen || 'n/a'}; total ${Math.round(ms)} ms${timings ? `; ${timings}` : ''}`);
+      for (const s of ins.provider.skipped) this.deps.log.info(`provider ${s.provider} skipped: ${s.reason}`);
+      for (const n of ins.notes) this.deps.log.info(`note: ${n}`);
+      this.post({ kind: 'inspection', inspection: ins });
+    } catch (e) {
+      if (seq !== this.runSeq || this.disposed) return;
+      this.report(e, `Could not tokenize ${name}`);
+    } finally {
+      if (this.running === ac) this.running = undefined;
+    }
+  }
+
+  private async runFolder(): Promise<void> {
+    const ac = new AbortController();
+    this.running = ac;
+    try {
+      await this.computeFolderUsage(this.target.path, ac.signal);
+    } finally {
+      if (this.running === ac) this.running = undefined;
+    }
+  }
+
+  private async computeFolderUsage(folder: string, outer: AbortSignal): Promise<FolderUsageView | undefined> {
+    const name = path.basename(folder) || folder;
+    const settings = this.deps.settings();
+    this.post({ kind: 'busy', message: `Computing codebook usage for ${name}…` });
+    const t0 = (this.deps.now ?? Date.now)();
+    try {
+      const usage = await this.deps.ui.withProgress(`ImageFolder: codebook usage of ${name}`, (report, signal) => {
+        const ac = new AbortController();
+        const abort = (): void => ac.abort();
+        if (signal.aborted || outer.aborted) ac.abort();
+        signal.addEventListener('abort', abort, { once: true });
+        outer.addEventListener('abort', abort, { once: true });
+        let last = 0;
+        return this.deps.backend.folderUsage(folder, {
+          settings: settings.runtime,
+          signal: ac.signal,
+          onProgress: (p) => {
+            const pct = p.total > 0 ? (100 * p.done) / p.total : 0;
+            report(`${p.done}/${p.total}${p.current ? ` ${path.basename(p.current)}` : ''}`, pct - last);
+            last = pct;
+          },
+        });
+      });
+      if (this.disposed) return undefined;
+      this.folder = usage;
+      this.deps.log.info(`folder usage of ${folder}: ${usage.images} images (${usage.failed} failed) in ${Math.round((this.deps.now ?? Date.now)() - t0)} ms`);
+      this.post({ kind: 'folderUsage', usage });
+      return usage;
+    } catch (e) {
+      if (!this.disposed) this.report(e, `Could not compute codebook usage for ${name}`);
+      return undefined;
+    }
+  }
+
+  private report(e: unknown, subject: string): void {
+    const d = describeError(e, subject);
+    if (d.cancelled) {
+      this.deps.log.info(d.message);
+      this.post({ kind: 'error', message: d.message, code: d.code });
+      return;
+    }
+    this.deps.log.error(`${d.message}${!d.user && e instanceof Error && e.stack ? `\n${e.stack}` : ''}`);
+    this.post({ kind: 'error', message: d.message, code: d.code });
+    this.deps.ui.showError(d.message, d.actions);
+  }
+
+  /** Export through a save dialog the user confirms; never overwrites without a second confirmation. */
+  async exportAs(format: ExportFormat, target: PngTarget = 'progressive', scale?: number): Promise<ExportResult> {
+    const ins = this.inspection;
+    if (!ins) throw new Error('no inspection to export');
+    const k = scale ?? ins.progressive.length - 1;
+    const plan = planExport(ins, format, target, k);
+    const chosen = await this.deps.ui.showSaveDialog({
+      defaultPath: path.join(path.dirname(this.target.path), plan.defaultName),
+      filters: { [plan.filterName]: plan.extensions },
+      title: `Export ${format === 'png' ? 'reconstruction' : 'tokens'} of ${path.basename(this.target.path)}`,
+    });
+    if (!chosen) return { cancelled: true };
+    if (!path.isAbsolute(chosen)) throw new Error('save dialog returned a relative path');
+    try {
+      await writeFileAtomic(chosen, plan.bytes, false);
+    } catch (e) {
+      if (!(e instanceof FileExistsError)) {
+        this.report(e, `Could not export to ${chosen}`);
+        return { cancelled: true };
+      }
+      if (!(await this.deps.ui.confirmOverwrite(chosen))) return { cancelled: true };
+      try {
+        await writeFileAtomic(chosen, plan.bytes, true);
+      } catch (e2) {
+        this.report(e2, `Could not export to ${chosen}`);
+        return { cancelled: true };
+      }
+    }
+    this.deps.log.info(`exported ${format} (${plan.bytes.length} bytes) to ${chosen}`);
+    this.deps.ui.showInfo(`ImageFolder: saved ${path.basename(chosen)}`);
+    return { written: chosen };
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.running?.abort();
+    for (const ac of this.requests.values()) ac.abort();
+    this.requests.clear();
+  }
+}
+
+export { isCancellation };

@@ -1,0 +1,111 @@
+// Pure settings resolution (no `vscode` import): the boundary passes in what
+// `WorkspaceConfiguration.inspect()` returns, whether the workspace is trusted, and paths.
+
+import * as path from 'node:path';
+import * as os from 'node:os';
+import type { ProviderSetting, ResizeMode } from '../core/types';
+import type { RuntimeSettings } from './backend';
+
+export const SECTION = 'imagefolderInspector';
+export const BUILT_IN_MODEL = path.join('models', 'imagefolder-mini');
+export const DEFAULT_PIXEL_LIMIT = 100_000_000;
+
+export interface Inspected<T> {
+  defaultValue?: T;
+  globalValue?: T;
+  workspaceValue?: T;
+  workspaceFolderValue?: T;
+}
+
+export type ConfigReader = (key: string) => Inspected<unknown> | undefined;
+
+export interface GenerationDefaults {
+  cfg: number;
+  topK: number;
+  topP: number;
+  temperature: number;
+  seed: number;
+  count: number;
+}
+
+export interface ResolvedSettings {
+  runtime: RuntimeSettings;
+  generation: GenerationDefaults;
+  /** workspace-level model path present but ignored because the workspace is untrusted */
+  modelPathIgnored: boolean;
+  /** the configured model path could not be used (empty string when fine) */
+  modelPathProblem: string;
+}
+
+const PROVIDERS: readonly ProviderSetting[] = ['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu'];
+const RESIZE: readonly ResizeMode[] = ['crop', 'letterbox'];
+
+function effective<T>(v: Inspected<T> | undefined, trusted: boolean): T | undefined {
+  if (!v) return undefined;
+  if (trusted) return v.workspaceFolderValue ?? v.workspaceValue ?? v.globalValue ?? v.defaultValue;
+  return v.globalValue ?? v.defaultValue;
+}
+
+function num(v: unknown, def: number, min: number, max: number, integer = false): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) return def;
+  return integer ? Math.round(v) : v;
+}
+
+export interface ResolveContext {
+  read: ConfigReader;
+  trusted: boolean;
+  extensionRoot: string;
+  /** first workspace folder, used for relative model paths (trusted workspaces only) */
+  workspaceRoot?: string;
+  home?: string;
+}
+
+export function resolveModelPath(
+  raw: unknown,
+  ctx: Pick<ResolveContext, 'trusted' | 'workspaceRoot' | 'home'>,
+): { dir: string | null; problem: string } {
+  if (raw === undefined || raw === null) return { dir: null, problem: '' };
+  if (typeof raw !== 'string') return { dir: null, problem: 'imagefolderInspector.modelPath must be a string' };
+  const p = raw.trim();
+  if (p === '') return { dir: null, problem: '' };
+  if (p.includes('\0')) return { dir: null, problem: 'imagefolderInspector.modelPath contains a NUL character' };
+  if (p === '~' || p.startsWith('~/') || p.startsWith('~\\')) {
+    return { dir: path.join(ctx.home ?? os.homedir(), p.slice(1)), problem: '' };
+  }
+  if (path.isAbsolute(p)) return { dir: path.normalize(p), problem: '' };
+  if (ctx.trusted && ctx.workspaceRoot) return { dir: path.resolve(ctx.workspaceRoot, p), problem: '' };
+  return { dir: null, problem: `imagefolderInspector.modelPath "${p}" is relative and there is no workspace folder to resolve it against` };
+}
+
+export function resolveSettings(ctx: ResolveContext): ResolvedSettings {
+  const get = (k: string): unknown => effective(ctx.read(k), ctx.trusted);
+  const builtIn = path.join(ctx.extensionRoot, BUILT_IN_MODEL);
+
+  const mp = ctx.read('modelPath');
+  const wsModel = mp?.workspaceFolderValue ?? mp?.workspaceValue;
+  const modelPathIgnored = !ctx.trusted && typeof wsModel === 'string' && wsModel.trim() !== '';
+  const { dir, problem } = resolveModelPath(effective(mp, ctx.trusted), ctx);
+
+  const provider = get('provider');
+  const resize = get('resize');
+  const background = get('background');
+
+  const runtime: RuntimeSettings = {
+    modelDir: dir ?? builtIn,
+    builtInModelDir: builtIn,
+    provider: PROVIDERS.includes(provider as ProviderSetting) ? (provider as ProviderSetting) : 'auto',
+    threads: num(get('threads'), 0, 0, 256, true),
+    resize: RESIZE.includes(resize as ResizeMode) ? (resize as ResizeMode) : 'crop',
+    background: typeof background === 'string' && /^#[0-9a-fA-F]{6}$/.test(background) ? background.toLowerCase() : '#ffffff',
+    pixelLimit: num(get('pixelLimit'), DEFAULT_PIXEL_LIMIT, 1, 2_000_000_000, true),
+  };
+  const generation: GenerationDefaults = {
+    cfg: num(get('generation.cfg'), 3, 0, 50),
+    topK: num(get('generation.topK'), 0, 0, 1_000_000, true),
+    topP: num(get('generation.topP'), 0.95, 0, 1),
+    temperature: num(get('generation.temperature'), 1, 0.01, 10),
+    seed: num(get('generation.seed'), 0, 0, 2 ** 31 - 1, true),
+    count: num(get('generation.count'), 4, 1, 64, true),
+  };
+  return { runtime, generation, modelPathIgnored, modelPathProblem: problem };
+}
