@@ -83,3 +83,33 @@ export interface Inspection {
   usage: BranchUsage[];
   timingsMs: Record<string, number>;
 }
+
+export interface FolderProgress {
+  done: number;
+  total: number;
+  /** the image just processed */
+  image: string;
+}
+
+export interface TopCode {
+  code: number;
+  count: number;
+  /** images using the code most (up to 5), most uses first */
+  images: string[];
+}
+
+export interface FolderStats {
+  folder: string;
+  model: ModelInfo;
+  provider: ProviderReport;
+  /** images tokenised */
+  images: number;
+  failed: { image: string; code: string; reason: string }[];
+  /** aggregated over all images, one per branch */
+  usage: BranchUsage[];
+  /** per branch: codes no image used */
+  deadCodes: number[][];
+  /** per branch: the most used codes */
+  topCodes: TopCode[][];
+  timingsMs: Record<string, number>;
+}

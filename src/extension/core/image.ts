@@ -1,0 +1,144 @@
+// Image pipeline: any file sharp reads -> the model's square sRGB input, plus notes on what was
+// done to it (the panel shows them, so a user knows why a CMYK JPEG looks different, say).
+//
+// SVG safety: the bytes are always handed to sharp as a buffer, never as a path. Given a path,
+// librsvg resolves <image href>, CSS @import and XInclude relative to the file and reads those
+// local files; given a buffer it has no base URL and loads nothing but data: URIs (see
+// test/unit/image.test.ts). librsvg never fetches over the network.
+
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import type { ResizeMode } from './types';
+import { UserError } from './errors';
+import { loadSharp } from './native';
+
+export const DEFAULT_PIXEL_LIMIT = 100_000_000;
+
+export interface ImageOptions {
+  size: number;
+  resize: ResizeMode;
+  /** CSS colour behind transparent pixels and letterbox bars */
+  background: string;
+  pixelLimit: number;
+}
+
+export interface PreparedImage {
+  /** S*S*3 bytes, HWC, sRGB */
+  rgb: Uint8Array;
+  size: number;
+  source: { format: string; width: number; height: number };
+  notes: string[];
+}
+
+function mapSharpError(e: unknown, name: string, pixelLimit: number): UserError {
+  const msg = (e as Error).message ?? String(e);
+  if (/exceeds pixel limit/i.test(msg)) {
+    return new UserError('IMAGE_TOO_LARGE', `${name}: image exceeds the pixel limit of ${(pixelLimit / 1e6).toFixed(pixelLimit < 1e6 ? 3 : 0)} MP`);
+  }
+  if (/unsupported image format/i.test(msg)) return new UserError('IMAGE_UNSUPPORTED', `${name}: not an image format that can be read`);
+  return new UserError('IMAGE_CORRUPT', `${name}: cannot decode image (${msg.split('\n')[0].replace(/^Input (buffer|file) (has|contains) /, '')})`);
+}
+
+async function readInput(input: string | Uint8Array): Promise<{ bytes: Buffer; name: string }> {
+  if (typeof input !== 'string') return { bytes: Buffer.from(input.buffer, input.byteOffset, input.byteLength), name: '<buffer>' };
+  try {
+    return { bytes: await fsp.readFile(input), name: path.basename(input) };
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UserError('IMAGE_NOT_FOUND', `${input}: no such file`);
+    throw new UserError('IMAGE_UNREADABLE', `${input}: cannot read (${code ?? (e as Error).message})`);
+  }
+}
+
+export async function loadImage(input: string | Uint8Array, opts: ImageOptions): Promise<PreparedImage> {
+  const sharp = loadSharp();
+  const { bytes, name } = await readInput(input);
+  const S = opts.size;
+  // page 0 only: the first frame of an animation, the first page of a multi-page TIFF/PDF.
+  const base = { limitInputPixels: opts.pixelLimit, failOn: 'truncated' as const, page: 0, pages: 1 };
+  let meta;
+  try {
+    meta = await sharp(bytes, base).metadata();
+  } catch (e) {
+    throw mapSharpError(e, name, opts.pixelLimit);
+  }
+  const notes: string[] = [];
+  const w0 = meta.width ?? 0;
+  const h0 = meta.height ?? 0;
+  if (!w0 || !h0) throw new UserError('IMAGE_CORRUPT', `${name}: image has no size`);
+  if ((meta.pages ?? 1) > 1) notes.push(`${meta.format === 'gif' || meta.format === 'webp' ? 'animation' : 'multi-page image'}: first of ${meta.pages} ${meta.format === 'tiff' || meta.format === 'pdf' ? 'pages' : 'frames'} used`);
+  if (meta.orientation && meta.orientation > 1) notes.push(`EXIF orientation ${meta.orientation} applied`);
+  if (meta.space === 'cmyk') notes.push('CMYK converted to sRGB');
+  else if (meta.space === 'b-w' || meta.space === 'grey16' || meta.channels === 1 || (meta.channels === 2 && meta.hasAlpha)) notes.push('greyscale converted to RGB');
+  if (meta.depth === 'ushort' || meta.space === 'rgb16' || meta.space === 'grey16') notes.push('16-bit converted to 8-bit');
+  if (meta.isPalette) notes.push('palette image');
+  if (meta.hasAlpha) notes.push(`transparency composited on ${opts.background}`);
+
+  let density: number | undefined;
+  if (meta.format === 'svg') {
+    // Render vectors at a density where the short side reaches the model size, so they stay sharp.
+    const scale = S / Math.min(w0, h0);
+    if (scale > 1) density = Math.min(72 * scale, 2400);
+  }
+  const oriented = meta.orientation && meta.orientation >= 5 ? { w: h0, h: w0 } : { w: w0, h: h0 };
+  if (oriented.w !== oriented.h) {
+    notes.push(
+      opts.resize === 'crop'
+        ? `centre-cropped ${oriented.w}x${oriented.h} to a square`
+        : `letterboxed ${oriented.w}x${oriented.h} on ${opts.background}`,
+    );
+  }
+  try {
+    const { data, info } = await sharp(bytes, density ? { ...base, density } : base)
+      .rotate()
+      .flatten({ background: opts.background })
+      .resize(S, S, {
+        fit: opts.resize === 'crop' ? 'cover' : 'contain',
+        position: 'centre',
+        background: opts.background,
+        kernel: 'lanczos3',
+      })
+      .toColourspace('srgb')
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3 || info.width !== S || info.height !== S) {
+      throw new Error(`unexpected decoded layout ${info.width}x${info.height}x${info.channels}`);
+    }
+    return { rgb: new Uint8Array(data.buffer, data.byteOffset, data.length), size: S, source: { format: meta.format ?? 'unknown', width: oriented.w, height: oriented.h }, notes };
+  } catch (e) {
+    if (/colou?r|background/i.test((e as Error).message) && /Expected|Unable to parse/i.test((e as Error).message)) {
+      throw new UserError('BAD_ARGUMENT', `background: not a colour: ${opts.background}`);
+    }
+    throw mapSharpError(e, name, opts.pixelLimit);
+  }
+}
+
+/** HWC bytes -> CHW floats in the model's normalisation, written at `offset` of `out`. */
+export function toTensor(rgb: Uint8Array, size: number, mean: number[], std: number[], out?: Float32Array, offset = 0): Float32Array {
+  const n = size * size;
+  const t = out ?? new Float32Array(3 * n);
+  for (let c = 0; c < 3; c++) {
+    const m = mean[c];
+    const s = std[c];
+    const base = offset + c * n;
+    for (let i = 0; i < n; i++) t[base + i] = (rgb[i * 3 + c] / 255 - m) / s;
+  }
+  return t;
+}
+
+/** CHW floats (model range) at `offset` -> HWC bytes; rounding matches PyTorch's usual to-uint8. */
+export function fromTensor(t: Float32Array, size: number, mean: number[], std: number[], offset = 0): Uint8Array {
+  const n = size * size;
+  const rgb = new Uint8Array(3 * n);
+  for (let c = 0; c < 3; c++) {
+    const m = mean[c];
+    const s = std[c];
+    const base = offset + c * n;
+    for (let i = 0; i < n; i++) {
+      const v = (t[base + i] * s + m) * 255;
+      rgb[i * 3 + c] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
+    }
+  }
+  return rgb;
+}

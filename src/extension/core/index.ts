@@ -1,0 +1,17 @@
+// Public API of the core: everything the extension host, the CLI, tests and the benchmark use.
+// No `vscode` import anywhere under core/.
+
+export * from './types';
+export { UserError, isUserError, type UserErrorCode } from './errors';
+export { ModelRuntime, type LoadOptions } from './runtime';
+export { inspect, inspectMany, decodePlan, type InspectOptions, type ImageInput } from './inspect';
+export { folderStats, listImages, IMAGE_EXTENSIONS, type FolderOptions } from './folder';
+export { loadImage, toTensor, fromTensor, DEFAULT_PIXEL_LIMIT, type ImageOptions, type PreparedImage } from './image';
+export { encodePng, pngImage } from './png';
+export { psnr, ssim, perplexity, branchUsage, PSNR_CAP } from './metrics';
+export { codeColours, type Rgb } from './colours';
+export { tokenMaps, scaleOffsets, scaleMask, progressiveMask, contributionMask, branchOnlyMask } from './tokens';
+export { exportNpy } from './npy';
+export { readModelPackage, validateManifest, FORMAT_VERSION, type Manifest, type ModelPackage } from './package-reader';
+export { availableProviders, candidates, gpuOrder, PROVIDERS } from './providers';
+export { builtInModelDir } from './paths';

@@ -1,0 +1,137 @@
+// Everything the inspector panel shows for an image, computed with one encoder run and one
+// decoder run per batch: per image the decoder batch holds the N progressive reconstructions,
+// the N-1 single-scale contributions beyond scale 0 (contribution 0 is progressive 0), and the
+// two branch ablations.
+
+import type { Inspection, PngImage, ResizeMode } from './types';
+import { throwIfAborted } from './errors';
+import { DEFAULT_PIXEL_LIMIT, fromTensor, loadImage, toTensor, type PreparedImage } from './image';
+import { branchUsage, psnr, ssim } from './metrics';
+import { pngImage } from './png';
+import type { ModelRuntime } from './runtime';
+import { branchOnlyMask, contributionMask, progressiveMask, tokenMaps } from './tokens';
+
+export interface InspectOptions {
+  resize?: ResizeMode;
+  background?: string;
+  pixelLimit?: number;
+  signal?: AbortSignal;
+  /** name reported for a buffer input */
+  name?: string;
+}
+
+export type ImageInput = string | Uint8Array;
+
+const now = () => performance.now();
+
+export function resolveImageOptions(runtime: ModelRuntime, o: InspectOptions) {
+  return {
+    size: runtime.imageSize,
+    resize: o.resize ?? 'crop',
+    background: o.background ?? '#ffffff',
+    pixelLimit: o.pixelLimit ?? DEFAULT_PIXEL_LIMIT,
+  };
+}
+
+export async function inspect(runtime: ModelRuntime, image: ImageInput, options: InspectOptions = {}): Promise<Inspection> {
+  return (await inspectMany(runtime, [image], options))[0];
+}
+
+/** Decoded tiles per image in the shared decoder batch: progressive N, contributions N-1, ablations 2. */
+export function decodePlan(P: number, N: number, detail: number, semantic: number): number[][][] {
+  const masks: number[][][] = [];
+  for (let k = 0; k < N; k++) masks.push(progressiveMask(P, N, k));
+  for (let k = 1; k < N; k++) masks.push(contributionMask(P, N, k));
+  masks.push(branchOnlyMask(P, N, semantic));
+  masks.push(branchOnlyMask(P, N, detail));
+  return masks;
+}
+
+export async function inspectMany(runtime: ModelRuntime, images: ImageInput[], options: InspectOptions = {}): Promise<Inspection[]> {
+  const t0 = now();
+  const { signal } = options;
+  const imgOpts = resolveImageOptions(runtime, options);
+  const { mean, std } = runtime.pkg.manifest.image;
+  const S = runtime.imageSize;
+  const N = runtime.scales.length;
+  const P = runtime.branchCount;
+  const { detailBranch, semanticBranch } = runtime.pkg;
+
+  const prepared: PreparedImage[] = [];
+  for (const img of images) {
+    throwIfAborted(signal);
+    prepared.push(await loadImage(img, imgOpts));
+  }
+  const tensor = new Float32Array(images.length * 3 * S * S);
+  prepared.forEach((p, i) => toTensor(p.rgb, S, mean, std, tensor, i * 3 * S * S));
+  const t1 = now();
+  throwIfAborted(signal);
+
+  const indices = await runtime.encode(tensor, images.length);
+  const t2 = now();
+  throwIfAborted(signal);
+
+  const plan = decodePlan(P, N, detailBranch, semanticBranch);
+  const decoded = await runtime.decode(
+    indices.flatMap((idx) => plan.map(() => idx)),
+    indices.flatMap(() => plan),
+  );
+  const t3 = now();
+
+  const model = runtime.info();
+  const provider = runtime.providerReport();
+  const colours = model.branches.map((_, p) => runtime.codeColours(p));
+  let tPng = 0;
+  let tMetrics = 0;
+  const results = prepared.map((prep, i): Inspection => {
+    const tile = (j: number): { rgb: Uint8Array; png: PngImage } => {
+      const rgb = fromTensor(decoded, S, mean, std, (i * plan.length + j) * 3 * S * S);
+      const a = now();
+      const png = pngImage(rgb, S, S);
+      tPng += now() - a;
+      return { rgb, png };
+    };
+    const progressive = Array.from({ length: N }, (_, k) => tile(k));
+    const contribution = [progressive[0], ...Array.from({ length: N - 1 }, (_, k) => tile(N + k))];
+    const semantic = tile(2 * N - 1);
+    const detail = tile(2 * N);
+    const a = now();
+    const quality = (rgb: Uint8Array) => ({ psnr: psnr(prep.rgb, rgb), ssim: ssim(prep.rgb, rgb, S, S) });
+    const prog = progressive.map((p) => quality(p.rgb));
+    const usage = indices[i].map((row, p) => branchUsage(p, [row], runtime.scales, model.branches[p].codebookSize));
+    tMetrics += now() - a;
+    const name = typeof images[i] === 'string' ? (images[i] as string) : (options.name ?? '<buffer>');
+    return {
+      image: name,
+      model,
+      provider,
+      notes: [...prep.notes, ...provider.skipped.map((s) => `${s.provider} not used: ${s.reason}`)],
+      input: pngImage(prep.rgb, S, S),
+      indices: indices[i],
+      progressive: progressive.map((p) => p.png),
+      contribution: contribution.map((p) => p.png),
+      ablation: { semantic: semantic.png, detail: detail.png },
+      psnrByScale: prog.map((q) => q.psnr),
+      ssimByScale: prog.map((q) => q.ssim),
+      ablationMetrics: { semantic: quality(semantic.rgb), detail: quality(detail.rgb) },
+      tokenMaps: tokenMaps(indices[i], runtime.scales),
+      codeColours: colours,
+      usage,
+      timingsMs: {},
+    };
+  });
+  const total = now() - t0;
+  const per = (ms: number) => Math.round((ms / images.length) * 100) / 100;
+  for (const r of results) {
+    r.timingsMs = {
+      preprocess: per(t1 - t0),
+      encode: per(t2 - t1),
+      decode: per(t3 - t2),
+      png: per(tPng),
+      metrics: per(tMetrics),
+      total: per(total),
+      batch: images.length,
+    };
+  }
+  return results;
+}

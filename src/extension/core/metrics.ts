@@ -1,0 +1,136 @@
+// Reconstruction quality and code statistics. Images are compared as the 8-bit sRGB pixels the
+// user sees (the model output rounded to bytes vs the resized input), so the numbers match what
+// any image tool would measure on the exported PNGs.
+
+import type { BranchUsage } from './types';
+
+/** JSON has no Infinity: identical images report this instead. */
+export const PSNR_CAP = 100;
+
+export function psnr(a: Uint8Array, b: Uint8Array): number {
+  if (a.length !== b.length) throw new Error('psnr: size mismatch');
+  let se = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = a[i] - b[i];
+    se += d * d;
+  }
+  if (se === 0) return PSNR_CAP;
+  return Math.min(PSNR_CAP, 10 * Math.log10((255 * 255 * a.length) / se));
+}
+
+const K1 = 0.01;
+const K2 = 0.03;
+const L = 255;
+
+function gaussian(size: number, sigma: number): Float64Array {
+  const g = new Float64Array(size);
+  const c = (size - 1) / 2;
+  let sum = 0;
+  for (let i = 0; i < size; i++) sum += g[i] = Math.exp(-((i - c) ** 2) / (2 * sigma * sigma));
+  for (let i = 0; i < size; i++) g[i] /= sum;
+  return g;
+}
+
+/**
+ * SSIM (Wang et al. 2004): 11x11 Gaussian window, sigma 1.5, K1 0.01, K2 0.03, over the 'valid'
+ * region (no padding), per RGB channel, averaged. Images smaller than 11 px use a window as large
+ * as the image. a, b: HWC bytes with `channels` channels.
+ */
+export function ssim(a: Uint8Array, b: Uint8Array, width: number, height: number, channels = 3): number {
+  if (a.length !== b.length || a.length !== width * height * channels) throw new Error('ssim: size mismatch');
+  const win = Math.min(11, width, height);
+  const g = gaussian(win, 1.5);
+  const ow = width - win + 1;
+  const oh = height - win + 1;
+  const C1 = (K1 * L) ** 2;
+  const C2 = (K2 * L) ** 2;
+  // Separable filtering of x, y, x^2, y^2, xy: horizontal pass into tmp, then vertical.
+  const tmp = new Float64Array(5 * ow * height);
+  let total = 0;
+  for (let c = 0; c < channels; c++) {
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < ow; x++) {
+        let sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
+        for (let k = 0; k < win; k++) {
+          const i = ((y * width) + x + k) * channels + c;
+          const p = a[i];
+          const q = b[i];
+          const w = g[k];
+          sx += w * p;
+          sy += w * q;
+          sxx += w * p * p;
+          syy += w * q * q;
+          sxy += w * p * q;
+        }
+        const o = 5 * (y * ow + x);
+        tmp[o] = sx;
+        tmp[o + 1] = sy;
+        tmp[o + 2] = sxx;
+        tmp[o + 3] = syy;
+        tmp[o + 4] = sxy;
+      }
+    }
+    let sum = 0;
+    for (let y = 0; y < oh; y++) {
+      for (let x = 0; x < ow; x++) {
+        let mx = 0, my = 0, mxx = 0, myy = 0, mxy = 0;
+        for (let k = 0; k < win; k++) {
+          const o = 5 * ((y + k) * ow + x);
+          const w = g[k];
+          mx += w * tmp[o];
+          my += w * tmp[o + 1];
+          mxx += w * tmp[o + 2];
+          myy += w * tmp[o + 3];
+          mxy += w * tmp[o + 4];
+        }
+        const vx = mxx - mx * mx;
+        const vy = myy - my * my;
+        const cxy = mxy - mx * my;
+        sum += ((2 * mx * my + C1) * (2 * cxy + C2)) / ((mx * mx + my * my + C1) * (vx + vy + C2));
+      }
+    }
+    total += sum / (ow * oh);
+  }
+  return total / channels;
+}
+
+/** exp(entropy) in nats of a count histogram: the effective number of codes in use. */
+export function perplexity(counts: ArrayLike<number>): number {
+  let n = 0;
+  for (let i = 0; i < counts.length; i++) n += counts[i];
+  if (n === 0) return 0;
+  let h = 0;
+  for (let i = 0; i < counts.length; i++) {
+    if (counts[i] > 0) {
+      const p = counts[i] / n;
+      h -= p * Math.log(p);
+    }
+  }
+  return Math.exp(h);
+}
+
+/** Code usage of one branch: indices is the branch's L tokens (or several images' worth, concatenated per image). */
+export function branchUsage(branch: number, indicesPerImage: ArrayLike<number>[], scales: number[], codebookSize: number): BranchUsage {
+  const histogram = new Array<number>(codebookSize).fill(0);
+  const perScaleMaps = scales.map(() => new Map<number, number>());
+  for (const idx of indicesPerImage) {
+    let t = 0;
+    scales.forEach((pn, k) => {
+      const m = perScaleMaps[k];
+      for (let j = 0; j < pn * pn; j++, t++) {
+        const code = idx[t];
+        histogram[code]++;
+        m.set(code, (m.get(code) ?? 0) + 1);
+      }
+    });
+  }
+  const used = histogram.reduce((a, c) => a + (c > 0 ? 1 : 0), 0);
+  return {
+    branch,
+    histogram,
+    perScale: perScaleMaps.map((m) => [...m.entries()].sort((x, y) => x[0] - y[0])),
+    used,
+    utilisation: used / codebookSize,
+    perplexity: perplexity(histogram),
+  };
+}

@@ -1,0 +1,315 @@
+// Reads and validates a model package (docs/model-format.md). Every failure is a UserError that
+// names the file and the field, because the user who points the extension at a folder needs to
+// know exactly what is wrong with it. Nothing here creates an inference session: graph shapes come
+// from parsing the ONNX files, so a broken package fails fast and sessions stay lazy.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { BranchInfo, BranchRole } from './types';
+import { UserError } from './errors';
+import { ELEM_FLOAT, ELEM_INT64, ELEM_NAMES, parseOnnx, type GraphSummary } from './onnx-proto';
+
+export const FORMAT = 'imagefolder-model';
+export const FORMAT_VERSION = 1;
+const REQUIRED = ['manifest.json', 'encoder.onnx', 'decoder.onnx', 'codebooks.bin'];
+const OPTIONAL = ['eval.json', 'eval.md', 'contact-sheet.png'];
+// Operator domains onnxruntime implements itself; anything else needs a custom-op library.
+const BUILTIN_DOMAINS = new Set(['', 'ai.onnx', 'ai.onnx.ml', 'com.microsoft']);
+
+export interface GraphSpec {
+  file: string;
+  inputs: Record<string, number[]>;
+  outputs: Record<string, number[]>;
+}
+
+export interface Manifest {
+  format: string;
+  formatVersion: number;
+  name: string;
+  license: string;
+  provenance: Record<string, unknown>;
+  image: { size: number; mean: number[]; std: number[] };
+  scales: number[];
+  tokensPerBranch: number;
+  branches: BranchInfo[];
+  graphs: { encoder: GraphSpec; decoder: GraphSpec; [other: string]: GraphSpec };
+  codebooks: { file: string; dtype: 'float32'; shape: [number, number, number] };
+  evaluation?: Record<string, unknown>;
+  classes?: string[];
+  [extra: string]: unknown;
+}
+
+export interface ModelPackage {
+  dir: string;
+  manifest: Manifest;
+  encoderPath: string;
+  decoderPath: string;
+  /** [P][V*D] raw code vectors */
+  codebooks: Float32Array[];
+  graphs: { encoder: GraphSummary; decoder: GraphSummary };
+  detailBranch: number;
+  semanticBranch: number;
+}
+
+function bad(field: string, why: string): UserError {
+  return new UserError('MODEL_BAD_MANIFEST', `manifest.json: field '${field}' ${why}`);
+}
+
+const isInt = (v: unknown, min = 1): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min;
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const fmt = (s: number[]) => `[${s.join(',')}]`;
+
+function plainFileName(field: string, v: unknown): string {
+  if (typeof v !== 'string' || v === '' || v !== path.basename(v) || v === '.' || v === '..') {
+    throw bad(field, 'must be a plain file name inside the package');
+  }
+  return v;
+}
+
+function checkGraphSpec(field: string, v: unknown): GraphSpec {
+  if (!isObj(v)) throw bad(field, 'is missing or not an object');
+  const file = plainFileName(`${field}.file`, v.file);
+  const shapes = (k: 'inputs' | 'outputs'): Record<string, number[]> => {
+    const o = v[k];
+    if (!isObj(o)) throw bad(`${field}.${k}`, 'is missing or not an object');
+    for (const [name, s] of Object.entries(o)) {
+      if (!Array.isArray(s) || !s.every((d) => Number.isInteger(d) && (d as number) >= -1)) {
+        throw bad(`${field}.${k}.${name}`, 'must be an array of integers (-1 = batch)');
+      }
+    }
+    return o as Record<string, number[]>;
+  };
+  return { file, inputs: shapes('inputs'), outputs: shapes('outputs') };
+}
+
+/** Checks the manifest's own fields and their consistency with each other. */
+export function validateManifest(raw: unknown): Manifest {
+  if (!isObj(raw)) throw new UserError('MODEL_BAD_MANIFEST', 'manifest.json: not a JSON object');
+  const m = raw;
+  if (m.format !== FORMAT) throw bad('format', `must be "${FORMAT}" (got ${JSON.stringify(m.format)})`);
+  if (m.formatVersion !== FORMAT_VERSION) {
+    if (isInt(m.formatVersion)) {
+      throw new UserError(
+        'MODEL_UNSUPPORTED_VERSION',
+        `manifest.json: formatVersion ${m.formatVersion} is not supported (this version of the inspector reads ${FORMAT_VERSION}); update the extension`,
+      );
+    }
+    throw bad('formatVersion', `must be an integer (got ${JSON.stringify(m.formatVersion)})`);
+  }
+  if (typeof m.name !== 'string' || !m.name) throw bad('name', 'must be a non-empty string');
+  if (typeof m.license !== 'string') throw bad('license', 'must be a string');
+  if (m.provenance !== undefined && !isObj(m.provenance)) throw bad('provenance', 'must be an object');
+  const img = m.image;
+  if (!isObj(img)) throw bad('image', 'is missing or not an object');
+  if (!isInt(img.size)) throw bad('image.size', 'must be a positive integer');
+  for (const k of ['mean', 'std'] as const) {
+    const a = img[k];
+    if (!Array.isArray(a) || a.length !== 3 || !a.every((x) => typeof x === 'number' && Number.isFinite(x))) {
+      throw bad(`image.${k}`, 'must be an array of 3 numbers');
+    }
+  }
+  if (!(img.std as number[]).every((x) => x > 0)) throw bad('image.std', 'must be positive');
+  const scales = m.scales;
+  if (!Array.isArray(scales) || scales.length === 0 || !scales.every((s) => isInt(s))) {
+    throw bad('scales', 'must be a non-empty array of positive integers');
+  }
+  if (!isInt(m.tokensPerBranch)) throw bad('tokensPerBranch', 'must be a positive integer');
+  const sumSq = (scales as number[]).reduce((a, s) => a + s * s, 0);
+  if (sumSq !== m.tokensPerBranch) {
+    throw new UserError(
+      'MODEL_SHAPE_MISMATCH',
+      `manifest.json: scales ${fmt(scales as number[])} give ${sumSq} tokens per branch (sum of squares) but tokensPerBranch is ${m.tokensPerBranch}`,
+    );
+  }
+  if (!Array.isArray(m.branches) || m.branches.length === 0) throw bad('branches', 'must be a non-empty array');
+  const roles = new Set<BranchRole>();
+  m.branches.forEach((b: unknown, i: number) => {
+    if (!isObj(b)) throw bad(`branches[${i}]`, 'must be an object');
+    if (typeof b.name !== 'string') throw bad(`branches[${i}].name`, 'must be a string');
+    if (b.role !== 'detail' && b.role !== 'semantic') throw bad(`branches[${i}].role`, 'must be "detail" or "semantic"');
+    if (roles.has(b.role)) throw bad(`branches[${i}].role`, `repeats role "${b.role}"`);
+    roles.add(b.role);
+    if (!isInt(b.codebookSize)) throw bad(`branches[${i}].codebookSize`, 'must be a positive integer');
+    if (!isInt(b.codeDim)) throw bad(`branches[${i}].codeDim`, 'must be a positive integer');
+  });
+  if (roles.size !== 2) throw bad('branches', 'must have one "detail" and one "semantic" branch');
+  if (!isObj(m.graphs)) throw bad('graphs', 'is missing or not an object');
+  const encoder = checkGraphSpec('graphs.encoder', m.graphs.encoder);
+  const decoder = checkGraphSpec('graphs.decoder', m.graphs.decoder);
+  const cb = m.codebooks;
+  if (!isObj(cb)) throw bad('codebooks', 'is missing or not an object');
+  plainFileName('codebooks.file', cb.file);
+  if (cb.dtype !== 'float32') throw bad('codebooks.dtype', `must be "float32" (got ${JSON.stringify(cb.dtype)})`);
+  if (!Array.isArray(cb.shape) || cb.shape.length !== 3 || !cb.shape.every((d) => isInt(d))) {
+    throw bad('codebooks.shape', 'must be [P, V, D]');
+  }
+  const manifest = m as unknown as Manifest;
+  manifest.provenance ??= {};
+  manifest.graphs = { ...manifest.graphs, encoder, decoder };
+  checkDeclaredShapes(manifest);
+  return manifest;
+}
+
+/** The graphs' declared shapes and the codebook shape must follow from image/scales/branches. */
+function checkDeclaredShapes(m: Manifest): void {
+  const P = m.branches.length;
+  const L = m.tokensPerBranch;
+  const N = m.scales.length;
+  const S = m.image.size;
+  const expect: Record<string, Record<string, Record<string, [number[], string]>>> = {
+    encoder: {
+      inputs: { image: [[-1, 3, S, S], 'image.size'] },
+      outputs: { indices: [[-1, P, L], 'branches and tokensPerBranch'] },
+    },
+    decoder: {
+      inputs: { indices: [[-1, P, L], 'branches and tokensPerBranch'], scale_mask: [[-1, P, N], 'branches and scales'] },
+      outputs: { image: [[-1, 3, S, S], 'image.size'] },
+    },
+  };
+  for (const g of ['encoder', 'decoder'] as const) {
+    for (const k of ['inputs', 'outputs'] as const) {
+      const declared = m.graphs[g][k];
+      const want = expect[g][k];
+      const field = `graphs.${g}.${k}`;
+      const names = Object.keys(declared).sort().join(',');
+      if (names !== Object.keys(want).sort().join(',')) {
+        throw new UserError('MODEL_SHAPE_MISMATCH', `manifest.json: ${field} names are {${names}} but must be {${Object.keys(want).sort().join(',')}}`);
+      }
+      for (const [name, [shape, from]] of Object.entries(want)) {
+        if (fmt(declared[name]) !== fmt(shape)) {
+          throw new UserError(
+            'MODEL_SHAPE_MISMATCH',
+            `manifest.json: ${field}.${name} is ${fmt(declared[name])} but ${from} imply ${fmt(shape)}`,
+          );
+        }
+      }
+    }
+  }
+  const [cp, cv, cd] = m.codebooks.shape;
+  m.branches.forEach((b, i) => {
+    if (cp !== P || b.codebookSize !== cv || b.codeDim !== cd) {
+      throw new UserError(
+        'MODEL_SHAPE_MISMATCH',
+        `manifest.json: codebooks.shape ${fmt(m.codebooks.shape)} disagrees with branches[${i}] (codebookSize ${b.codebookSize}, codeDim ${b.codeDim}, ${P} branches)`,
+      );
+    }
+  });
+}
+
+const EXPECTED_TYPES: Record<string, number> = { image: ELEM_FLOAT, indices: ELEM_INT64, scale_mask: ELEM_FLOAT };
+
+/** The ONNX file's real inputs/outputs must be the ones the manifest declares. */
+function checkGraph(file: string, spec: GraphSpec, g: GraphSummary): void {
+  const custom = [...g.opsets.map((o) => o.domain), ...g.nodeDomains].filter((d) => !BUILTIN_DOMAINS.has(d));
+  if (custom.length > 0) {
+    throw new UserError('MODEL_CUSTOM_OP', `${file}: uses custom operator domain '${custom[0]}'; custom operator libraries are never loaded`);
+  }
+  for (const [k, values] of [
+    ['inputs', g.inputs],
+    ['outputs', g.outputs],
+  ] as const) {
+    const declared = spec[k];
+    const actualNames = values.map((v) => v.name).sort().join(',');
+    const declaredNames = Object.keys(declared).sort().join(',');
+    if (actualNames !== declaredNames) {
+      throw new UserError('MODEL_SHAPE_MISMATCH', `${file}: graph ${k} are {${actualNames}} but manifest.json declares {${declaredNames}}`);
+    }
+    for (const v of values) {
+      const want = declared[v.name];
+      const kind = k === 'inputs' ? 'input' : 'output';
+      const ok = v.shape.length === want.length && v.shape.every((d, i) => (want[i] === -1 ? d === -1 || d > 0 : d === want[i]));
+      if (!ok) {
+        throw new UserError(
+          'MODEL_SHAPE_MISMATCH',
+          `${file}: ${kind} '${v.name}' has shape ${fmt(v.shape)} but manifest.json declares ${fmt(want)}`,
+        );
+      }
+      const type = EXPECTED_TYPES[v.name];
+      if (type !== undefined && v.elemType !== type) {
+        throw new UserError(
+          'MODEL_SHAPE_MISMATCH',
+          `${file}: ${kind} '${v.name}' is ${ELEM_NAMES[v.elemType] ?? `type ${v.elemType}`} but must be ${ELEM_NAMES[type]}`,
+        );
+      }
+    }
+  }
+}
+
+function readGraph(dir: string, file: string): GraphSummary {
+  try {
+    return parseOnnx(fs.readFileSync(path.join(dir, file)));
+  } catch (e) {
+    throw new UserError('MODEL_BAD_GRAPH', `${file}: not a valid ONNX model (${(e as Error).message})`);
+  }
+}
+
+export function readModelPackage(dirIn: string): ModelPackage {
+  const dir = path.resolve(dirIn);
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    throw new UserError('MODEL_NOT_FOUND', `model folder not found: ${dir}`);
+  }
+  const names = new Set(entries.map((e) => e.name));
+  if (!names.has('manifest.json')) throw new UserError('MODEL_MISSING_FILE', `manifest.json is missing from ${dir}`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+  } catch (e) {
+    throw new UserError('MODEL_BAD_MANIFEST', `manifest.json: invalid JSON (${(e as Error).message})`);
+  }
+  const manifest = validateManifest(raw);
+  const graphFiles = Object.values(manifest.graphs).map((g) => (isObj(g) && typeof g.file === 'string' ? g.file : ''));
+  const required = new Set([...REQUIRED, manifest.graphs.encoder.file, manifest.graphs.decoder.file, manifest.codebooks.file]);
+  for (const f of required) {
+    const e = entries.find((x) => x.name === f);
+    if (!e || !e.isFile()) throw new UserError('MODEL_MISSING_FILE', `${f} is missing from ${dir}`);
+  }
+  const allowed = new Set([...required, ...OPTIONAL, ...graphFiles]);
+  for (const e of entries) {
+    if (!allowed.has(e.name) || !e.isFile()) {
+      throw new UserError(
+        'MODEL_EXTRA_FILE',
+        `${e.name}: unexpected ${e.isDirectory() ? 'folder' : 'file'} in model package ${dir} (a package holds only the files docs/model-format.md lists)`,
+      );
+    }
+  }
+  const encoder = readGraph(dir, manifest.graphs.encoder.file);
+  checkGraph(manifest.graphs.encoder.file, manifest.graphs.encoder, encoder);
+  const decoder = readGraph(dir, manifest.graphs.decoder.file);
+  checkGraph(manifest.graphs.decoder.file, manifest.graphs.decoder, decoder);
+  const codebooks = readCodebooks(dir, manifest);
+  return {
+    dir,
+    manifest,
+    encoderPath: path.join(dir, manifest.graphs.encoder.file),
+    decoderPath: path.join(dir, manifest.graphs.decoder.file),
+    codebooks,
+    graphs: { encoder, decoder },
+    detailBranch: manifest.branches.findIndex((b) => b.role === 'detail'),
+    semanticBranch: manifest.branches.findIndex((b) => b.role === 'semantic'),
+  };
+}
+
+function readCodebooks(dir: string, m: Manifest): Float32Array[] {
+  const [P, V, D] = m.codebooks.shape;
+  const bytes = fs.readFileSync(path.join(dir, m.codebooks.file));
+  const want = P * V * D * 4;
+  if (bytes.length !== want) {
+    throw new UserError(
+      'MODEL_BAD_CODEBOOKS',
+      `${m.codebooks.file}: ${bytes.length} bytes but codebooks.shape ${fmt(m.codebooks.shape)} float32 needs ${want}`,
+    );
+  }
+  // Copy into aligned little-endian floats (the Buffer may be unaligned and the host big-endian).
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  const out: Float32Array[] = [];
+  for (let p = 0; p < P; p++) {
+    const a = new Float32Array(V * D);
+    for (let i = 0; i < V * D; i++) a[i] = view.getFloat32((p * V * D + i) * 4, true);
+    if (!a.every(Number.isFinite)) throw new UserError('MODEL_BAD_CODEBOOKS', `${m.codebooks.file}: branch ${p} holds NaN or infinite values`);
+    out.push(a);
+  }
+  return out;
+}

@@ -1,0 +1,101 @@
+// Execution-provider choice. 'auto' tries the GPU providers this platform's onnxruntime-node build
+// can offer, best first, and falls back to CPU; every provider that was passed over is reported
+// with the reason so the user can see why a GPU is not used. Nothing is ever downloaded: a
+// provider whose binaries are absent simply fails to load and is reported as skipped.
+
+import type { InferenceSession } from 'onnxruntime-node';
+import type { ProviderName, ProviderSetting } from './types';
+import { loadOrt } from './native';
+
+export const PROVIDERS: ProviderName[] = ['cpu', 'cuda', 'dml', 'coreml', 'webgpu'];
+
+/** GPU providers in the order worth trying on each platform (native APIs before WebGPU). */
+export function gpuOrder(platform: NodeJS.Platform = process.platform): ProviderName[] {
+  if (platform === 'win32') return ['cuda', 'dml', 'webgpu'];
+  if (platform === 'darwin') return ['coreml', 'webgpu'];
+  return ['cuda', 'webgpu'];
+}
+
+/** Providers this onnxruntime-node build knows about (bundled or installable). */
+export function availableProviders(): ProviderName[] {
+  const ort = loadOrt();
+  const listed = ort.listSupportedBackends?.() ?? [{ name: 'cpu', bundled: true }];
+  return PROVIDERS.filter((p) => listed.some((b) => b.name === p));
+}
+
+export interface Candidate {
+  provider: ProviderName;
+  /** set when the provider is passed over without trying it */
+  skipReason?: string;
+}
+
+/** The providers to try, in order, for a setting; CPU always last as the fallback. */
+export function candidates(setting: ProviderSetting, available: ProviderName[], platform: NodeJS.Platform = process.platform): Candidate[] {
+  const wanted = setting === 'auto' ? gpuOrder(platform) : setting === 'cpu' ? [] : [setting];
+  const out: Candidate[] = wanted.map((p) =>
+    available.includes(p)
+      ? { provider: p }
+      : { provider: p, skipReason: `not offered by onnxruntime-node on ${platform}-${process.arch}` },
+  );
+  out.push({ provider: 'cpu' });
+  return out;
+}
+
+/** Turns onnxruntime's multi-line native error into the part a user can read. */
+export function shortReason(message: string): string {
+  const first = message.split('\n').find((l) => l.trim() !== '') ?? message;
+  const m = /(Failed to get a WebGPU adapter: )?(No supported adapters.*)$/.exec(first) ?? /(Failed to .*)$/.exec(first);
+  const text = m ? m[m.length - 1] : first.replace(/^\S*onnxruntime_src\S*\s*/, '');
+  return text.trim().slice(0, 200);
+}
+
+export interface SessionOptions {
+  threads?: number;
+}
+
+// A provider that failed once in this process will fail again (missing driver, no adapter):
+// remember why, so later graphs and later models do not pay for the attempt again.
+const failedProviders = new Map<ProviderName, string>();
+
+export function forgetProviderFailures(): void {
+  failedProviders.clear();
+}
+
+export interface CreatedSession {
+  session: InferenceSession;
+  provider: ProviderName;
+  skipped: { provider: ProviderName; reason: string }[];
+}
+
+export async function createSession(
+  modelPath: string,
+  setting: ProviderSetting,
+  options: SessionOptions = {},
+): Promise<CreatedSession> {
+  const ort = loadOrt();
+  const skipped: { provider: ProviderName; reason: string }[] = [];
+  for (const c of candidates(setting, availableProviders())) {
+    const remembered = failedProviders.get(c.provider);
+    if (c.skipReason || remembered) {
+      skipped.push({ provider: c.provider, reason: c.skipReason ?? remembered! });
+      continue;
+    }
+    try {
+      const session = await ort.InferenceSession.create(modelPath, {
+        executionProviders: [c.provider],
+        intraOpNumThreads: options.threads ?? 0,
+        interOpNumThreads: 1,
+        graphOptimizationLevel: 'all',
+        // Probing a missing GPU provider logs a native error; the reason is reported instead.
+        logSeverityLevel: 4,
+      });
+      return { session, provider: c.provider, skipped };
+    } catch (e) {
+      const reason = shortReason((e as Error).message ?? String(e));
+      if (c.provider === 'cpu') throw e; // the CPU provider failing means a broken graph or install
+      failedProviders.set(c.provider, reason);
+      skipped.push({ provider: c.provider, reason });
+    }
+  }
+  throw new Error('unreachable: CPU is always a candidate');
+}

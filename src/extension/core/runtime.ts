@@ -1,0 +1,200 @@
+// ModelRuntime: one loaded model package. The package is validated on load; the two inference
+// sessions are created on first use (once each) so opening the extension costs nothing until an
+// image is inspected. Runs are serialised: on a 2-core machine parallel runs only fight over cores.
+
+import type { InferenceSession } from 'onnxruntime-node';
+import type { ModelInfo, ProviderName, ProviderReport, ProviderSetting } from './types';
+import { UserError } from './errors';
+import { loadOrt } from './native';
+import { readModelPackage, type ModelPackage } from './package-reader';
+import { availableProviders, createSession } from './providers';
+import { codeColours, type Rgb } from './colours';
+
+export interface LoadOptions {
+  provider: ProviderSetting;
+  /** intra-op threads; 0 or undefined lets onnxruntime pick (one per core) */
+  threads?: number;
+  builtIn?: boolean;
+}
+
+type GraphName = 'encoder' | 'decoder';
+
+export class ModelRuntime {
+  private readonly sessions = new Map<GraphName, Promise<InferenceSession>>();
+  private readonly chosen: Partial<Record<GraphName, ProviderName>> = {};
+  private readonly skipped = new Map<ProviderName, string>();
+  private readonly colours = new Map<number, Rgb[]>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private disposed = false;
+
+  private constructor(
+    readonly pkg: ModelPackage,
+    readonly options: LoadOptions,
+  ) {}
+
+  /** Validates the package (throws UserError naming the file and field); creates no session. */
+  static async load(dir: string, options: LoadOptions): Promise<ModelRuntime> {
+    return new ModelRuntime(readModelPackage(dir), options);
+  }
+
+  get imageSize(): number {
+    return this.pkg.manifest.image.size;
+  }
+  get scales(): number[] {
+    return this.pkg.manifest.scales;
+  }
+  get branchCount(): number {
+    return this.pkg.manifest.branches.length;
+  }
+
+  info(): ModelInfo {
+    const m = this.pkg.manifest;
+    return {
+      name: m.name,
+      dir: this.pkg.dir,
+      builtIn: this.options.builtIn ?? false,
+      imageSize: m.image.size,
+      scales: [...m.scales],
+      tokensPerBranch: m.tokensPerBranch,
+      branches: m.branches.map((b) => ({ name: b.name, role: b.role, codebookSize: b.codebookSize, codeDim: b.codeDim })),
+      license: m.license,
+      provenance: m.provenance,
+    };
+  }
+
+  /** What runs where so far; `chosen` fills in as the sessions are created (see ready()). */
+  providerReport(): ProviderReport {
+    return {
+      chosen: { ...this.chosen } as Record<string, ProviderName>,
+      skipped: [...this.skipped].map(([provider, reason]) => ({ provider, reason })),
+      available: availableProviders(),
+    };
+  }
+
+  /** Creates both sessions now (e.g. for `info`, or to warm up before the first inspection). */
+  async ready(): Promise<ProviderReport> {
+    await this.session('encoder');
+    await this.session('decoder');
+    return this.providerReport();
+  }
+
+  private session(name: GraphName): Promise<InferenceSession> {
+    if (this.disposed) return Promise.reject(new Error('ModelRuntime used after dispose()'));
+    let s = this.sessions.get(name);
+    if (!s) {
+      const file = name === 'encoder' ? this.pkg.encoderPath : this.pkg.decoderPath;
+      // The encoder is created first so a failing GPU provider is learnt once, not per graph.
+      const before = name === 'decoder' ? (this.sessions.get('encoder') ?? Promise.resolve()).catch(() => undefined) : Promise.resolve();
+      s = before.then(async () => {
+        try {
+          const created = await createSession(file, this.options.provider, { threads: this.options.threads });
+          this.chosen[name] = created.provider;
+          for (const k of created.skipped) this.skipped.set(k.provider, k.reason);
+          return created.session;
+        } catch (e) {
+          this.sessions.delete(name); // allow a retry after e.g. the file is fixed
+          if (e instanceof UserError) throw e;
+          throw new UserError('MODEL_BAD_GRAPH', `${this.pkg.manifest.graphs[name].file}: onnxruntime cannot load it (${(e as Error).message.split('\n')[0]})`);
+        }
+      });
+      this.sessions.set(name, s);
+    }
+    return s;
+  }
+
+  private exclusive<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(job, job);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * pixels: [B, 3, S, S] in the model's normalisation (image.toTensor).
+   * Returns indices [B][P][L].
+   */
+  async encode(pixels: Float32Array, batch = pixels.length / (3 * this.imageSize ** 2)): Promise<number[][][]> {
+    const S = this.imageSize;
+    if (!Number.isInteger(batch) || batch < 1 || pixels.length !== batch * 3 * S * S) {
+      throw new Error(`encode: expected [B,3,${S},${S}] floats, got ${pixels.length}`);
+    }
+    const ort = loadOrt();
+    const session = await this.session('encoder');
+    const out = await this.exclusive(() => session.run({ image: new ort.Tensor('float32', pixels, [batch, 3, S, S]) }));
+    const data = out.indices.data as BigInt64Array;
+    const P = this.branchCount;
+    const L = this.pkg.manifest.tokensPerBranch;
+    const result: number[][][] = [];
+    for (let b = 0; b < batch; b++) {
+      const branches: number[][] = [];
+      for (let p = 0; p < P; p++) {
+        const row = new Array<number>(L);
+        const base = (b * P + p) * L;
+        for (let t = 0; t < L; t++) row[t] = Number(data[base + t]);
+        branches.push(row);
+      }
+      result.push(branches);
+    }
+    return result;
+  }
+
+  /**
+   * indices [B][P][L] and masks [B][P][N] (1 keeps scale n of branch p) -> images [B, 3, S, S]
+   * in the model's normalisation, clamped by the graph to its range.
+   */
+  async decode(indices: ArrayLike<number>[][], masks: number[][][]): Promise<Float32Array> {
+    const { tokensPerBranch: L, branches } = this.pkg.manifest;
+    const P = branches.length;
+    const N = this.scales.length;
+    const B = indices.length;
+    if (B === 0 || masks.length !== B) throw new Error('decode: need one mask per image');
+    const idx = new BigInt64Array(B * P * L);
+    const mask = new Float32Array(B * P * N);
+    for (let b = 0; b < B; b++) {
+      if (indices[b].length !== P || masks[b].length !== P) throw new Error(`decode: image ${b} needs ${P} branches`);
+      for (let p = 0; p < P; p++) {
+        const row = indices[b][p];
+        const V = branches[p].codebookSize;
+        if (row.length !== L) throw new UserError('BAD_ARGUMENT', `decode: branch ${p} has ${row.length} indices, the model needs ${L}`);
+        for (let t = 0; t < L; t++) {
+          const v = row[t];
+          if (!Number.isInteger(v) || v < 0 || v >= V) throw new UserError('BAD_ARGUMENT', `decode: index ${v} at branch ${p}, token ${t} is outside 0..${V - 1}`);
+          idx[(b * P + p) * L + t] = BigInt(v);
+        }
+        if (masks[b][p].length !== N) throw new Error(`decode: mask row needs ${N} scales`);
+        for (let n = 0; n < N; n++) mask[(b * P + p) * N + n] = masks[b][p][n];
+      }
+    }
+    const ort = loadOrt();
+    const session = await this.session('decoder');
+    const out = await this.exclusive(() =>
+      session.run({ indices: new ort.Tensor('int64', idx, [B, P, L]), scale_mask: new ort.Tensor('float32', mask, [B, P, N]) }),
+    );
+    return out.image.data as Float32Array;
+  }
+
+  /** Colour per code of a branch (PCA of the normalised codebook), computed once. */
+  codeColours(branch: number): Rgb[] {
+    let c = this.colours.get(branch);
+    if (!c) {
+      const b = this.pkg.manifest.branches[branch];
+      c = codeColours(this.pkg.codebooks[branch], b.codebookSize, b.codeDim);
+      this.colours.set(branch, c);
+    }
+    return c;
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    const sessions = [...this.sessions.values()];
+    this.sessions.clear();
+    await this.queue;
+    for (const s of sessions) {
+      try {
+        await (await s).release();
+      } catch {
+        // a session that never got created has nothing to release
+      }
+    }
+  }
+}
