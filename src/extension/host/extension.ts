@@ -2,9 +2,11 @@
 // its native modules load on first use.
 
 import * as vscode from 'vscode';
+import type { InspectorBackend } from './backend';
 import { registerCommands } from './commands';
 import { createBackend } from './coreBackend';
 import { EDITOR_VIEW_TYPE, PANEL_VIEW_TYPE, PanelManager } from './panels';
+import type { Logger } from './session';
 import { resolveSettings, SECTION, type ResolvedSettings } from './settings';
 import { COMMANDS, createLogger, VscodeUi } from './vscodeUi';
 
@@ -19,6 +21,11 @@ export function readSettings(extensionRoot: string): ResolvedSettings {
 }
 
 export function activate(context: vscode.ExtensionContext): void {
+  activateWith(context, createBackend);
+}
+
+/** Activation with an injectable runtime (tests pass a fake backend). */
+export function activateWith(context: vscode.ExtensionContext, makeBackend: (log: Logger) => InspectorBackend): PanelManager {
   const channel = vscode.window.createOutputChannel('ImageFolder', { log: true });
   const log = createLogger(channel);
   const root = context.extensionUri.fsPath;
@@ -32,7 +39,7 @@ export function activate(context: vscode.ExtensionContext): void {
     if (s.modelPathProblem) log.warn(s.modelPathProblem);
     return s;
   };
-  const backend = createBackend(log);
+  const backend = makeBackend(log);
   const ui = new VscodeUi(channel, () => Promise.resolve(vscode.commands.executeCommand<boolean>(COMMANDS.selectModel)).then((r) => r === true));
   const manager = new PanelManager({ context, backend, ui, log, settings });
   log.info(`ImageFolder Inspector ${String((context.extension.packageJSON as { version?: unknown }).version)} activated (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'untrusted'})`);
@@ -60,6 +67,7 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => refreshAll('workspace trusted')),
   );
+  return manager;
 }
 
 export function deactivate(): void {

@@ -1,0 +1,245 @@
+import './vscode-stub';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { activateWith } from '../../../src/extension/host/extension';
+import { GENERATOR_MISSING_MESSAGE } from '../../../src/extension/host/commands';
+import type { HostToWebview } from '../../../src/shared/protocol';
+import * as vscode from './fakeVscode';
+import { FakeBackend } from './fakes';
+
+function findRoot(): string {
+  for (let d = __dirname; d !== path.dirname(d); d = path.dirname(d)) {
+    const f = path.join(d, 'package.json');
+    if (fs.existsSync(f) && (JSON.parse(fs.readFileSync(f, 'utf8')) as { name?: string }).name === 'imagefolder-inspector') return d;
+  }
+  throw new Error('repository root not found');
+}
+const root = findRoot();
+const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+  activationEvents: string[];
+  contributes: { commands: { command: string; category: string }[]; customEditors: { viewType: string; priority: string }[]; configuration: { properties: Record<string, unknown> } };
+  capabilities: { untrustedWorkspaces: { supported: string; restrictedConfigurations: string[] } };
+};
+
+type Ctx = ReturnType<typeof vscode.makeContext>;
+const settle = async () => {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 2));
+};
+
+describe('extension host (vscode stubbed at the boundary)', () => {
+  let ctx: Ctx;
+  let backend: FakeBackend;
+  let dir: string;
+  let image: string;
+
+  beforeEach(() => {
+    vscode.resetState();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ifi-ext-'));
+    image = path.join(dir, 'photo #1.png');
+    fs.writeFileSync(image, 'not really a png');
+    ctx = vscode.makeContext(root);
+    backend = new FakeBackend();
+    activateWith(ctx as never, () => backend);
+  });
+  afterEach(() => {
+    for (const d of ctx.subscriptions) d.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  function lastPanel(): vscode.FakePanel {
+    const p = vscode.state.panels.at(-1);
+    assert.ok(p, 'a panel was created');
+    return p;
+  }
+  const posted = (p: vscode.FakePanel) => p.webview.posted as HostToWebview[];
+
+  it('registers exactly the commands package.json contributes, in category ImageFolder, with matching activation events', () => {
+    const contributed = pkg.contributes.commands.map((c) => c.command).sort();
+    assert.deepEqual([...vscode.state.commands.keys()].sort(), contributed);
+    for (const c of pkg.contributes.commands) assert.equal(c.category, 'ImageFolder');
+    for (const id of contributed) assert.ok(pkg.activationEvents.includes(`onCommand:${id}`), id);
+    assert.ok(pkg.activationEvents.includes('onCustomEditor:imagefolderInspector.inspector'));
+    assert.ok(pkg.activationEvents.every((e) => e.startsWith('onCommand:imagefolderInspector.') || e.startsWith('onCustomEditor:imagefolderInspector.') || e === 'onWebviewPanel:imagefolderInspector.panel'));
+    assert.deepEqual(pkg.contributes.customEditors.map((e) => [e.viewType, e.priority]), [['imagefolderInspector.inspector', 'option']]);
+    assert.ok(vscode.state.customEditors.has('imagefolderInspector.inspector'));
+    assert.ok(vscode.state.serializers.has('imagefolderInspector.panel'));
+    assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
+    assert.deepEqual(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations, ['imagefolderInspector.modelPath']);
+  });
+
+  it('Tokenize Image opens a panel with a strict CSP and restricted resource roots, and posts the inspection', async () => {
+    await vscode.commands.executeCommand('imagefolderInspector.tokenize', vscode.Uri.file(image));
+    const panel = lastPanel();
+    const html = panel.webview.html;
+    const csp = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1] ?? '';
+    assert.match(csp, /default-src 'none'/);
+    assert.match(csp, /script-src 'nonce-[A-Za-z0-9]+'/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https?:\/\/\*/);
+    const nonce = /'nonce-([A-Za-z0-9]+)'/.exec(csp)?.[1];
+    assert.ok(nonce && html.includes(`<script nonce="${nonce}" src="https://`));
+    assert.ok(html.includes('dist/webview.js'));
+    const roots = (panel.webview.options.localResourceRoots as vscode.Uri[]).map((u) => u.fsPath);
+    assert.deepEqual(roots, [root, dir]);
+    assert.equal(panel.webview.options.enableScripts, true);
+    // the webview says hello; the host answers
+    panel.webview.receive.fire({ kind: 'ready', protocol: 1 });
+    await settle();
+    const kinds = posted(panel).map((m) => m.kind);
+    assert.ok(kinds.includes('init') && kinds.includes('inspection'), kinds.join());
+    assert.equal(backend.calls.filter((c) => c.op === 'inspect').length, 1);
+  });
+
+  it('does not open non-image files; Open Inspector reuses an existing panel', async () => {
+    const txt = path.join(dir, 'notes.txt');
+    fs.writeFileSync(txt, 'x');
+    await vscode.commands.executeCommand('imagefolderInspector.tokenize', vscode.Uri.file(txt));
+    assert.equal(vscode.state.panels.length, 0);
+    assert.match(vscode.state.messages[0].text, /not an image/);
+    await vscode.commands.executeCommand('imagefolderInspector.openInspector', vscode.Uri.file(image));
+    await vscode.commands.executeCommand('imagefolderInspector.openInspector', vscode.Uri.file(image));
+    assert.equal(vscode.state.panels.length, 1);
+  });
+
+  it('uses the active editor tab, or asks with an open dialog', async () => {
+    vscode.state.activeTabUri = vscode.Uri.file(image);
+    await vscode.commands.executeCommand('imagefolderInspector.openInspector');
+    assert.equal(vscode.state.panels.length, 1);
+    vscode.state.activeTabUri = undefined;
+    let asked = false;
+    vscode.state.answers.openDialog = () => {
+      asked = true;
+      return undefined;
+    };
+    await vscode.commands.executeCommand('imagefolderInspector.tokenize');
+    assert.ok(asked);
+  });
+
+  it('Generate Images explains that the generator is not in this model yet', async () => {
+    await vscode.commands.executeCommand('imagefolderInspector.generate');
+    assert.deepEqual(vscode.state.messages.map((m) => m.text), [GENERATOR_MISSING_MESSAGE]);
+  });
+
+  it('Show Codebook Usage for Folder opens a folder panel that computes usage', async () => {
+    await vscode.commands.executeCommand('imagefolderInspector.folderUsage', vscode.Uri.file(dir));
+    const panel = lastPanel();
+    panel.webview.receive.fire({ kind: 'ready', protocol: 1 });
+    await settle();
+    assert.ok(posted(panel).some((m) => m.kind === 'folderUsage'));
+    assert.deepEqual(backend.calls.map((c) => [c.op, c.path]), [['folder', dir]]);
+  });
+
+  it('restores a panel from valid webview state and drops invalid state', async () => {
+    const serializer = vscode.state.serializers.get('imagefolderInspector.panel') as {
+      deserializeWebviewPanel(p: unknown, s: unknown): Promise<void>;
+    };
+    const good = new vscode.FakePanel('imagefolderInspector.panel', 'x');
+    await serializer.deserializeWebviewPanel(good, {
+      resource: vscode.Uri.file(image).toString(),
+      mode: 'image',
+      scale: 4,
+      ablation: 'both',
+      highlight: null,
+    });
+    assert.equal(good.disposed, false);
+    assert.match(good.webview.html, /Content-Security-Policy/);
+    const bad = [
+      undefined,
+      { resource: 'https://evil.example/x.png', mode: 'image', scale: 0, ablation: 'both', highlight: null },
+      { resource: vscode.Uri.file('/etc/passwd').toString(), mode: 'image', scale: 0, ablation: 'both', highlight: null },
+      { resource: 'file:///x.png', mode: 'image', scale: 0, ablation: 'both', highlight: null, extra: 1 },
+    ];
+    for (const s of bad) {
+      const p = new vscode.FakePanel('imagefolderInspector.panel', 'x');
+      await serializer.deserializeWebviewPanel(p, s);
+      assert.equal(p.disposed, true, JSON.stringify(s));
+    }
+  });
+
+  it('the custom editor resolves into an inspector', async () => {
+    const provider = vscode.state.customEditors.get('imagefolderInspector.inspector') as {
+      openCustomDocument(u: unknown): { uri: vscode.Uri };
+      resolveCustomEditor(d: unknown, p: unknown): void;
+    };
+    const doc = provider.openCustomDocument(vscode.Uri.file(image));
+    const panel = new vscode.FakePanel('imagefolderInspector.inspector', 'x');
+    provider.resolveCustomEditor(doc, panel);
+    panel.webview.receive.fire({ kind: 'ready', protocol: 1 });
+    await settle();
+    assert.ok(posted(panel).some((m) => m.kind === 'inspection'));
+  });
+
+  it('refreshes when the image changes on disk, and stops watching when closed', async function () {
+    this.timeout(5000);
+    await vscode.commands.executeCommand('imagefolderInspector.tokenize', vscode.Uri.file(image));
+    const panel = lastPanel();
+    panel.webview.receive.fire({ kind: 'ready', protocol: 1 });
+    await settle();
+    const watcher = vscode.state.watchers.at(-1)!;
+    assert.equal(watcher.pattern.pattern, 'photo #1.png');
+    watcher.changeE.fire(vscode.Uri.file(image));
+    watcher.changeE.fire(vscode.Uri.file(image));
+    await new Promise((r) => setTimeout(r, 450));
+    await settle();
+    assert.equal(backend.calls.filter((c) => c.op === 'inspect').length, 2, 'debounced to one refresh');
+    panel.dispose();
+    assert.equal(watcher.disposed, true);
+  });
+
+  it('ignores a workspace model path in an untrusted workspace', async () => {
+    vscode.state.trusted = false;
+    vscode.state.config.set('imagefolderInspector.modelPath', { defaultValue: '', workspaceValue: path.join(dir, 'evil') });
+    await vscode.commands.executeCommand('imagefolderInspector.tokenize', vscode.Uri.file(image));
+    lastPanel().webview.receive.fire({ kind: 'ready', protocol: 1 });
+    await settle();
+    assert.equal(backend.calls[0].settings.modelDir, path.join(root, 'models', 'imagefolder-mini'));
+    assert.ok(vscode.state.log.some((l) => /not trusted.*ignored/.test(l)));
+    vscode.state.trusted = true;
+    vscode.state.trustEmitter.fire();
+    await settle();
+    assert.equal(backend.calls.at(-1)!.settings.modelDir, path.join(dir, 'evil'));
+  });
+
+  it('Export Tokens writes where the user chose via the save dialog', async () => {
+    await vscode.commands.executeCommand('imagefolderInspector.tokenize', vscode.Uri.file(image));
+    lastPanel().webview.receive.fire({ kind: 'ready', protocol: 1 });
+    await settle();
+    const dest = path.join(dir, 'out', 'tokens.json');
+    fs.mkdirSync(path.dirname(dest));
+    vscode.state.answers.quickPick = (items) => items.find((i) => i.id === 'tokens-json');
+    vscode.state.answers.saveDialog = () => vscode.Uri.file(dest);
+    await vscode.commands.executeCommand('imagefolderInspector.exportTokens');
+    const j = JSON.parse(fs.readFileSync(dest, 'utf8')) as { format: string; indices: number[][] };
+    assert.equal(j.format, 'imagefolder-tokens');
+    assert.equal(j.indices[0].length, 286);
+  });
+
+  it('Select Model validates the folder and stores it in user settings', async () => {
+    const modelDir = path.join(dir, 'model');
+    fs.mkdirSync(modelDir);
+    vscode.state.answers.quickPick = (items) => items.find((i) => i.id === 'browse');
+    vscode.state.answers.openDialog = () => [vscode.Uri.file(modelDir)];
+    const changed = await vscode.commands.executeCommand('imagefolderInspector.selectModel');
+    assert.equal(changed, true);
+    assert.deepEqual(vscode.state.configUpdates, [{ key: 'imagefolderInspector.modelPath', value: modelDir, target: vscode.ConfigurationTarget.Global }]);
+    backend.fail = Object.assign(new Error('encoder.onnx is missing'), { code: 'MODEL_MISSING_FILE' });
+    const again = await vscode.commands.executeCommand('imagefolderInspector.selectModel');
+    assert.equal(again, false);
+    assert.equal(vscode.state.configUpdates.length, 1);
+    assert.match(vscode.state.messages.at(-1)!.text, /not a usable model: encoder\.onnx is missing/);
+  });
+
+  it('hostile messages through the real webview channel never throw nor touch files', async () => {
+    await vscode.commands.executeCommand('imagefolderInspector.tokenize', vscode.Uri.file(image));
+    const panel = lastPanel();
+    const before = fs.readdirSync(dir);
+    for (let i = 0; i < 200; i++) {
+      panel.webview.receive.fire({ kind: 'request', id: i, request: { type: 'export', format: 'tokens-json', path: path.join(dir, `x${i}`) } });
+      panel.webview.receive.fire({ kind: i % 2 ? 'nope' : 'request', id: 'x', request: null });
+    }
+    await settle();
+    assert.deepEqual(fs.readdirSync(dir), before);
+    assert.equal(backend.calls.length, 0);
+  });
+});

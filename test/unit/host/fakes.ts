@@ -1,0 +1,106 @@
+// Fake runtime backend and fake HostUi for host-logic tests.
+import type { Inspection } from '../../../src/extension/core/types';
+import type { FolderOptions, InspectOptions, InspectorBackend, ModelSummary, RuntimeSettings } from '../../../src/extension/host/backend';
+import type { FolderUsageView } from '../../../src/shared/protocol';
+import type { HostUi, Logger, ProgressReporter } from '../../../src/extension/host/session';
+import type { ErrorAction } from '../../../src/extension/host/errors';
+import { resolveSettings, type ResolvedSettings } from '../../../src/extension/host/settings';
+import { syntheticInspection } from '../../fixtures/syntheticInspection';
+
+export class FakeBackend implements InspectorBackend {
+  calls: { op: string; path: string; settings: RuntimeSettings }[] = [];
+  delayMs = 0;
+  fail: Error | undefined;
+  disposed = false;
+  inspect(imagePath: string, o: InspectOptions): Promise<Inspection> {
+    this.calls.push({ op: 'inspect', path: imagePath, settings: o.settings });
+    return this.after(o.signal, () => syntheticInspection({ image: imagePath, seed: this.calls.length }));
+  }
+  folderUsage(folderPath: string, o: FolderOptions): Promise<FolderUsageView> {
+    this.calls.push({ op: 'folder', path: folderPath, settings: o.settings });
+    o.onProgress?.({ done: 1, total: 2, current: `${folderPath}/a.png` });
+    return this.after(o.signal, () => ({
+      folder: folderPath,
+      images: 2,
+      failed: 0,
+      branches: [0, 1].map((b) => ({ branch: b, histogram: [1, 0, 3], used: 2, utilisation: 2 / 3, perplexity: 1.8, dead: 1 })),
+    }));
+  }
+  describeModel(settings: RuntimeSettings): Promise<ModelSummary> {
+    this.calls.push({ op: 'describe', path: settings.modelDir, settings });
+    if (this.fail) return Promise.reject(this.fail);
+    return Promise.resolve({ name: 'fake', dir: settings.modelDir, builtIn: false, provider: 'cpu' });
+  }
+  dispose(): void {
+    this.disposed = true;
+  }
+  private after<T>(signal: AbortSignal, make: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const done = (): void => {
+        if (signal.aborted) reject(Object.assign(new Error('cancelled'), { code: 'CANCELLED', name: 'UserError' }));
+        else if (this.fail) reject(this.fail);
+        else resolve(make());
+      };
+      if (this.delayMs <= 0) queueMicrotask(done);
+      else {
+        const t = setTimeout(done, this.delayMs);
+        signal.addEventListener('abort', () => {
+          clearTimeout(t);
+          done();
+        });
+      }
+    });
+  }
+}
+
+export class FakeUi implements HostUi {
+  saveAnswer: string | undefined;
+  overwriteAnswer = false;
+  cancelProgress = false;
+  saveDialogs: { defaultPath: string }[] = [];
+  overwritePrompts: string[] = [];
+  errors: { message: string; actions: ErrorAction[] }[] = [];
+  infos: string[] = [];
+  progress: string[] = [];
+  selectModelResult = false;
+  withProgress<T>(title: string, task: (report: ProgressReporter, signal: AbortSignal) => Promise<T>): Promise<T> {
+    this.progress.push(title);
+    const ac = new AbortController();
+    if (this.cancelProgress) setTimeout(() => ac.abort(), 1);
+    return task(() => undefined, ac.signal);
+  }
+  showSaveDialog(o: { defaultPath: string }): Promise<string | undefined> {
+    this.saveDialogs.push(o);
+    return Promise.resolve(this.saveAnswer);
+  }
+  confirmOverwrite(p: string): Promise<boolean> {
+    this.overwritePrompts.push(p);
+    return Promise.resolve(this.overwriteAnswer);
+  }
+  showError(message: string, actions: ErrorAction[]): void {
+    this.errors.push({ message, actions });
+  }
+  showInfo(m: string): void {
+    this.infos.push(m);
+  }
+  selectModel(): Promise<boolean> {
+    return Promise.resolve(this.selectModelResult);
+  }
+}
+
+export class MemLog implements Logger {
+  lines: string[] = [];
+  info(m: string): void {
+    this.lines.push(`info ${m}`);
+  }
+  warn(m: string): void {
+    this.lines.push(`warn ${m}`);
+  }
+  error(m: string): void {
+    this.lines.push(`error ${m}`);
+  }
+}
+
+export function defaultSettings(): ResolvedSettings {
+  return resolveSettings({ read: () => undefined, trusted: true, extensionRoot: '/ext' });
+}

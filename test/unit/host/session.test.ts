@@ -1,0 +1,185 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { InspectorSession } from '../../../src/extension/host/session';
+import type { HostToWebview } from '../../../src/shared/protocol';
+import { defaultSettings, FakeBackend, FakeUi, MemLog } from './fakes';
+
+function setup(mode: 'image' | 'folder' = 'image', file = '/imgs/cat.png') {
+  const backend = new FakeBackend();
+  const ui = new FakeUi();
+  const log = new MemLog();
+  const posted: HostToWebview[] = [];
+  const session = new InspectorSession(
+    { mode, path: file, resource: `file://${file}` },
+    { backend, ui, log, settings: defaultSettings, post: (m) => void posted.push(JSON.parse(JSON.stringify(m)) as HostToWebview) },
+  );
+  return { backend, ui, log, posted, session };
+}
+
+const kinds = (p: HostToWebview[]) => p.map((m) => m.kind);
+const tick = () => new Promise((r) => setTimeout(r, 5));
+
+describe('host session', () => {
+  it('answers ready with init, then runs the inspection with progress and logs model/provider/timings', async () => {
+    const { session, posted, backend, ui, log } = setup();
+    await session.handleMessage({ kind: 'ready', protocol: 1 });
+    assert.deepEqual(kinds(posted), ['init', 'busy', 'inspection']);
+    assert.equal(backend.calls[0].path, '/imgs/cat.png');
+    assert.match(ui.progress[0], /tokenizing cat\.png/);
+    assert.ok(log.lines.some((l) => /model "synthetic-test-model".*provider encoder=cpu, decoder=cpu.*ms/.test(l)), log.lines.join('\n'));
+    assert.ok(log.lines.some((l) => /webgpu skipped: No supported adapters/.test(l)));
+    // a second ready (webview reloaded) reuses the result instead of recomputing
+    await session.handleMessage({ kind: 'ready', protocol: 1 });
+    assert.equal(backend.calls.length, 1);
+    assert.deepEqual(kinds(posted).slice(3), ['init', 'inspection']);
+  });
+
+  it('answers requests with their id', async () => {
+    const { session, posted } = setup();
+    await session.handleMessage({ kind: 'request', id: 41, request: { type: 'reinspect' } });
+    const r = posted.find((m) => m.kind === 'response');
+    assert.deepEqual(r, { kind: 'response', id: 41, ok: true });
+  });
+
+  it('reports errors as notification + webview error with actionable text', async () => {
+    const { session, posted, backend, ui } = setup();
+    backend.fail = Object.assign(new Error('not a PNG: truncated data'), { code: 'IMAGE_CORRUPT', name: 'UserError' });
+    await session.refresh();
+    const e = posted.find((m) => m.kind === 'error');
+    assert.ok(e && e.kind === 'error');
+    assert.equal(e.code, 'IMAGE_CORRUPT');
+    assert.match(e.message, /Could not tokenize cat\.png: not a PNG: truncated data\. Check that the file/);
+    assert.equal(ui.errors.length, 1);
+    backend.fail = Object.assign(new Error('manifest.json: scales do not sum to 286'), { code: 'MODEL_BAD_MANIFEST' });
+    await session.refresh();
+    assert.deepEqual(ui.errors[1].actions, ['Select Model', 'Open Settings', 'Show Log']);
+  });
+
+  it('cancellation from the progress notification ends quietly', async () => {
+    const { session, posted, backend, ui } = setup();
+    backend.delayMs = 1000;
+    ui.cancelProgress = true;
+    const t0 = Date.now();
+    await session.refresh();
+    assert.ok(Date.now() - t0 < 500);
+    assert.equal(ui.errors.length, 0, 'no error notification for a cancellation');
+    assert.ok(posted.some((m) => m.kind === 'error' && m.code === 'CANCELLED'));
+  });
+
+  it('a cancel request aborts the running work; latest refresh wins', async () => {
+    const { session, posted, backend } = setup();
+    backend.delayMs = 200;
+    const first = session.refresh();
+    const second = session.refresh();
+    await Promise.all([first, second]);
+    assert.equal(posted.filter((m) => m.kind === 'inspection').length, 1);
+    const third = session.refresh();
+    await session.handleMessage({ kind: 'request', id: 9, request: { type: 'cancel', target: 8 } });
+    await third;
+    assert.equal(posted.filter((m) => m.kind === 'inspection').length, 1);
+  });
+
+  it('posts nothing after the panel is disposed mid-inference', async () => {
+    const { session, posted, backend } = setup();
+    backend.delayMs = 50;
+    const p = session.refresh();
+    session.dispose();
+    await p;
+    assert.deepEqual(kinds(posted), ['busy']);
+  });
+
+  it('computes folder usage for the image folder on request', async () => {
+    const { session, posted, backend } = setup();
+    await session.handleMessage({ kind: 'request', id: 2, request: { type: 'folderUsage' } });
+    assert.equal(backend.calls[0].op, 'folder');
+    assert.equal(backend.calls[0].path, '/imgs');
+    assert.ok(posted.some((m) => m.kind === 'folderUsage'));
+    assert.deepEqual(posted.at(-1), { kind: 'response', id: 2, ok: true, result: '2 images' });
+  });
+
+  it('folder-mode sessions compute folder usage on ready', async () => {
+    const { session, posted, backend } = setup('folder', '/imgs');
+    await session.handleMessage({ kind: 'ready', protocol: 1 });
+    assert.deepEqual(kinds(posted), ['init', 'busy', 'folderUsage']);
+    assert.equal(backend.calls[0].op, 'folder');
+  });
+
+  describe('export', () => {
+    let dir: string;
+    beforeEach(() => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ifi-session-'));
+    });
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it('writes only where the user chose, after the dialog', async () => {
+      const { session, ui, posted } = setup('image', path.join(dir, 'cat.png'));
+      await session.refresh();
+      ui.saveAnswer = undefined;
+      await session.handleMessage({ kind: 'request', id: 5, request: { type: 'export', format: 'tokens-json' } });
+      assert.deepEqual(fs.readdirSync(dir), [], 'dismissed dialog writes nothing');
+      assert.equal(ui.saveDialogs[0].defaultPath, path.join(dir, 'cat.tokens.json'));
+      const dest = path.join(dir, 'chosen.json');
+      ui.saveAnswer = dest;
+      await session.handleMessage({ kind: 'request', id: 6, request: { type: 'export', format: 'tokens-json' } });
+      assert.deepEqual(fs.readdirSync(dir), ['chosen.json']);
+      assert.deepEqual(posted.at(-1), { kind: 'response', id: 6, ok: true, result: 'saved chosen.json' });
+    });
+
+    it('asks before replacing a file and keeps it when the user declines', async () => {
+      const { session, ui } = setup('image', path.join(dir, 'cat.png'));
+      await session.refresh();
+      const dest = path.join(dir, 'keep.npy');
+      fs.writeFileSync(dest, 'precious');
+      ui.saveAnswer = dest;
+      ui.overwriteAnswer = false;
+      await session.handleMessage({ kind: 'request', id: 1, request: { type: 'export', format: 'tokens-npy' } });
+      assert.deepEqual(ui.overwritePrompts, [dest]);
+      assert.equal(fs.readFileSync(dest, 'utf8'), 'precious');
+      ui.overwriteAnswer = true;
+      await session.handleMessage({ kind: 'request', id: 2, request: { type: 'export', format: 'png', target: 'progressive', scale: 2 } });
+      assert.notEqual(fs.readFileSync(dest, 'utf8'), 'precious');
+      assert.deepEqual(fs.readdirSync(dir).sort(), ['keep.npy']);
+    });
+
+    it('refuses to export before an inspection exists', async () => {
+      const { session, ui, posted } = setup('image', path.join(dir, 'cat.png'));
+      await session.handleMessage({ kind: 'request', id: 3, request: { type: 'export', format: 'tokens-json' } });
+      assert.equal(ui.saveDialogs.length, 0);
+      const last = posted.at(-1);
+      assert.ok(last && last.kind === 'response' && !last.ok);
+    });
+  });
+
+  it('survives 1,000 malformed or hostile messages without throwing, acting or touching files', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ifi-hostile-'));
+    try {
+      const { session, backend, ui, posted, log } = setup('image', path.join(dir, 'cat.png'));
+      const hostile: unknown[] = [
+        null, undefined, 42, 'ready', [], {}, { kind: 'ready' }, { kind: 'ready', protocol: '1' },
+        { kind: 'request', id: 1, request: { type: 'export', format: 'tokens-json', path: '/etc/passwd' } },
+        { kind: 'request', id: 1, request: { type: 'writeFile', path: path.join(dir, 'x') } },
+        { kind: 'request', id: -1, request: { type: 'reinspect' } },
+        { kind: 'request', id: 1, request: { type: 'reinspect', image: '/etc/shadow' } },
+        { kind: 'request', id: 1, request: { type: 'export', format: 'png', target: 'input', scale: 1e9 } },
+        { kind: 'log', level: 'info', message: 'x'.repeat(100_000) },
+        { kind: 'openExternal', url: 'https://example.com' },
+        { kind: 'request', id: 1, request: { type: 'folderUsage', folder: '/' } },
+      ];
+      for (let i = 0; i < 1000; i++) {
+        const base = hostile[i % hostile.length];
+        const m = i % 3 === 0 && typeof base === 'object' && base !== null ? { ...base, [`k${i}`]: i } : base;
+        await session.handleMessage(m);
+      }
+      assert.equal(backend.calls.length, 0, 'backend never called');
+      assert.equal(ui.saveDialogs.length, 0, 'no dialog');
+      assert.equal(posted.length, 0, 'no reply to invalid messages');
+      assert.equal(session.rejectedMessages, 1000);
+      assert.ok(log.lines.length < 30, 'rejections are rate-limited in the log');
+      assert.deepEqual(fs.readdirSync(dir), []);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

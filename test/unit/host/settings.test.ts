@@ -1,0 +1,70 @@
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { resolveSettings, type Inspected } from '../../../src/extension/host/settings';
+
+function reader(values: Record<string, Inspected<unknown>>) {
+  return (k: string) => values[k];
+}
+
+describe('host settings', () => {
+  it('defaults to the built-in model next to the extension, auto provider, crop, white, 100 MP', () => {
+    const s = resolveSettings({ read: () => undefined, trusted: true, extensionRoot: '/ext' });
+    assert.equal(s.runtime.modelDir, path.join('/ext', 'models', 'imagefolder-mini'));
+    assert.equal(s.runtime.builtInModelDir, s.runtime.modelDir);
+    assert.equal(s.runtime.provider, 'auto');
+    assert.equal(s.runtime.resize, 'crop');
+    assert.equal(s.runtime.background, '#ffffff');
+    assert.equal(s.runtime.pixelLimit, 100_000_000);
+    assert.equal(s.modelPathIgnored, false);
+  });
+
+  it('uses a workspace model path only in trusted workspaces', () => {
+    const read = reader({ modelPath: { defaultValue: '', workspaceValue: '/ws/evil-model' } });
+    const trusted = resolveSettings({ read, trusted: true, extensionRoot: '/ext' });
+    assert.equal(trusted.runtime.modelDir, '/ws/evil-model');
+    const untrusted = resolveSettings({ read, trusted: false, extensionRoot: '/ext' });
+    assert.equal(untrusted.runtime.modelDir, path.join('/ext', 'models', 'imagefolder-mini'));
+    assert.equal(untrusted.modelPathIgnored, true);
+  });
+
+  it('keeps a user-level (global) model path in untrusted workspaces', () => {
+    const read = reader({ modelPath: { globalValue: '/home/me/model', workspaceFolderValue: '/ws/other' } });
+    const s = resolveSettings({ read, trusted: false, extensionRoot: '/ext' });
+    assert.equal(s.runtime.modelDir, '/home/me/model');
+    assert.equal(s.modelPathIgnored, true);
+  });
+
+  it('resolves ~ and relative model paths, refusing relative ones without a workspace', () => {
+    const home = resolveSettings({ read: reader({ modelPath: { globalValue: '~/m' } }), trusted: true, extensionRoot: '/ext', home: '/home/u' });
+    assert.equal(home.runtime.modelDir, '/home/u/m');
+    const rel = resolveSettings({ read: reader({ modelPath: { workspaceValue: 'models/x' } }), trusted: true, extensionRoot: '/ext', workspaceRoot: '/ws' });
+    assert.equal(rel.runtime.modelDir, '/ws/models/x');
+    const none = resolveSettings({ read: reader({ modelPath: { globalValue: 'models/x' } }), trusted: true, extensionRoot: '/ext' });
+    assert.equal(none.runtime.modelDir, none.runtime.builtInModelDir);
+    assert.match(none.modelPathProblem, /relative/);
+  });
+
+  it('replaces invalid values by defaults', () => {
+    const read = reader({
+      provider: { globalValue: 'quantum' },
+      resize: { globalValue: 'stretch' },
+      background: { globalValue: 'red; }' },
+      pixelLimit: { globalValue: -5 },
+      threads: { globalValue: 1e9 },
+      'generation.topP': { globalValue: 7 },
+    });
+    const s = resolveSettings({ read, trusted: true, extensionRoot: '/ext' });
+    assert.equal(s.runtime.provider, 'auto');
+    assert.equal(s.runtime.resize, 'crop');
+    assert.equal(s.runtime.background, '#ffffff');
+    assert.equal(s.runtime.pixelLimit, 100_000_000);
+    assert.equal(s.runtime.threads, 0);
+    assert.equal(s.generation.topP, 0.95);
+  });
+
+  it('passes valid values through', () => {
+    const read = reader({ provider: { globalValue: 'webgpu' }, resize: { workspaceValue: 'letterbox' }, background: { globalValue: '#00FF00' }, pixelLimit: { globalValue: 5000 } });
+    const s = resolveSettings({ read, trusted: true, extensionRoot: '/ext' });
+    assert.deepEqual([s.runtime.provider, s.runtime.resize, s.runtime.background, s.runtime.pixelLimit], ['webgpu', 'letterbox', '#00ff00', 5000]);
+  });
+});
