@@ -80,8 +80,8 @@ export function codeColours(codebook: Float32Array, V: number, D: number): Rgb[]
     if (big < 0) for (let d = 0; d < D; d++) vec[d] = -vec[d];
     comps.push(vec);
   }
-  // +-2.5 standard deviations of each component span 0..255; mid-grey where a component is flat.
-  const spread = comps.map((_, c) => 2.5 * Math.sqrt(Math.max(values[c] ?? 0, 0)));
+  // +-2 standard deviations of each component span 0..255 (vivid, few clipped); mid-grey where flat.
+  const spread = comps.map((_, c) => 2 * Math.sqrt(Math.max(values[c] ?? 0, 0)));
   const out: Rgb[] = [];
   for (let i = 0; i < V; i++) {
     const rgb = [0, 0, 0] as Rgb;

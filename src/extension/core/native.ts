@@ -12,8 +12,14 @@ let ort: Ort | undefined;
 let sharp: Sharp | undefined;
 
 export function loadOrt(): Ort {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  ort ??= require('onnxruntime-node') as Ort;
+  if (!ort) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const o = require('onnxruntime-node') as Ort;
+    // Probing GPU providers that are absent makes onnxruntime log native errors to stderr; the
+    // reasons are reported through ProviderReport instead, so keep its own log to fatal errors.
+    if (!process.env.IMAGEFOLDER_DEBUG) o.env.logLevel = 'fatal';
+    ort = o;
+  }
   return ort;
 }
 

@@ -23,6 +23,11 @@ export function availableProviders(): ProviderName[] {
   return PROVIDERS.filter((p) => listed.some((b) => b.name === p));
 }
 
+function notBundled(): Set<string> {
+  const listed = loadOrt().listSupportedBackends?.() ?? [];
+  return new Set(listed.filter((b) => !b.bundled).map((b) => b.name));
+}
+
 export interface Candidate {
   provider: ProviderName;
   /** set when the provider is passed over without trying it */
@@ -91,7 +96,8 @@ export async function createSession(
       });
       return { session, provider: c.provider, skipped };
     } catch (e) {
-      const reason = shortReason((e as Error).message ?? String(e));
+      let reason = shortReason((e as Error).message ?? String(e));
+      if (notBundled().has(c.provider)) reason += ' (its binaries are not bundled with onnxruntime-node and were not installed)';
       if (c.provider === 'cpu') throw e; // the CPU provider failing means a broken graph or install
       failedProviders.set(c.provider, reason);
       skipped.push({ provider: c.provider, reason });

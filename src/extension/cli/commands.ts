@@ -1,0 +1,155 @@
+// The four commands. Output goes through `Io` so tests can run the CLI in-process.
+
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import type { CliArgs } from './args';
+import { UserError, isUserError } from '../core/errors';
+import { folderStats } from '../core/folder';
+import { fromTensor, loadImage, toTensor } from '../core/image';
+import { resolveImageOptions, inspect } from '../core/inspect';
+import { encodePng } from '../core/png';
+import { ModelRuntime } from '../core/runtime';
+import { scaleMask } from '../core/tokens';
+import type { FolderStats, Inspection, ProviderReport } from '../core/types';
+import { progressBar } from './progress';
+
+export interface Io {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  /** whether stderr is a terminal (progress bar redraws in place) */
+  errIsTty: boolean;
+  writeErrRaw: (text: string) => void;
+}
+
+const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
+
+function providerLine(r: ProviderReport): string {
+  const chosen = Object.entries(r.chosen).map(([g, p]) => `${g}=${p}`).join(', ') || 'not yet chosen';
+  const skipped = r.skipped.map((s) => `${s.provider} (${s.reason})`).join('; ');
+  return `${chosen}${skipped ? `; skipped ${skipped}` : ''}`;
+}
+
+export async function tokenize(rt: ModelRuntime, a: CliArgs, io: Io): Promise<number> {
+  let status = 0;
+  for (const image of a.positionals) {
+    let r: Inspection;
+    try {
+      r = await inspect(rt, image, { resize: a.resize, background: a.background, pixelLimit: a.pixelLimit });
+    } catch (e) {
+      if (!isUserError(e)) throw e;
+      io.err(`imagefolder-inspector: ${e.message}`);
+      status = 2;
+      continue;
+    }
+    if (a.json) {
+      io.out(
+        JSON.stringify({
+          image: r.image,
+          model: r.model.name,
+          modelDir: r.model.dir,
+          provider: r.provider.chosen.encoder === r.provider.chosen.decoder ? r.provider.chosen.encoder : r.provider.chosen,
+          providers: r.provider,
+          imageSize: r.model.imageSize,
+          scales: r.model.scales,
+          branches: r.model.branches.map((b) => ({ name: b.name, role: b.role, codebookSize: b.codebookSize })),
+          indices: r.indices,
+          psnrByScale: r.psnrByScale.map((x) => round(x)),
+          ssimByScale: r.ssimByScale.map((x) => round(x, 4)),
+          ablation: r.ablationMetrics,
+          usage: r.usage,
+          notes: r.notes,
+          timingsMs: r.timingsMs,
+        }),
+      );
+    } else {
+      io.out(`${r.image}`);
+      if (r.notes.length) io.out(`  notes: ${r.notes.join('; ')}`);
+      r.model.branches.forEach((b, p) => {
+        const u = r.usage[p];
+        io.out(`  ${b.role.padEnd(8)} ${r.indices[p].length} tokens, ${u.used} distinct codes, perplexity ${round(u.perplexity, 1)}`);
+        io.out(`    first scales: ${r.indices[p].slice(0, 6).join(' ')} ...`);
+      });
+      io.out(`  PSNR by scale (dB): ${r.psnrByScale.map((x) => x.toFixed(2)).join(' ')}`);
+      io.out(`  SSIM by scale:      ${r.ssimByScale.map((x) => x.toFixed(3)).join(' ')}`);
+      io.out(`  semantic only: ${r.ablationMetrics.semantic.psnr.toFixed(2)} dB, detail only: ${r.ablationMetrics.detail.psnr.toFixed(2)} dB`);
+      io.out(`  provider: ${providerLine(r.provider)}; ${r.timingsMs.total} ms`);
+    }
+  }
+  return status;
+}
+
+export async function reconstruct(rt: ModelRuntime, a: CliArgs, io: Io): Promise<number> {
+  const N = rt.scales.length;
+  const K = a.scales!;
+  if (K > N) throw new UserError('BAD_ARGUMENT', `--scales must be between 1 and ${N} (got ${K})`);
+  const out = a.out!;
+  if (path.extname(out).toLowerCase() !== '.png') throw new UserError('BAD_ARGUMENT', `--out must name a .png file (got '${out}')`);
+  const S = rt.imageSize;
+  const { mean, std } = rt.pkg.manifest.image;
+  const img = await loadImage(a.positionals[0], resolveImageOptions(rt, a));
+  const [indices] = await rt.encode(toTensor(img.rgb, S, mean, std));
+  const keepBranch = (p: number) => a.branch === 'both' || rt.pkg.manifest.branches[p].role === a.branch;
+  const mask = scaleMask(rt.branchCount, N, (p, k) => keepBranch(p) && k < K);
+  const decoded = await rt.decode([indices], [mask]);
+  try {
+    await fsp.writeFile(out, encodePng(fromTensor(decoded, S, mean, std), S, S));
+  } catch (e) {
+    throw new UserError('BAD_ARGUMENT', `--out ${out}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  io.err(`wrote ${out} (${S}x${S}, first ${K} of ${N} scales, ${a.branch === 'both' ? 'both branches' : `${a.branch} branch only`})`);
+  return 0;
+}
+
+export async function stats(rt: ModelRuntime, a: CliArgs, io: Io): Promise<number> {
+  const bar = progressBar(io);
+  let s: FolderStats;
+  try {
+    s = await folderStats(rt, a.positionals[0], {
+      resize: a.resize,
+      background: a.background,
+      pixelLimit: a.pixelLimit,
+      onProgress: (p) => bar.update(p.done, p.total, p.image),
+    });
+  } finally {
+    bar.done();
+  }
+  if (a.json) {
+    io.out(JSON.stringify(s));
+  } else {
+    io.out(`${s.folder}: ${s.images} images tokenised${s.failed.length ? `, ${s.failed.length} failed` : ''} (${s.timingsMs.total} ms)`);
+    s.model.branches.forEach((b, p) => {
+      const u = s.usage[p];
+      io.out(`  ${b.role.padEnd(8)} used ${u.used}/${b.codebookSize} codes (${(u.utilisation * 100).toFixed(1)} %), perplexity ${round(u.perplexity, 1)}, dead ${s.deadCodes[p].length}`);
+      const top = s.topCodes[p].slice(0, 5).map((t) => `${t.code}x${t.count}`).join(' ');
+      io.out(`    most used: ${top}`);
+    });
+    for (const f of s.failed) io.out(`  failed: ${f.image}: ${f.reason}`);
+  }
+  return 0;
+}
+
+export async function info(rt: ModelRuntime, a: CliArgs, io: Io): Promise<number> {
+  const report = await rt.ready();
+  const m = rt.pkg.manifest;
+  const graphs = Object.fromEntries(
+    (['encoder', 'decoder'] as const).map((g) => [g, { file: m.graphs[g].file, inputs: m.graphs[g].inputs, outputs: m.graphs[g].outputs, provider: report.chosen[g] }]),
+  );
+  if (a.json) {
+    io.out(JSON.stringify({ model: rt.info(), graphs, providers: report }));
+    return 0;
+  }
+  const i = rt.info();
+  io.out(`model     ${i.name}${i.builtIn ? ' (built-in)' : ''}`);
+  io.out(`folder    ${i.dir}`);
+  io.out(`licence   ${i.license}`);
+  io.out(`image     ${i.imageSize}x${i.imageSize}, mean ${m.image.mean.join(',')}, std ${m.image.std.join(',')}`);
+  io.out(`scales    ${i.scales.join(',')} (${i.tokensPerBranch} tokens per branch)`);
+  i.branches.forEach((b, p) => io.out(`branch ${p}  ${b.name} (${b.role}): ${b.codebookSize} codes x ${b.codeDim}`));
+  for (const [g, v] of Object.entries(graphs)) {
+    const fmt = (o: Record<string, number[]>) => Object.entries(o).map(([k, s]) => `${k}[${s.join(',')}]`).join(' ');
+    io.out(`${g.padEnd(9)} ${v.file}: ${fmt(v.inputs)} -> ${fmt(v.outputs)} on ${v.provider}`);
+  }
+  io.out(`providers available: ${report.available.join(', ')}`);
+  io.out(`providers chosen:    ${providerLine(report)}`);
+  return 0;
+}

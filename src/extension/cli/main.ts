@@ -1,0 +1,47 @@
+// CLI entry: picks the model, runs a command, maps errors to exit codes
+// (0 ok, 2 bad input with a one-line reason, 1 internal error).
+
+import * as path from 'node:path';
+import { COMMANDS, USAGE, parseCli, type CliArgs } from './args';
+import { info, reconstruct, stats, tokenize, type Io } from './commands';
+import { isUserError } from '../core/errors';
+import { builtInModelDir } from '../core/paths';
+import { ModelRuntime } from '../core/runtime';
+
+declare const CLI_VERSION: string | undefined;
+
+/** The package root: dist/cli.js -> .. ; when run from sources or tests, the caller passes it. */
+export function defaultRoot(): string {
+  return path.resolve(__dirname, '..');
+}
+
+export async function runCli(argv: string[], io: Io, root = defaultRoot()): Promise<number> {
+  let runtime: ModelRuntime | undefined;
+  try {
+    const a: CliArgs = parseCli(argv);
+    if (a.command === 'help') {
+      io.out(USAGE);
+      return 0;
+    }
+    if (a.command === 'version') {
+      io.out(typeof CLI_VERSION === 'string' ? CLI_VERSION : 'dev');
+      return 0;
+    }
+    runtime = await ModelRuntime.load(a.model ?? builtInModelDir(root), { provider: a.provider, threads: a.threads, builtIn: a.model === undefined });
+    const run = { tokenize, reconstruct, stats, info }[a.command];
+    return await run(runtime, a, io);
+  } catch (e) {
+    if (isUserError(e)) {
+      io.err(`imagefolder-inspector: ${e.message}`);
+      return 2;
+    }
+    io.err(`imagefolder-inspector: internal error: ${(e as Error).message ?? String(e)}`);
+    if (process.env.IMAGEFOLDER_DEBUG) io.err(String((e as Error).stack));
+    else io.err('(set IMAGEFOLDER_DEBUG=1 for details)');
+    return 1;
+  } finally {
+    await runtime?.dispose();
+  }
+}
+
+export { COMMANDS };

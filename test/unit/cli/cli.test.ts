@@ -1,0 +1,179 @@
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import sharp from 'sharp';
+import { parseCli } from '../../../src/extension/cli/args';
+import { runCli } from '../../../src/extension/cli/main';
+import type { Io } from '../../../src/extension/cli/commands';
+import { UserError } from '../../../src/extension/core';
+import { BUILT_IN, CLI, REPO, hasRealModel, tmpDir, writeSmallPackage } from '../core/helpers';
+
+function memIo() {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l), errIsTty: false, writeErrRaw: (t) => err.push(t) };
+  return { io, out, err };
+}
+
+function cli(args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: REPO, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A user error: exit 2, exactly one line on stderr, no stack trace. */
+function assertUserFailure(r: { code: number | null; stderr: string }, pattern: RegExp) {
+  assert.equal(r.code, 2, r.stderr);
+  const lines = r.stderr.split('\n').filter((l) => l.trim() && !/Vulkan|BackendVk/.test(l));
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0], /^imagefolder-inspector: /);
+  assert.match(lines[0], pattern);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+}
+
+describe('CLI arguments', () => {
+  const bad = (argv: string[], pattern: RegExp) =>
+    assert.throws(() => parseCli(argv), (e: unknown) => e instanceof UserError && e.code === 'BAD_ARGUMENT' && pattern.test(e.message));
+
+  it('parses each command with defaults', () => {
+    const a = parseCli(['tokenize', 'a.png', 'b.jpg', '--json']);
+    assert.equal(a.command, 'tokenize');
+    assert.deepEqual(a.positionals, ['a.png', 'b.jpg']);
+    assert.equal(a.json, true);
+    assert.equal(a.provider, 'auto');
+    assert.equal(a.resize, 'crop');
+    assert.equal(a.pixelLimit, 100_000_000);
+    const r = parseCli(['reconstruct', 'a.png', '--scales', '4', '--branch', 'semantic', '--out', 'o.png', '--provider', 'cpu', '--max-mp', '2.5']);
+    assert.deepEqual([r.scales, r.branch, r.out, r.provider, r.pixelLimit], [4, 'semantic', 'o.png', 'cpu', 2_500_000]);
+    assert.equal(parseCli(['stats', 'dir']).command, 'stats');
+    assert.equal(parseCli(['info', '--model', 'm']).model, 'm');
+    assert.equal(parseCli([]).command, 'help');
+    assert.equal(parseCli(['--version']).command, 'version');
+  });
+
+  it('rejects bad arguments with a one-line reason', () => {
+    bad(['frobnicate'], /unknown command 'frobnicate'/);
+    bad(['tokenize'], /at least one image/);
+    bad(['tokenize', 'a.png', '--bogus'], /Unknown option '--bogus'/);
+    bad(['tokenize', 'a.png', '--provider', 'tpu'], /--provider must be one of auto\|cpu\|cuda\|dml\|coreml\|webgpu/);
+    bad(['reconstruct', 'a.png', '--out', 'x.png'], /needs --scales K/);
+    bad(['reconstruct', 'a.png', '--scales', '0', '--out', 'x.png'], /--scales must be a positive integer/);
+    bad(['reconstruct', 'a.png', '--scales', '3'], /needs --out/);
+    bad(['reconstruct', 'a.png', '--scales', '3', '--out', 'x.png', '--branch', 'left'], /--branch must be one of/);
+    bad(['stats'], /exactly one folder/);
+    bad(['info', 'extra'], /takes no arguments/);
+    bad(['tokenize', 'a.png', '--threads', '1.5'], /--threads must be a positive integer/);
+  });
+});
+
+describe('CLI in-process', () => {
+  it('prints usage for help', async () => {
+    const m = memIo();
+    assert.equal(await runCli(['--help'], m.io, REPO), 0);
+    assert.match(m.out.join('\n'), /usage: imagefolder-inspector/);
+  });
+
+  it('exits 2 with the package error for a broken model', async () => {
+    const dir = writeSmallPackage((mf) => (mf.formatVersion = 7));
+    const m = memIo();
+    assert.equal(await runCli(['info', '--model', dir], m.io, REPO), 2);
+    assert.equal(m.err.length, 1);
+    assert.match(m.err[0], /formatVersion 7 is not supported/);
+  });
+
+  it('exits 2 for a missing model folder', async () => {
+    const m = memIo();
+    assert.equal(await runCli(['info', '--model', '/nonexistent/model'], m.io, REPO), 2);
+    assert.match(m.err[0], /model folder not found/);
+  });
+});
+
+describe('CLI as a process (dist/cli.js)', function () {
+  this.timeout(180_000);
+  before(function () {
+    if (!fs.existsSync(CLI)) this.skip(); // built by `npm run test:unit` (build:cli first)
+  });
+
+  it('exits 2 with one line for an unknown command', () => assertUserFailure(cli(['frobnicate']), /unknown command/));
+  it('exits 2 with one line for a bad model folder', () => assertUserFailure(cli(['info', '--model', '/nonexistent']), /model folder not found/));
+  it('exits 0 for --help', () => assert.equal(cli(['--help']).code, 0));
+
+  describe('with the built-in model', () => {
+    let dir: string;
+    let image: string;
+    before(async function () {
+      if (!hasRealModel()) this.skip();
+      dir = tmpDir('ifi-cli-');
+      image = path.join(dir, 'gradient.png');
+      const raw = Buffer.alloc(80 * 60 * 3);
+      for (let i = 0; i < 80 * 60; i++) raw.set([(i % 80) * 3, Math.floor(i / 80) * 4, 128], i * 3);
+      await sharp(raw, { raw: { width: 80, height: 60, channels: 3 } }).png().toFile(image);
+      await sharp({ create: { width: 30, height: 30, channels: 4, background: { r: 0, g: 0, b: 255, alpha: 0.5 } } }).png().toFile(path.join(dir, 'blue.png'));
+      fs.writeFileSync(path.join(dir, 'broken.png'), 'not an image');
+    });
+
+    it('tokenize --json prints one object per image with the documented fields', () => {
+      const r = cli(['tokenize', image, path.join(dir, 'blue.png'), '--json', '--provider', 'cpu']);
+      assert.equal(r.code, 0, r.stderr);
+      const lines = r.stdout.trim().split('\n');
+      assert.equal(lines.length, 2);
+      const manifest = JSON.parse(fs.readFileSync(path.join(BUILT_IN, 'manifest.json'), 'utf8'));
+      for (const line of lines) {
+        const o = JSON.parse(line);
+        for (const k of ['image', 'model', 'provider', 'scales', 'branches', 'indices', 'psnrByScale', 'ssimByScale', 'usage']) assert.ok(k in o, k);
+        assert.equal(o.model, manifest.name);
+        assert.equal(o.provider, 'cpu');
+        assert.deepEqual(o.scales, manifest.scales);
+        assert.equal(o.indices.length, manifest.branches.length);
+        for (const row of o.indices) assert.equal(row.length, manifest.tokensPerBranch);
+        assert.equal(o.psnrByScale.length, manifest.scales.length);
+        assert.equal(o.ssimByScale.length, manifest.scales.length);
+        assert.equal(o.usage.length, manifest.branches.length);
+      }
+    });
+
+    it('tokenize continues past a bad image and exits 2', () => {
+      const r = cli(['tokenize', path.join(dir, 'broken.png'), image, '--json', '--provider', 'cpu']);
+      assert.equal(r.code, 2);
+      assert.equal(r.stdout.trim().split('\n').length, 1);
+      assert.match(r.stderr, /broken\.png: not an image format/);
+      assert.doesNotMatch(r.stderr, /\n\s+at /);
+    });
+
+    it('tokenize of a missing file exits 2 with one line', () => assertUserFailure(cli(['tokenize', '/nonexistent/x.png', '--provider', 'cpu']), /no such file/));
+
+    it('reconstruct writes a PNG of the model size', async () => {
+      const out = path.join(dir, 'recon.png');
+      const r = cli(['reconstruct', image, '--scales', '3', '--branch', 'semantic', '--out', out, '--provider', 'cpu']);
+      assert.equal(r.code, 0, r.stderr);
+      const meta = await sharp(out).metadata();
+      const size = JSON.parse(fs.readFileSync(path.join(BUILT_IN, 'manifest.json'), 'utf8')).image.size;
+      assert.deepEqual([meta.format, meta.width, meta.height], ['png', size, size]);
+    });
+
+    it('reconstruct rejects --scales beyond the model', () => assertUserFailure(cli(['reconstruct', image, '--scales', '11', '--out', path.join(dir, 'x.png')]), /--scales must be between 1 and 10/));
+
+    it('stats --json aggregates a folder and lists failures', () => {
+      const r = cli(['stats', dir, '--json', '--provider', 'cpu']);
+      assert.equal(r.code, 0, r.stderr);
+      const s = JSON.parse(r.stdout);
+      assert.ok(s.images >= 2);
+      assert.equal(s.failed.length, 1);
+      assert.equal(s.failed[0].image, 'broken.png');
+      assert.match(r.stderr, /\d+\/\d+ images/); // progress on stderr
+    });
+
+    it('info lists the graphs and the providers chosen and skipped', () => {
+      const r = cli(['info', '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      const o = JSON.parse(r.stdout);
+      assert.equal(o.providers.chosen.encoder, 'cpu');
+      assert.equal(o.providers.chosen.decoder, 'cpu');
+      assert.ok(o.providers.available.includes('cpu'));
+      if (o.providers.available.includes('webgpu')) {
+        assert.ok(o.providers.skipped.some((s: { provider: string; reason: string }) => s.provider === 'webgpu' && /No supported adapters/.test(s.reason)));
+      }
+      assert.deepEqual(Object.keys(o.graphs), ['encoder', 'decoder']);
+    });
+  });
+});
