@@ -31,7 +31,7 @@ SOURCES = ("emoji", "clipart", "photo")
 EMOJI_PKG = "emoji-datasource-google@16.0.0"
 DEBS = ("openclipart-png", "plasma-workspace-wallpapers", "mate-backgrounds")
 VAL_MOD = 16  # hash % 16 == 0 -> validation (6.25 %), topped up to >= 5 % per source
-PHOTO_CROPS_TRAIN, PHOTO_CROPS_VAL = 600, 120
+PHOTO_CROPS_TRAIN, PHOTO_CROPS_VAL = 600, 150
 
 
 def default_cache() -> Path:
@@ -80,12 +80,14 @@ def file_hash(path: Path) -> int:
     return int(hashlib.sha1(path.read_bytes()).hexdigest()[:12], 16)
 
 
-def split_ids(keys: list) -> set:
-    """Validation = hash % VAL_MOD == 0, topped up with the smallest hashes to reach 5 %."""
+def split_ids(keys: list, sizes: dict = None) -> set:
+    """Validation = hash % VAL_MOD == 0, topped up with the smallest hashes until it holds 6 % of
+    the files (a group, such as an emoji and its skin tones, counts with all its files)."""
+    size = (lambda k: sizes[k]) if sizes else (lambda k: 1)
+    total = sum(size(k) for k, _ in keys)
     val = {k for k, h in keys if h % VAL_MOD == 0}
-    need = math.ceil(0.05 * len(keys))
     for k, _ in sorted(keys, key=lambda kh: kh[1]):
-        if len(val) >= need:
+        if sum(size(v) for v in val) >= 0.06 * total:
             break
         val.add(k)
     return val
@@ -178,7 +180,10 @@ def main():
         group_hash = {}
         for f, _, g in items:
             group_hash.setdefault(g, file_hash(f) if src_id == 1 else int(hashlib.sha1(g.encode()).hexdigest()[:12], 16))
-        val = split_ids(list(group_hash.items()))
+        sizes = {}
+        for _, _, g in items:
+            sizes[g] = sizes.get(g, 0) + 1
+        val = split_ids(list(group_hash.items()), sizes)
         with ProcessPoolExecutor(a.workers) as pool:
             arrays = list(pool.map(load_one, [(f, a.size) for f, _, _ in items], chunksize=32))
         for (f, lab, g), arr in zip(items, arrays):
@@ -190,7 +195,6 @@ def main():
 
     photos = photo_files(x)
     val = split_ids([(str(p), file_hash(p)) for p in photos])
-    val = val if len(val) >= 3 else val | {str(p) for p in photos[:3 - len(val)]}
     for i, p in enumerate(photos):
         is_val = str(p) in val
         crops = photo_crops(p, PHOTO_CROPS_VAL if is_val else PHOTO_CROPS_TRAIN, a.size, seed=i)

@@ -16,10 +16,10 @@ BRANCHES = ("detail", "semantic")
 class TokenizerConfig:
     image_size: int = 64
     patch: int = 8
-    width: int = 192
-    enc_depth: int = 4
-    dec_depth: int = 4
-    heads: int = 3
+    width: int = 128
+    enc_depth: int = 3
+    dec_depth: int = 5
+    heads: int = 2
     code_dim: int = 32
     codebook_size: int = 1024
     side: int = 11  # K: latent grid side, = last scale
@@ -31,17 +31,32 @@ class TokenizerConfig:
         return d
 
 
+class Attention(nn.Module):
+    """Plain matmul attention: nn.MultiheadAttention's fused eval path does not export cleanly."""
+
+    def __init__(self, width, heads):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(width, 3 * width)
+        self.out = nn.Linear(width, width)
+
+    def forward(self, x):
+        b, n, c = x.shape
+        q, k, v = self.qkv(x).view(b, n, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4)
+        a = torch.softmax(torch.matmul(q, k.transpose(-1, -2)) * (c // self.heads) ** -0.5, dim=-1)
+        return self.out(torch.matmul(a, v).transpose(1, 2).reshape(b, n, c))
+
+
 class Block(nn.Module):
     def __init__(self, width, heads):
         super().__init__()
         self.ln1 = nn.LayerNorm(width)
-        self.attn = nn.MultiheadAttention(width, heads, batch_first=True)
+        self.attn = Attention(width, heads)
         self.ln2 = nn.LayerNorm(width)
         self.mlp = nn.Sequential(nn.Linear(width, 4 * width), nn.GELU(), nn.Linear(4 * width, width))
 
     def forward(self, x):
-        h = self.ln1(x)
-        x = x + self.attn(h, h, h, need_weights=False)[0]
+        x = x + self.attn(self.ln1(x))
         return x + self.mlp(self.ln2(x))
 
 

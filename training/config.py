@@ -1,0 +1,38 @@
+"""The one training configuration of the built-in model (imagefolder-mini). Override any field
+on the command line: `python3 training/train.py --hours 2 --batch 32`."""
+from dataclasses import dataclass, field
+
+from imagefolder.model import TokenizerConfig
+
+
+@dataclass
+class TrainConfig:
+    model: TokenizerConfig = field(default_factory=TokenizerConfig)
+    model_name: str = "imagefolder-mini"
+    # teacher (stands in for DINOv2): a small CNN trained on the data's category labels, then frozen
+    teacher_minutes: float = 6.0
+    teacher_batch: int = 64
+    teacher_lr: float = 2e-3
+    # tokenizer
+    hours: float = 2.0  # wall-clock budget; the lr schedule follows elapsed time so resumes are exact
+    batch: int = 32
+    lr: float = 6e-4
+    min_lr_ratio: float = 0.1
+    warmup_steps: int = 100
+    weight_decay: float = 0.05
+    betas: tuple = (0.9, 0.95)
+    ema: float = 0.998
+    l1_weight: float = 0.2
+    perceptual_weight: float = 0.1
+    commit_weight: float = 0.25
+    semantic_weight: float = 0.1
+    # Reference uses logit scale 1 on 768-d DINOv2 targets; with 32-d targets and batch 32 that
+    # leaves the softmax near uniform, so the small model uses 10 (a temperature of 0.1).
+    semantic_logit_scale: float = 10.0
+    quantizer_dropout: float = 0.1
+    dropout_min_scales: int = 3
+    restart_every: int = 20
+    restart_until: float = 0.85  # stop dead-code restarts late so the EMA weights settle
+    checkpoint_minutes: float = 5.0
+    log_every: int = 10
+    seed: int = 0

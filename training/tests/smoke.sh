@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Training smoke test (CI): a few steps on generated images, export, evaluate, load in onnxruntime.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+PY=${PYTHON:-/usr/bin/python3}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+$PY training/train.py --smoke --out "$tmp/run" > "$tmp/train.out"
+grep -q "done:" "$tmp/run/train.log"
+$PY training/export.py --ckpt "$tmp/run/ckpt.pt" --out "$tmp/pkg" --fixtures "$tmp/fix" --weights "$tmp/w.pt" 2> "$tmp/export.err" >/dev/null
+$PY training/evaluate.py --ckpt "$tmp/run/ckpt.pt" --out "$tmp/pkg" --smoke > /dev/null
+$PY -c "import json,sys; e=json.load(open('$tmp/pkg/eval.json')); assert len(e['psnrByScale'])==10, e; m=json.load(open('$tmp/pkg/manifest.json')); assert m['evaluation']['psnrFull']"
+$PY -c "import onnx; [onnx.checker.check_model(onnx.load('$tmp/pkg/'+g)) for g in ('encoder.onnx','decoder.onnx')]"
+$PY training/train.py --smoke --init "$tmp/w.pt" --out "$tmp/run2" > /dev/null   # resume from shipped weights
+grep -q "initialised from" "$tmp/run2/train.log"
+node training/tests/check_package.js "$tmp/pkg" "$tmp/fix"
+echo "training smoke test: 1 passed, 0 failed"

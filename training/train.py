@@ -1,0 +1,233 @@
+"""Train the built-in ImageFolder tokenizer: first the frozen teacher, then the tokenizer.
+
+    python3 training/train.py                       # full run (config.py), resumes from <out>/ckpt.pt
+    python3 training/train.py --init training/checkpoints/imagefolder-mini.pt   # continue the shipped weights
+    python3 training/train.py --smoke --out /tmp/s  # a few steps on generated images (CI)
+
+Runs in the background happily: progress goes to <out>/train.log, checkpoints every few minutes.
+"""
+import argparse
+import copy
+import dataclasses
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from config import TrainConfig  # noqa: E402
+from imagefolder.data import Batches, load_split, smoke_split  # noqa: E402
+from imagefolder.model import ImageFolderTokenizer, Teacher, TokenizerConfig  # noqa: E402
+
+
+def log(out: Path, msg: str):
+    line = time.strftime("%H:%M:%S ") + msg
+    print(line, flush=True)
+    with open(out / "train.log", "a") as f:
+        f.write(line + "\n")
+
+
+def atomic_save(obj, path: Path):
+    tmp = path.with_suffix(".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def train_teacher(cfg: TrainConfig, data, num_classes: int, out: Path, device) -> Teacher:
+    teacher = Teacher(num_classes, feat_dim=cfg.model.width).to(device)
+    opt = torch.optim.AdamW(teacher.parameters(), lr=cfg.teacher_lr, weight_decay=0.05)
+    batches = Batches(data, cfg.teacher_batch, device, seed=cfg.seed + 1)
+    t0, step = time.time(), 0
+    budget = cfg.teacher_minutes * 60
+    while time.time() - t0 < budget:
+        x, y, _ = batches.next()
+        for g in opt.param_groups:
+            g["lr"] = cfg.teacher_lr * 0.5 * (1 + math.cos(math.pi * min(1.0, (time.time() - t0) / budget)))
+        loss = F.cross_entropy(teacher(x), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        step += 1
+        if step % 20 == 0:
+            acc = (teacher(x).argmax(1) == y).float().mean().item()
+            log(out, f"teacher step {step} loss {loss.item():.3f} batch-acc {acc:.2f}")
+    teacher.eval()
+    return teacher
+
+
+def info_nce(a, b, scale):
+    a, b = F.normalize(a, dim=-1), F.normalize(b, dim=-1)
+    logits = scale * a @ b.t()
+    target = torch.arange(a.shape[0], device=a.device)
+    return 0.5 * (F.cross_entropy(logits, target) + F.cross_entropy(logits.t(), target))
+
+
+def perceptual(teacher, recon, target_feats):
+    """LPIPS-like: unit-normalise each position's channel vector, compare, average over stages."""
+    feats, _ = teacher.features(recon)
+    loss = 0.0
+    for a, b in zip(feats[:3], target_feats[:3]):
+        loss = loss + (F.normalize(a, dim=1) - F.normalize(b, dim=1)).pow(2).sum(1).mean()
+    return loss / 3
+
+
+def lr_at(cfg: TrainConfig, step: int, progress: float) -> float:
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    cos = 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+    return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * cos)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", type=Path, default=Path(os.environ.get("IMAGEFOLDER_CACHE", Path.home() / ".cache" / "imagefolder-inspector")) / "run")
+    ap.add_argument("--data", type=Path, default=None, help="folder with train.npz (default <cache>/data)")
+    ap.add_argument("--init", type=Path, default=None, help="start from shipped weights (training/checkpoints/*.pt)")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--hours", type=float, default=None)
+    ap.add_argument("--batch", type=int, default=None)
+    ap.add_argument("--smoke", action="store_true", help="tiny run on generated images")
+    a = ap.parse_args()
+
+    cfg = TrainConfig()
+    if a.hours is not None:
+        cfg.hours = a.hours
+    if a.batch is not None:
+        cfg.batch = a.batch
+    if a.smoke:
+        cfg.hours, cfg.teacher_minutes, cfg.batch, cfg.warmup_steps, cfg.checkpoint_minutes = 0.5 / 60, 0.1, 8, 2, 0.2
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(cfg.seed)
+    device = torch.device(a.device)
+    out = a.out
+    out.mkdir(parents=True, exist_ok=True)
+
+    if a.smoke:
+        data, labels = smoke_split(64, cfg.model.image_size), ["a", "b", "c"]
+    else:
+        data_dir = a.data or out.parent / "data"
+        data, labels = load_split(data_dir, "train")
+    log(out, f"data: {len(data['images'])} images, {len(labels)} classes, device {device}")
+
+    ckpt_path = out / "ckpt.pt"
+    ckpt = torch.load(ckpt_path, map_location="cpu") if ckpt_path.exists() else None
+    init = torch.load(a.init, map_location="cpu") if (ckpt is None and a.init) else None
+    src = ckpt or init
+
+    mcfg = TokenizerConfig(**{**src["model_config"], "scales": tuple(src["model_config"]["scales"])}) if src else cfg.model
+    cfg.model = mcfg
+    teacher = Teacher(len(labels), feat_dim=mcfg.width).to(device)
+    if src and "teacher" in src:
+        teacher.load_state_dict(src["teacher"])
+        teacher.eval()
+    else:
+        teacher = train_teacher(cfg, data, len(labels), out, device)
+    for p in teacher.parameters():
+        p.requires_grad_(False)
+
+    model = ImageFolderTokenizer(mcfg).to(device)
+    ema = copy.deepcopy(model)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay)
+    step, elapsed, images_seen = 0, 0.0, 0
+    if ckpt:
+        model.load_state_dict(ckpt["model"])
+        ema.load_state_dict(ckpt["ema"])
+        opt.load_state_dict(ckpt["opt"])
+        for q, u in zip(model.quantizers, ckpt["usage"]):
+            q.usage.copy_(u)
+        step, elapsed, images_seen = ckpt["step"], ckpt["elapsed"], ckpt["images_seen"]
+        log(out, f"resumed at step {step}, {elapsed / 3600:.2f} h trained")
+    elif init:
+        model.load_state_dict({k: v.float() for k, v in init["ema"].items()})
+        ema.load_state_dict(model.state_dict())
+        for q in model.quantizers:
+            q.usage.fill_(1.0)  # trust the shipped codebook: no restarts until usage says otherwise
+        log(out, f"initialised from {a.init} ({init.get('step', '?')} steps)")
+    for p in ema.parameters():
+        p.requires_grad_(False)
+
+    def save():
+        atomic_save({"model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(),
+                     "usage": [q.usage.clone() for q in model.quantizers], "teacher": teacher.state_dict(),
+                     "labels": labels, "model_config": mcfg.to_dict(), "train_config": dataclasses.asdict(cfg),
+                     "step": step, "elapsed": elapsed, "images_seen": images_seen, "device": str(device)}, ckpt_path)
+
+    batches = Batches(data, cfg.batch, device, seed=cfg.seed + step)
+    budget = cfg.hours * 3600
+    last_ckpt, t_last, n_last = time.time(), time.time(), 0
+    nscales = len(mcfg.scales)
+    model.train()
+    while elapsed < budget:
+        t_step = time.time()
+        progress = elapsed / budget
+        lr = lr_at(cfg, step, progress)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        x, _, _ = batches.next()
+        b = x.shape[0]
+        # quantizer dropout: the same n for both branches of a sample
+        drop = torch.rand(b, device=device) < cfg.quantizer_dropout
+        n = torch.randint(cfg.dropout_min_scales, nscales + 1, (b,), device=device)
+        keep = torch.where(drop, n, torch.full_like(n, nscales))
+
+        recon, fs, f_hats, idxs, rsm = model(x, keep)
+        with torch.no_grad():
+            t_feats, t_pooled = teacher.features(x)
+        l2 = F.mse_loss(recon, x)
+        l1 = F.l1_loss(recon, x)
+        lp = perceptual(teacher, recon, t_feats)
+        lq = sum(F.mse_loss(fh, f.detach()) + cfg.commit_weight * F.mse_loss(fh.detach(), f) for f, fh in zip(fs, f_hats))
+        keep_sem = ~drop
+        if keep_sem.sum() >= 2:
+            pred = f_hats[1][keep_sem].mean(dim=(2, 3))
+            target = model.encoder.proj(t_pooled[keep_sem])  # same width -> code_dim projection as the latents
+            ls = info_nce(pred, target, cfg.semantic_logit_scale)
+        else:
+            ls = torch.zeros((), device=device)
+        loss = l2 + cfg.l1_weight * l1 + cfg.perceptual_weight * lp + lq + cfg.semantic_weight * ls
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+
+        restarted = 0
+        for q, idx, r in zip(model.quantizers, idxs, rsm):
+            q.track_usage(idx)
+            if progress < cfg.restart_until and step % cfg.restart_every == 0:
+                restarted += q.restart_dead_codes(r)
+        with torch.no_grad():
+            d = min(cfg.ema, (1 + step) / (10 + step))
+            for pe, pm in zip(ema.parameters(), model.parameters()):
+                pe.mul_(d).add_(pm.detach(), alpha=1 - d)
+            if restarted:
+                for qe, qm in zip(ema.quantizers, model.quantizers):  # restarted codes: EMA follows at once
+                    dead = (qe.codebook.weight - qm.codebook.weight).abs().sum(1) > 0
+                    qe.codebook.weight[dead] = qm.codebook.weight[dead]
+
+        step += 1
+        images_seen += b
+        elapsed += time.time() - t_step
+        if step % cfg.log_every == 0 or elapsed >= budget:
+            rate = (images_seen - n_last) / max(1e-6, time.time() - t_last)
+            t_last, n_last = time.time(), images_seen
+            used = [int((q.usage > 0.05).sum()) for q in model.quantizers]
+            psnr = -10 * math.log10(max(1e-10, l2.item() / 4))  # [-1,1] range: peak-to-peak 2
+            log(out, f"step {step} loss {loss.item():.4f} l2 {l2.item():.4f} psnr {psnr:.2f} perc {lp.item():.3f} "
+                     f"q {lq.item():.4f} sem {ls.item():.3f} lr {lr:.2e} used {used} restarted {restarted} "
+                     f"{rate:.1f} img/s elapsed {elapsed / 3600:.2f} h eta {(budget - elapsed) / 60:.0f} min")
+        if time.time() - last_ckpt > cfg.checkpoint_minutes * 60:
+            save()
+            last_ckpt = time.time()
+    save()
+    log(out, f"done: {step} steps, {images_seen} images, {elapsed / 3600:.2f} h")
+
+
+if __name__ == "__main__":
+    main()
