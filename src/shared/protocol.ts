@@ -28,6 +28,7 @@ export type Request =
   | { type: 'export'; format: 'png'; target: PngTarget; scale: number }
   | { type: 'folderUsage' }
   | { type: 'selectModel' }
+  /** target: id of an earlier request, or 0 for whatever work is running */
   | { type: 'cancel'; target: number };
 
 export type RequestType = Request['type'];
@@ -168,7 +169,7 @@ export function parseRequest(raw: unknown): Parsed<Request> {
     case 'cancel': {
       const e = hasExactKeys(raw, ['type', 'target']);
       if (e) return fail(`cancel: ${e}`);
-      if (!isInt(raw.target, 1, MAX_REQUEST_ID)) return fail('cancel: target must be a request id');
+      if (!isInt(raw.target, 0, MAX_REQUEST_ID)) return fail('cancel: target must be a request id or 0');
       return { ok: true, value: { type, target: raw.target } };
     }
     case 'export': {

@@ -145,9 +145,10 @@ export class InspectorSession {
     const err = (error: string): void => this.post({ kind: 'response', id, ok: false, error });
     switch (req.type) {
       case 'cancel': {
-        const ac = this.requests.get(req.target);
-        if (ac) ac.abort();
-        else this.running?.abort();
+        if (req.target === 0) {
+          this.running?.abort();
+          for (const ac of this.requests.values()) ac.abort();
+        } else this.requests.get(req.target)?.abort();
         ok('cancelled');
         return;
       }

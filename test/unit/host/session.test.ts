@@ -19,7 +19,6 @@ function setup(mode: 'image' | 'folder' = 'image', file = '/imgs/cat.png') {
 }
 
 const kinds = (p: HostToWebview[]) => p.map((m) => m.kind);
-const tick = () => new Promise((r) => setTimeout(r, 5));
 
 describe('host session', () => {
   it('answers ready with init, then runs the inspection with progress and logs model/provider/timings', async () => {
@@ -76,7 +75,7 @@ describe('host session', () => {
     await Promise.all([first, second]);
     assert.equal(posted.filter((m) => m.kind === 'inspection').length, 1);
     const third = session.refresh();
-    await session.handleMessage({ kind: 'request', id: 9, request: { type: 'cancel', target: 8 } });
+    await session.handleMessage({ kind: 'request', id: 9, request: { type: 'cancel', target: 0 } });
     await third;
     assert.equal(posted.filter((m) => m.kind === 'inspection').length, 1);
   });

@@ -1,0 +1,602 @@
+// The inspector UI: builds the views once per inspection and updates them on state changes.
+
+import type { BranchSelection, Inspection, PngImage } from '../extension/core/types';
+import type { ExportFormat, FolderUsageView, HostToWebview, PanelInfo, Request, WebviewState } from '../shared/protocol';
+import { histogramCanvas, psnrCurve } from './charts';
+import { h, pngSrc } from './dom';
+import {
+  cellAt,
+  clampScale,
+  codeOccurrences,
+  deadCodes,
+  describeToken,
+  formatDb,
+  formatPct,
+  formatSsim,
+  scaleForKey,
+  tokenAt,
+  topCodes,
+} from './logic';
+import { drawTokenMap, type Highlight } from './tokenCanvas';
+import { badge, button, divider, dropdown, progressRing, setDisabled } from './toolkit';
+
+export interface Host {
+  request(r: Request): Promise<{ ok: boolean; result?: string; error?: string }>;
+  saveState(s: WebviewState): void;
+  log(level: 'info' | 'warn' | 'error', message: string): void;
+}
+
+const MAP_PX = 264;
+const STRIP_PX = 66;
+const PLAY_MS = 700;
+
+export class App {
+  private info: PanelInfo | undefined;
+  private ins: Inspection | undefined;
+  private folder: FolderUsageView | undefined;
+  private scale: number;
+  private ablation: BranchSelection;
+  private highlight: Highlight | null;
+  private hover: { branch: number; row: number; col: number } | null = null;
+  private playTimer: number | undefined;
+  private readonly root: HTMLElement;
+  private readonly status: HTMLElement;
+  private readonly content: HTMLElement;
+  private busySince = 0;
+  // elements updated on scale/highlight changes
+  private els: Record<string, HTMLElement> = {};
+  private canvases: { branch: number; scale: number | 'selected'; el: HTMLCanvasElement; px: number }[] = [];
+
+  constructor(
+    private readonly host: Host,
+    restored: WebviewState | undefined,
+  ) {
+    this.scale = restored?.scale ?? Number.MAX_SAFE_INTEGER;
+    this.ablation = restored?.ablation ?? 'both';
+    this.highlight = restored?.highlight ?? null;
+    const app = document.getElementById('app');
+    if (!app) throw new Error('#app missing');
+    this.root = app;
+    this.root.replaceChildren();
+    this.status = h('p', { id: 'status', testid: 'status', role: 'status', 'aria-live': 'polite' }, 'Waiting for the extension…');
+    this.content = h('div', { id: 'content', class: 'content' });
+    this.root.append(this.status, this.content);
+    window.addEventListener('keydown', (e) => this.onKey(e));
+  }
+
+  // ------------------------------------------------------------------ messages from the host
+
+  receive(m: HostToWebview): void {
+    switch (m.kind) {
+      case 'init':
+        this.info = m.info;
+        this.root.dataset.mode = m.info.mode;
+        document.title = m.info.title;
+        this.persist();
+        return;
+      case 'busy':
+        this.setState('busy', m.message, true);
+        return;
+      case 'inspection':
+        this.ins = m.inspection;
+        this.scale = clampScale(this.scale, m.inspection.progressive.length);
+        this.renderInspection();
+        this.setState('ready', this.readyText(), false);
+        return;
+      case 'folderUsage':
+        this.folder = m.usage;
+        this.renderFolderUsage();
+        if (this.info?.mode === 'folder' || !this.ins) this.setState('ready', `${m.usage.images} images in ${m.usage.folder}`, false);
+        else this.setState('ready', this.readyText(), false);
+        return;
+      case 'error':
+        this.setState(m.code === 'CANCELLED' ? (this.ins ? 'ready' : 'cancelled') : 'error', m.message, false);
+        this.root.dataset.errorCode = m.code ?? '';
+        return;
+      case 'response':
+        return; // handled by the request layer
+    }
+  }
+
+  private readyText(): string {
+    const i = this.ins;
+    if (!i) return '';
+    const chosen = [...new Set(Object.values(i.provider.chosen))].join('+') || 'n/a';
+    const total = i.timingsMs.total ?? Object.values(i.timingsMs).reduce((a, b) => a + b, 0);
+    return `${i.model.name} · ${chosen} · ${Math.round(total)} ms`;
+  }
+
+  private setState(state: string, text: string, busy: boolean): void {
+    this.root.dataset.state = state;
+    this.root.setAttribute('aria-busy', String(busy));
+    this.status.replaceChildren();
+    if (busy) {
+      this.busySince = Date.now();
+      this.status.append(progressRing(), h('span', {}, text));
+      this.status.append(
+        button('Cancel', {
+          testid: 'cancel',
+          onClick: () => void this.host.request({ type: 'cancel', target: 0 }),
+        }),
+      );
+    } else {
+      this.status.append(h('span', {}, text));
+    }
+    this.status.classList.toggle('error', state === 'error');
+  }
+
+  private persist(): void {
+    if (!this.info) return;
+    this.host.saveState({
+      resource: this.info.resource,
+      mode: this.info.mode,
+      scale: Math.min(this.scale, 63),
+      ablation: this.ablation,
+      highlight: this.highlight,
+    });
+  }
+
+  // ------------------------------------------------------------------ layout
+
+  private renderInspection(): void {
+    const ins = this.ins;
+    if (!ins) return;
+    this.stopPlay();
+    this.els = {};
+    this.canvases = [];
+    const n = ins.progressive.length;
+    const parts: HTMLElement[] = [this.toolbar(), this.notes(ins)];
+    parts.push(this.compareSection(ins), this.stepperSection(n));
+    parts.push(divider(), this.tokenSection(ins));
+    parts.push(divider(), this.ablationSection(ins));
+    parts.push(divider(), this.usageSection(ins));
+    this.content.replaceChildren(...parts);
+    this.update();
+    if (this.folder) this.renderFolderUsage();
+  }
+
+  private toolbar(): HTMLElement {
+    const i = this.ins;
+    const fmt = dropdown(
+      [
+        { value: 'tokens-json', label: 'Tokens (.json)' },
+        { value: 'tokens-npy', label: 'Tokens (.npy)' },
+        { value: 'png', label: 'Reconstruction at this scale (.png)' },
+      ],
+      'export-format',
+      'Export format',
+    );
+    const exp = button('Export…', {
+      testid: 'export',
+      title: 'Save tokens or the reconstruction to a file you choose',
+      onClick: () => {
+        const f = fmt.value() as ExportFormat;
+        const req: Request = f === 'png' ? { type: 'export', format: 'png', target: 'progressive', scale: this.scale } : { type: 'export', format: f };
+        void this.host.request(req);
+      },
+    });
+    const bar = h(
+      'header',
+      { class: 'toolbar' },
+      h('h1', { testid: 'title' }, this.info?.title ?? (i ? i.image.split(/[\\/]/).pop() ?? '' : '')),
+      i ? badge(`${i.model.name}`, 'model-name') : null,
+      i ? h('span', { class: 'muted', testid: 'provider' }, `provider: ${Object.entries(i.provider.chosen).map(([g, p]) => `${g} ${p}`).join(', ')}`) : null,
+      h('span', { class: 'spacer' }),
+      button('Re-run', { testid: 'reinspect', title: 'Tokenize the image again', onClick: () => void this.host.request({ type: 'reinspect' }) }),
+      button('Folder usage', {
+        testid: 'folder-usage-button',
+        title: 'Codebook usage aggregated over every image in this folder',
+        onClick: () => void this.host.request({ type: 'folderUsage' }),
+      }),
+      button('Model…', { testid: 'select-model', title: 'Select the tokenizer model', onClick: () => void this.host.request({ type: 'selectModel' }) }),
+      fmt.element,
+      exp,
+    );
+    return bar;
+  }
+
+  private notes(ins: Inspection): HTMLElement {
+    const items = [...ins.notes, ...ins.provider.skipped.map((s) => `${s.provider} skipped: ${s.reason}`)];
+    const el = h('ul', { class: 'notes', testid: 'notes' }, ...items.map((t) => h('li', {}, t)));
+    el.hidden = items.length === 0;
+    return el;
+  }
+
+  private figure(testid: string, caption: HTMLElement, alt: string): { fig: HTMLElement; img: HTMLImageElement } {
+    const img = h('img', { testid, alt, class: 'pic', draggable: 'false' });
+    return { fig: h('figure', {}, img, h('figcaption', {}, caption)), img };
+  }
+
+  private setImage(img: HTMLImageElement, p: PngImage): void {
+    const src = pngSrc(p.pngBase64);
+    if (img.getAttribute('src') !== src) img.src = src;
+    img.width = p.width;
+    img.height = p.height;
+  }
+
+  private compareSection(ins: Inspection): HTMLElement {
+    const orig = this.figure('original', h('span', {}, `Input as the model sees it (${ins.input.width}×${ins.input.height})`), 'input image after resize');
+    this.setImage(orig.img, ins.input);
+    const psnr = h('span', { testid: 'psnr', class: 'metric' });
+    const ssim = h('span', { testid: 'ssim', class: 'metric' });
+    const recCap = h('span', { testid: 'reconstruction-caption' });
+    const rec = this.figure('reconstruction', h('span', {}, recCap, h('br'), 'PSNR ', psnr, ' · SSIM ', ssim), 'reconstruction');
+    const conCap = h('span', { testid: 'contribution-caption' });
+    const con = this.figure('contribution', conCap, "this scale's own contribution");
+    Object.assign(this.els, { psnr, ssim, recCap, conCap, recImg: rec.img, conImg: con.img });
+    return h('section', { class: 'compare', 'aria-label': 'Original and reconstruction' }, orig.fig, rec.fig, con.fig);
+  }
+
+  private stepperSection(n: number): HTMLElement {
+    const slider = h('input', {
+      type: 'range',
+      min: '1',
+      max: String(n),
+      step: '1',
+      testid: 'scale-slider',
+      id: 'scale-slider',
+      'aria-label': 'Number of scales',
+    });
+    slider.addEventListener('input', () => this.setScale(Number(slider.value) - 1));
+    const label = h('span', { testid: 'scale-label', class: 'scale-label' });
+    const play = button('Play', { testid: 'play', title: 'Step through all scales', onClick: () => this.togglePlay() });
+    const curve = h('div', { class: 'curve-box', testid: 'psnr-curve-box' });
+    Object.assign(this.els, { slider, scaleLabel: label, play, curve });
+    const controls = h(
+      'div',
+      { class: 'stepper-controls', role: 'group', 'aria-label': 'Scale stepper (Left/Right, Home/End)' },
+      button('⏮', { testid: 'scale-first', ariaLabel: 'First scale (Home)', appearance: 'icon', onClick: () => this.setScale(0) }),
+      button('◀', { testid: 'scale-prev', ariaLabel: 'Previous scale (Left)', appearance: 'icon', onClick: () => this.setScale(this.scale - 1) }),
+      slider,
+      button('▶', { testid: 'scale-next', ariaLabel: 'Next scale (Right)', appearance: 'icon', onClick: () => this.setScale(this.scale + 1) }),
+      button('⏭', { testid: 'scale-last', ariaLabel: 'Last scale (End)', appearance: 'icon', onClick: () => this.setScale(n - 1) }),
+      play,
+    );
+    return h('section', { class: 'stepper', testid: 'stepper' }, h('div', { class: 'stepper-left' }, controls, label), curve);
+  }
+
+  private tokenSection(ins: Inspection): HTMLElement {
+    const info = h('p', { testid: 'token-info', class: 'token-info', role: 'status' }, 'Hover a token to see branch, scale, position and code; click to highlight that code everywhere.');
+    const hlInfo = h('span', { testid: 'highlight-info', class: 'muted' });
+    const clear = button('Clear highlight', { testid: 'clear-highlight', onClick: () => this.setHighlight(null) });
+    Object.assign(this.els, { tokenInfo: info, hlInfo, clear });
+    const big = (branch: number): HTMLElement => {
+      const role = ins.model.branches[branch]?.role ?? String(branch);
+      const c = h('canvas', { testid: `token-map-${role}`, class: 'token-map', tabindex: '0', 'aria-label': `${role} token map at the selected scale` });
+      this.attachCanvas(c, branch, 'selected', MAP_PX);
+      const cap = h('figcaption', {}, `${role === 'semantic' ? 'Semantic' : 'Detail'} branch`, h('span', { class: 'muted', testid: `token-map-${role}-caption` }));
+      this.els[`cap-${branch}`] = cap.lastElementChild as HTMLElement;
+      return h('figure', { class: 'map-figure' }, c, cap);
+    };
+    const strip = h('div', { class: 'strip', testid: 'token-strip' });
+    const order = [1, 0].filter((b) => b < ins.indices.length);
+    for (const b of order) {
+      const role = ins.model.branches[b]?.role ?? String(b);
+      const row = h('div', { class: 'strip-row' }, h('span', { class: 'strip-label' }, role));
+      ins.model.scales.forEach((_, k) => {
+        const c = h('canvas', { testid: `token-strip-${role}-${k + 1}`, class: 'strip-map', 'aria-label': `${role} scale ${k + 1}` });
+        c.dataset.scale = String(k);
+        this.attachCanvas(c, b, k, STRIP_PX);
+        row.append(c);
+      });
+      strip.append(row);
+    }
+    return h(
+      'section',
+      { class: 'tokens', 'aria-label': 'Token maps' },
+      h('h2', {}, 'Token maps ', h('span', { class: 'muted' }, 'semantic vs detail, coloured by code similarity')),
+      h('div', { class: 'maps' }, ...order.map(big)),
+      info,
+      h('div', { class: 'highlight-bar' }, hlInfo, clear),
+      h('h3', {}, 'All scales'),
+      strip,
+    );
+  }
+
+  private attachCanvas(c: HTMLCanvasElement, branch: number, scale: number | 'selected', px: number): void {
+    this.canvases.push({ branch, scale, el: c, px });
+    const scaleOf = (): number => (scale === 'selected' ? this.scale : scale);
+    const cell = (e: MouseEvent): { row: number; col: number } | null => {
+      const ins = this.ins;
+      if (!ins) return null;
+      const side = ins.model.scales[scaleOf()];
+      const r = c.getBoundingClientRect();
+      return cellAt(e.clientX - r.left, e.clientY - r.top, Math.min(r.width, r.height), side);
+    };
+    c.addEventListener('mousemove', (e) => {
+      const p = cell(e);
+      if (!p || !this.ins) return;
+      const t = tokenAt(this.ins, branch, scaleOf(), p.row, p.col);
+      if (!t) return;
+      const text = describeToken(t, this.ins.model.scales.length);
+      const info = this.els.tokenInfo;
+      info.textContent = text;
+      Object.assign(info.dataset, { branch: t.branchName, scale: String(t.scale + 1), row: String(t.row), col: String(t.col), code: String(t.code) });
+      c.title = text;
+      if (scale === 'selected') {
+        this.hover = { branch, row: p.row, col: p.col };
+        this.drawCanvases(true);
+      }
+    });
+    c.addEventListener('mouseleave', () => {
+      if (this.hover) {
+        this.hover = null;
+        this.drawCanvases(true);
+      }
+    });
+    c.addEventListener('click', (e) => {
+      const p = cell(e);
+      if (!p || !this.ins) return;
+      const t = tokenAt(this.ins, branch, scaleOf(), p.row, p.col);
+      if (!t) return;
+      if (scale !== 'selected' && e.altKey) this.setScale(scale);
+      const same = this.highlight && this.highlight.branch === branch && this.highlight.code === t.code;
+      this.setHighlight(same ? null : { branch, code: t.code });
+    });
+    c.addEventListener('dblclick', () => {
+      if (scale !== 'selected') this.setScale(scale);
+    });
+  }
+
+  private ablationSection(ins: Inspection): HTMLElement {
+    const fig = (which: BranchSelection, img: PngImage, title: string, m: { psnr: number; ssim: number }): HTMLElement => {
+      const f = this.figure(
+        `ablation-${which}`,
+        h('span', {}, title, h('br'), `PSNR ${formatDb(m.psnr)} · SSIM ${formatSsim(m.ssim)}`),
+        title,
+      );
+      this.setImage(f.img, img);
+      f.fig.classList.add('selectable');
+      f.fig.dataset.testid = `ablation-${which}-figure`;
+      f.fig.tabIndex = 0;
+      const pick = (): void => {
+        this.ablation = which;
+        this.persist();
+        this.update();
+      };
+      f.fig.addEventListener('click', pick);
+      f.fig.addEventListener('keydown', (e) => {
+        if (e.key === 'Enter' || e.key === ' ') pick();
+      });
+      this.els[`ablation-${which}`] = f.fig;
+      return f.fig;
+    };
+    const last = ins.progressive.length - 1;
+    return h(
+      'section',
+      { class: 'ablation', 'aria-label': 'Branch ablation' },
+      h('h2', {}, 'Branch ablation ', h('span', { class: 'muted' }, 'all scales, one branch dropped')),
+      h(
+        'div',
+        { class: 'figs' },
+        fig('semantic', ins.ablation.semantic, 'Semantic only', ins.ablationMetrics.semantic),
+        fig('detail', ins.ablation.detail, 'Detail only', ins.ablationMetrics.detail),
+        fig('both', ins.progressive[last], 'Both branches', { psnr: ins.psnrByScale[last], ssim: ins.ssimByScale[last] }),
+      ),
+    );
+  }
+
+  private usageSection(ins: Inspection): HTMLElement {
+    const perBranch = h('div', { class: 'usage-grid', testid: 'usage-image' });
+    this.els.usageImage = perBranch;
+    this.fillUsage(perBranch, ins.usage.map((u) => ({ branch: u.branch, histogram: u.histogram, used: u.used, utilisation: u.utilisation, perplexity: u.perplexity })), 'usage');
+    const folder = h('div', { class: 'usage-grid', testid: 'folder-usage' });
+    folder.hidden = true;
+    this.els.folderUsage = folder;
+    this.els.folderTitle = h('h3', { testid: 'folder-usage-title' });
+    this.els.folderTitle.hidden = true;
+    return h(
+      'section',
+      { class: 'usage', 'aria-label': 'Codebook usage' },
+      h('h2', {}, 'Codebook usage ', h('span', { class: 'muted' }, 'this image')),
+      h('p', { class: 'muted', testid: 'usage-scale' }),
+      perBranch,
+      this.els.folderTitle,
+      folder,
+    );
+  }
+
+  private fillUsage(
+    target: HTMLElement,
+    branches: { branch: number; histogram: number[]; used: number; utilisation: number; perplexity: number; dead?: number }[],
+    prefix: string,
+  ): void {
+    const roles = this.ins?.model.branches ?? [
+      { role: 'detail', name: 'detail' },
+      { role: 'semantic', name: 'semantic' },
+    ];
+    target.replaceChildren(
+      ...branches.map((u) => {
+        const role = roles[u.branch]?.role ?? String(u.branch);
+        const dead = u.dead ?? deadCodes(u.histogram).length;
+        const hl = this.highlight && this.highlight.branch === u.branch ? this.highlight.code : null;
+        const top = topCodes(u.histogram, 5);
+        const stats = h(
+          'dl',
+          { class: 'stats', testid: `${prefix}-stats-${role}` },
+          h('dt', {}, 'used'),
+          h('dd', {}, `${u.used} / ${u.histogram.length}`),
+          h('dt', {}, 'utilisation'),
+          h('dd', { testid: `${prefix}-utilisation-${role}` }, formatPct(u.utilisation)),
+          h('dt', {}, 'perplexity'),
+          h('dd', { testid: `${prefix}-perplexity-${role}` }, u.perplexity.toFixed(1)),
+          h('dt', {}, 'dead codes'),
+          h('dd', { testid: `${prefix}-dead-${role}` }, String(dead)),
+          h('dt', {}, 'top codes'),
+          h('dd', {}, top.map((t) => `${t.code}×${t.count}`).join(', ') || '–'),
+        );
+        return h(
+          'figure',
+          { class: 'usage-branch' },
+          h('figcaption', {}, role === 'semantic' ? 'Semantic branch' : 'Detail branch'),
+          histogramCanvas(u.histogram, `${prefix}-histogram-${role}`, hl, `${role} code histogram`),
+          stats,
+        );
+      }),
+    );
+  }
+
+  private renderFolderUsage(): void {
+    const f = this.folder;
+    if (!f) return;
+    if (!this.ins) {
+      // folder mode (or no image yet): a page of its own
+      const grid = h('div', { class: 'usage-grid', testid: 'folder-usage' });
+      this.els.folderUsage = grid;
+      this.content.replaceChildren(
+        h('header', { class: 'toolbar' }, h('h1', { testid: 'title' }, this.info?.title ?? f.folder)),
+        h('section', { class: 'usage' }, h('h2', { testid: 'folder-usage-title' }, `Codebook usage over ${f.images} images${f.failed ? ` (${f.failed} could not be read)` : ''}`), grid),
+      );
+    } else {
+      const t = this.els.folderTitle;
+      t.hidden = false;
+      t.textContent = `Folder aggregate: ${f.images} images${f.failed ? ` (${f.failed} unreadable)` : ''}`;
+      this.els.folderUsage.hidden = false;
+    }
+    this.fillUsage(this.els.folderUsage, f.branches, 'folder-usage');
+  }
+
+  // ------------------------------------------------------------------ state changes
+
+  setScale(k: number): void {
+    const ins = this.ins;
+    if (!ins) return;
+    const next = clampScale(k, ins.progressive.length);
+    if (next === this.scale) return;
+    this.scale = next;
+    this.hover = null;
+    this.persist();
+    this.update();
+  }
+
+  setHighlight(hl: Highlight | null): void {
+    this.highlight = hl;
+    this.persist();
+    this.update();
+    if (this.ins) {
+      this.fillUsage(this.els.usageImage, this.ins.usage.map((u) => ({ ...u })), 'usage');
+      if (this.folder) this.fillUsage(this.els.folderUsage, this.folder.branches, 'folder-usage');
+    }
+  }
+
+  private update(): void {
+    const ins = this.ins;
+    if (!ins) return;
+    const k = this.scale;
+    const n = ins.progressive.length;
+    const side = ins.model.scales[k];
+    this.root.dataset.scale = String(k + 1);
+    this.setImage(this.els.recImg as HTMLImageElement, ins.progressive[k]);
+    this.setImage(this.els.conImg as HTMLImageElement, ins.contribution[k]);
+    this.els.recCap.textContent = `Reconstruction from scales 1–${k + 1}`;
+    this.els.conCap.textContent = `Scale ${k + 1} alone (${side}×${side} tokens per branch)`;
+    this.els.psnr.textContent = formatDb(ins.psnrByScale[k]);
+    this.els.ssim.textContent = formatSsim(ins.ssimByScale[k]);
+    const slider = this.els.slider as HTMLInputElement;
+    slider.value = String(k + 1);
+    slider.setAttribute('aria-valuetext', `${k + 1} of ${n} scales`);
+    const offs = ins.model.scales.slice(0, k).reduce((a, s) => a + s * s, 0);
+    this.els.scaleLabel.textContent = `Scale ${k + 1} of ${n} · ${side}×${side} · tokens ${offs + 1}–${offs + side * side} of ${ins.model.tokensPerBranch}`;
+    for (const id of ['scale-first', 'scale-prev']) setDisabled(this.byTestid(id), k === 0);
+    for (const id of ['scale-next', 'scale-last']) setDisabled(this.byTestid(id), k === n - 1);
+    this.els.curve.replaceChildren(psnrCurve(ins.psnrByScale, k, (i) => this.setScale(i)));
+    for (const b of [0, 1]) {
+      const cap = this.els[`cap-${b}`];
+      if (cap) cap.textContent = ` · scale ${k + 1} (${side}×${side})`;
+    }
+    const usageScale = this.content.querySelector<HTMLElement>('[data-testid="usage-scale"]');
+    if (usageScale) {
+      usageScale.textContent = ins.usage
+        .map((u) => `${ins.model.branches[u.branch]?.role ?? u.branch}: ${u.perScale[k]?.length ?? 0} distinct codes at scale ${k + 1}`)
+        .join(' · ');
+    }
+    // highlight
+    const hl = this.highlight;
+    if (hl) {
+      const occ = codeOccurrences(ins, hl.branch, hl.code);
+      const total = occ.reduce((a, b) => a + b, 0);
+      const role = ins.model.branches[hl.branch]?.role ?? String(hl.branch);
+      this.els.hlInfo.textContent = `Highlighted: ${role} code ${hl.code}, used ${total}× (scales ${occ
+        .map((c, i) => (c ? `${i + 1}:${c}` : ''))
+        .filter(Boolean)
+        .join(', ')})`;
+      this.root.dataset.highlight = `${hl.branch}:${hl.code}`;
+    } else {
+      this.els.hlInfo.textContent = 'No code highlighted.';
+      delete this.root.dataset.highlight;
+    }
+    setDisabled(this.els.clear, !hl);
+    for (const which of ['semantic', 'detail', 'both'] as const) {
+      const f = this.els[`ablation-${which}`];
+      if (f) {
+        f.classList.toggle('selected', this.ablation === which);
+        f.setAttribute('aria-pressed', String(this.ablation === which));
+      }
+    }
+    this.drawCanvases(false);
+  }
+
+  private drawCanvases(onlySelected: boolean): void {
+    const ins = this.ins;
+    if (!ins) return;
+    for (const c of this.canvases) {
+      if (onlySelected && c.scale !== 'selected') continue;
+      const k = c.scale === 'selected' ? this.scale : c.scale;
+      const hover = c.scale === 'selected' && this.hover && this.hover.branch === c.branch ? this.hover : null;
+      drawTokenMap(c.el, ins, c.branch, k, { highlight: this.highlight, hover, sizePx: c.px });
+      if (c.scale !== 'selected') c.el.classList.toggle('current', k === this.scale);
+    }
+  }
+
+  private byTestid(id: string): HTMLElement {
+    const el = this.content.querySelector<HTMLElement>(`[data-testid="${id}"]`);
+    if (!el) throw new Error(`missing ${id}`);
+    return el;
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    if (!this.ins || e.altKey || e.ctrlKey || e.metaKey) return;
+    const t = e.target as HTMLElement | null;
+    const tag = t?.tagName?.toLowerCase() ?? '';
+    if (t?.id === 'scale-slider') return; // the range input steps itself (fires 'input')
+    if (tag === 'vscode-dropdown' || tag === 'textarea' || (tag === 'input' && t?.getAttribute('type') !== 'range')) return;
+    if (e.key === 'Escape' && this.highlight) {
+      this.setHighlight(null);
+      return;
+    }
+    const next = scaleForKey(e.key, this.scale, this.ins.progressive.length);
+    if (next === null) return;
+    e.preventDefault();
+    this.stopPlay();
+    this.setScale(next);
+  }
+
+  private togglePlay(): void {
+    if (this.playTimer !== undefined) {
+      this.stopPlay();
+      return;
+    }
+    const ins = this.ins;
+    if (!ins) return;
+    const n = ins.progressive.length;
+    if (this.scale >= n - 1) this.setScale(0);
+    this.els.play.textContent = 'Pause';
+    this.root.dataset.playing = 'true';
+    this.playTimer = window.setInterval(() => {
+      if (this.scale >= n - 1) this.stopPlay();
+      else this.setScale(this.scale + 1);
+    }, PLAY_MS);
+  }
+
+  private stopPlay(): void {
+    if (this.playTimer !== undefined) window.clearInterval(this.playTimer);
+    this.playTimer = undefined;
+    if (this.els.play) this.els.play.textContent = 'Play';
+    delete this.root.dataset.playing;
+  }
+
+  /** test hook: how long the last busy state has lasted */
+  get busyMs(): number {
+    return this.busySince ? Date.now() - this.busySince : 0;
+  }
+}
