@@ -81,6 +81,13 @@ export async function inspectMany(runtime: ModelRuntime, images: ImageInput[], o
   const model = runtime.info();
   const provider = runtime.providerReport();
   const colours = model.branches.map((_, p) => runtime.codeColours(p));
+  // With 'auto', falling back to CPU is the normal case and lives in `provider`; a provider the
+  // user asked for by name and did not get deserves a visible note.
+  const setting = runtime.options.provider;
+  const providerNotes =
+    setting === 'auto' || setting === 'cpu'
+      ? []
+      : provider.skipped.filter((s) => s.provider === setting).map((s) => `${s.provider} requested but not used (${s.reason}); running on ${provider.chosen.decoder ?? 'cpu'}`);
   let tPng = 0;
   let tMetrics = 0;
   const results = prepared.map((prep, i): Inspection => {
@@ -105,7 +112,7 @@ export async function inspectMany(runtime: ModelRuntime, images: ImageInput[], o
       image: name,
       model,
       provider,
-      notes: [...prep.notes, ...provider.skipped.map((s) => `${s.provider} not used: ${s.reason}`)],
+      notes: [...prep.notes, ...providerNotes],
       input: pngImage(prep.rgb, S, S),
       indices: indices[i],
       progressive: progressive.map((p) => p.png),

@@ -19,6 +19,13 @@ export interface LoadOptions {
 
 type GraphName = 'encoder' | 'decoder';
 
+/** A graph whose declared dims were symbolic can still return the wrong shape: catch it here. */
+function checkDims(file: string, name: string, dims: readonly number[], want: number[]): void {
+  if (dims.length !== want.length || dims.some((d, i) => d !== want[i])) {
+    throw new UserError('MODEL_SHAPE_MISMATCH', `${file}: output '${name}' has shape [${dims.join(',')}] but the manifest implies [${want.join(',')}]`);
+  }
+}
+
 export class ModelRuntime {
   private readonly sessions = new Map<GraphName, Promise<InferenceSession>>();
   private readonly chosen: Partial<Record<GraphName, ProviderName>> = {};
@@ -120,6 +127,7 @@ export class ModelRuntime {
     const ort = loadOrt();
     const session = await this.session('encoder');
     const out = await this.exclusive(() => session.run({ image: new ort.Tensor('float32', pixels, [batch, 3, S, S]) }));
+    checkDims(this.pkg.manifest.graphs.encoder.file, 'indices', out.indices.dims, [batch, this.branchCount, this.pkg.manifest.tokensPerBranch]);
     const data = out.indices.data as BigInt64Array;
     const P = this.branchCount;
     const L = this.pkg.manifest.tokensPerBranch;
@@ -169,6 +177,7 @@ export class ModelRuntime {
     const out = await this.exclusive(() =>
       session.run({ indices: new ort.Tensor('int64', idx, [B, P, L]), scale_mask: new ort.Tensor('float32', mask, [B, P, N]) }),
     );
+    checkDims(this.pkg.manifest.graphs.decoder.file, 'image', out.image.dims, [B, 3, this.imageSize, this.imageSize]);
     return out.image.data as Float32Array;
   }
 

@@ -9,10 +9,13 @@ import * as path from 'node:path';
 export const REPO = path.resolve(__dirname, '..', '..', '..', '..');
 export const BUILT_IN = path.join(REPO, 'models', 'imagefolder-mini');
 export const GOLDEN = path.join(REPO, 'test', 'fixtures', 'golden');
+/** The model and golden fixtures the real-behaviour tests use (overridable to try another export). */
+export const TEST_MODEL = process.env.IFI_TEST_MODEL ?? BUILT_IN;
+export const TEST_GOLDEN = process.env.IFI_TEST_GOLDEN ?? GOLDEN;
 export const CLI = path.join(REPO, 'dist', 'cli.js');
 
 export function hasRealModel(): boolean {
-  return ['manifest.json', 'encoder.onnx', 'decoder.onnx', 'codebooks.bin'].every((f) => fs.existsSync(path.join(BUILT_IN, f)));
+  return ['manifest.json', 'encoder.onnx', 'decoder.onnx', 'codebooks.bin'].every((f) => fs.existsSync(path.join(TEST_MODEL, f)));
 }
 
 export function tmpDir(prefix = 'ifi-test-'): string {

@@ -1,0 +1,140 @@
+// Real behaviour on the real model (models/imagefolder-mini, or IFI_TEST_MODEL).
+
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import sharp from 'sharp';
+import { ModelRuntime, UserError, fromTensor, inspect, inspectMany, loadImage, toTensor, psnr, type Inspection } from '../../../src/extension/core';
+import { forgetProviderFailures } from '../../../src/extension/core/providers';
+import { TEST_MODEL, hasRealModel, tmpDir } from './helpers';
+
+describe('ModelRuntime and inspect (real model)', function () {
+  this.timeout(120_000);
+  let rt: ModelRuntime;
+  let dir: string;
+  let photo: string;
+  before(async function () {
+    if (!hasRealModel()) this.skip();
+    rt = await ModelRuntime.load(TEST_MODEL, { provider: 'cpu', threads: 2 });
+    dir = tmpDir('ifi-rt-');
+    photo = path.join(dir, 'pattern.png');
+    // A smooth pattern with some structure, 96x72 so the crop path runs.
+    const raw = Buffer.alloc(96 * 72 * 3);
+    for (let y = 0; y < 72; y++) {
+      for (let x = 0; x < 96; x++) raw.set([128 + 100 * Math.sin(x / 9), 128 + 100 * Math.cos(y / 7), (x + y) % 256], (y * 96 + x) * 3);
+    }
+    await sharp(raw, { raw: { width: 96, height: 72, channels: 3 } }).png().toFile(photo);
+  });
+  after(async () => rt?.dispose());
+
+  it('reports model info from the manifest', () => {
+    const i = rt.info();
+    const m = JSON.parse(fs.readFileSync(path.join(TEST_MODEL, 'manifest.json'), 'utf8'));
+    assert.equal(i.name, m.name);
+    assert.deepEqual(i.scales, m.scales);
+    assert.equal(i.tokensPerBranch, m.tokensPerBranch);
+    assert.deepEqual(i.branches.map((b) => b.role), ['detail', 'semantic']);
+    assert.equal(i.builtIn, false);
+  });
+
+  it('creates sessions lazily, on first use', async () => {
+    const fresh = await ModelRuntime.load(TEST_MODEL, { provider: 'cpu' });
+    assert.deepEqual(fresh.providerReport().chosen, {});
+    await fresh.ready();
+    assert.deepEqual(fresh.providerReport().chosen, { encoder: 'cpu', decoder: 'cpu' });
+    await fresh.dispose();
+    await assert.rejects(fresh.encode(new Float32Array(3 * fresh.imageSize ** 2)), /after dispose/);
+  });
+
+  it('falls back from webgpu to cpu on this machine and says why', async function () {
+    forgetProviderFailures();
+    const gpu = await ModelRuntime.load(TEST_MODEL, { provider: 'auto' });
+    try {
+      const report = await gpu.ready();
+      if (report.chosen.encoder !== 'cpu') this.skip(); // a machine with a working GPU provider
+      assert.equal(report.chosen.decoder, 'cpu');
+      if (report.available.includes('webgpu')) {
+        assert.match(report.skipped.find((s) => s.provider === 'webgpu')!.reason, /No supported adapters/);
+      }
+    } finally {
+      await gpu.dispose();
+    }
+  });
+
+  it('encodes to [B][P][L] indices inside each codebook, deterministically', async () => {
+    const S = rt.imageSize;
+    const img = await loadImage(photo, { size: S, resize: 'crop', background: '#fff', pixelLimit: 1e8 });
+    const t = toTensor(img.rgb, S, rt.pkg.manifest.image.mean, rt.pkg.manifest.image.std);
+    const [a] = await rt.encode(t);
+    const [b] = await rt.encode(t);
+    assert.deepEqual(a, b);
+    assert.equal(a.length, 2);
+    a.forEach((row, p) => {
+      assert.equal(row.length, rt.pkg.manifest.tokensPerBranch);
+      assert.ok(row.every((v) => Number.isInteger(v) && v >= 0 && v < rt.info().branches[p].codebookSize));
+    });
+  });
+
+  it('rejects out-of-range indices before running the graph', async () => {
+    const L = rt.pkg.manifest.tokensPerBranch;
+    const bad = [[new Array(L).fill(0), new Array(L).fill(1_000_000)]];
+    await assert.rejects(rt.decode(bad, [[new Array(10).fill(1), new Array(10).fill(1)]]), (e: unknown) => e instanceof UserError && /outside 0\.\./.test(e.message));
+  });
+
+  let one: Inspection;
+  it('inspects an image: every field of the Inspection shape', async () => {
+    one = await inspect(rt, photo, { resize: 'crop', background: '#ffffff', pixelLimit: 100e6 });
+    const N = rt.scales.length;
+    const S = rt.imageSize;
+    assert.equal(one.image, photo);
+    assert.equal(one.progressive.length, N);
+    assert.equal(one.contribution.length, N);
+    assert.equal(one.psnrByScale.length, N);
+    assert.equal(one.ssimByScale.length, N);
+    assert.equal(one.tokenMaps.length, 2 * N);
+    assert.equal(one.codeColours.length, 2);
+    assert.equal(one.codeColours[0].length, rt.info().branches[0].codebookSize);
+    assert.equal(one.usage.length, 2);
+    for (const png of [one.input, ...one.progressive, ...one.contribution, one.ablation.semantic, one.ablation.detail]) {
+      assert.deepEqual([png.width, png.height], [S, S]);
+      const meta = await sharp(Buffer.from(png.pngBase64, 'base64')).metadata();
+      assert.deepEqual([meta.format, meta.width], ['png', S]);
+    }
+    assert.ok(one.notes.some((n) => /centre-cropped 96x72/.test(n)));
+    assert.ok(one.timingsMs.total > 0);
+    assert.ok(one.usage.every((u) => u.histogram.reduce((a, c) => a + c, 0) === rt.pkg.manifest.tokensPerBranch));
+    assert.ok(JSON.stringify(one).length > 0); // survives JSON (no Infinity/NaN surprises)
+    assert.ok([...one.psnrByScale, ...one.ssimByScale].every(Number.isFinite));
+  });
+
+  it('reconstructs better with more scales', () => {
+    const p = one.psnrByScale;
+    assert.ok(p[p.length - 1] > p[0] + 1, `PSNR by scale ${p.map((x) => x.toFixed(2))}`);
+    assert.ok(one.ssimByScale[p.length - 1] > one.ssimByScale[0]);
+  });
+
+  it('full reconstruction = progressive[N-1]; metrics are measured against the resized input', async () => {
+    const S = rt.imageSize;
+    const { mean, std } = rt.pkg.manifest.image;
+    const full = await rt.decode([one.indices], [one.indices.map(() => rt.scales.map(() => 1))]);
+    const rgb = fromTensor(full, S, mean, std);
+    const input = await loadImage(photo, { size: S, resize: 'crop', background: '#ffffff', pixelLimit: 1e8 });
+    assert.ok(Math.abs(psnr(input.rgb, rgb) - one.psnrByScale[rt.scales.length - 1]) < 0.05);
+  });
+
+  it('batched inspection equals one-by-one inspection', async () => {
+    const other = path.join(dir, 'other.png');
+    await sharp({ create: { width: 40, height: 40, channels: 3, background: '#3366cc' } }).png().toFile(other);
+    const [a, b] = await inspectMany(rt, [photo, other], {});
+    assert.deepEqual(a.indices, one.indices);
+    const single = await inspect(rt, other, {});
+    assert.deepEqual(b.indices, single.indices);
+    a.psnrByScale.forEach((v, k) => assert.ok(Math.abs(v - one.psnrByScale[k]) < 0.05));
+  });
+
+  it('can be cancelled', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    await assert.rejects(inspect(rt, photo, { signal: ac.signal }), (e: unknown) => e instanceof UserError && e.code === 'CANCELLED');
+  });
+});
