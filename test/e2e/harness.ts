@@ -439,7 +439,7 @@ export class Workbench {
 
   /** The document of the active webview (the inspector): outer iframe, then VS Code's inner frame. */
   webview(): FrameLocator {
-    return this.page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
+    return this.page.locator('iframe.webview.ready:visible').last().contentFrame().frameLocator('#active-frame');
   }
 
   /** Titles of the editor tabs. */
