@@ -123,7 +123,7 @@ export async function stats(rt: ModelRuntime, a: CliArgs, io: Io): Promise<numbe
       const top = s.topCodes[p].slice(0, 5).map((t) => `${t.code}x${t.count}`).join(' ');
       io.out(`    most used: ${top}`);
     });
-    for (const f of s.failed) io.out(`  failed: ${f.image}: ${f.reason}`);
+    for (const f of s.failed) io.out(`  failed: ${f.reason}`);
   }
   return 0;
 }

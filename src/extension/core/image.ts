@@ -36,7 +36,9 @@ function mapSharpError(e: unknown, name: string, pixelLimit: number): UserError 
     return new UserError('IMAGE_TOO_LARGE', `${name}: image exceeds the pixel limit of ${(pixelLimit / 1e6).toFixed(pixelLimit < 1e6 ? 3 : 0)} MP`);
   }
   if (/unsupported image format/i.test(msg)) return new UserError('IMAGE_UNSUPPORTED', `${name}: not an image format that can be read`);
-  return new UserError('IMAGE_CORRUPT', `${name}: cannot decode image (${msg.split('\n')[0].replace(/^Input (buffer|file) (has|contains) /, '')})`);
+  // sharp's messages look like "Input buffer has corrupt header: <libvips detail>"; keep the detail.
+  const detail = msg.split('\n')[0].replace(/^Input (buffer|file) (has|contains) /, '').replace(/:\s*$/, '').trim();
+  return new UserError('IMAGE_CORRUPT', `${name}: corrupt or truncated image${detail ? ` (${detail})` : ''}`);
 }
 
 async function readInput(input: string | Uint8Array): Promise<{ bytes: Buffer; name: string }> {

@@ -7,7 +7,7 @@ import { parseCli } from '../../../src/extension/cli/args';
 import { runCli } from '../../../src/extension/cli/main';
 import type { Io } from '../../../src/extension/cli/commands';
 import { UserError } from '../../../src/extension/core';
-import { BUILT_IN, CLI, REPO, hasRealModel, tmpDir, writeSmallPackage } from '../core/helpers';
+import { CLI, REPO, TEST_MODEL, hasRealModel, tmpDir, writeSmallPackage } from '../core/helpers';
 
 function memIo() {
   const out: string[] = [];
@@ -17,7 +17,7 @@ function memIo() {
 }
 
 function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: REPO, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [CLI, ...args, ...(args.includes('--model') ? [] : ['--model', TEST_MODEL])], { cwd: REPO, encoding: 'utf8', timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -117,7 +117,7 @@ describe('CLI as a process (dist/cli.js)', function () {
       assert.equal(r.code, 0, r.stderr);
       const lines = r.stdout.trim().split('\n');
       assert.equal(lines.length, 2);
-      const manifest = JSON.parse(fs.readFileSync(path.join(BUILT_IN, 'manifest.json'), 'utf8'));
+      const manifest = JSON.parse(fs.readFileSync(path.join(TEST_MODEL, 'manifest.json'), 'utf8'));
       for (const line of lines) {
         const o = JSON.parse(line);
         for (const k of ['image', 'model', 'provider', 'scales', 'branches', 'indices', 'psnrByScale', 'ssimByScale', 'usage']) assert.ok(k in o, k);
@@ -147,7 +147,7 @@ describe('CLI as a process (dist/cli.js)', function () {
       const r = cli(['reconstruct', image, '--scales', '3', '--branch', 'semantic', '--out', out, '--provider', 'cpu']);
       assert.equal(r.code, 0, r.stderr);
       const meta = await sharp(out).metadata();
-      const size = JSON.parse(fs.readFileSync(path.join(BUILT_IN, 'manifest.json'), 'utf8')).image.size;
+      const size = JSON.parse(fs.readFileSync(path.join(TEST_MODEL, 'manifest.json'), 'utf8')).image.size;
       assert.deepEqual([meta.format, meta.width, meta.height], ['png', size, size]);
     });
 

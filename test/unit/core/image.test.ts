@@ -186,6 +186,13 @@ describe('image pipeline', () => {
     await rejectsWith(loadImage(jpg.subarray(0, Math.floor(jpg.length * 0.6)), opts()), 'IMAGE_CORRUPT');
   });
 
+  it('reports a PNG whose chunks are garbage as corrupt, naming the file', async () => {
+    const file = path.join(tmpDir(), 'bad.png');
+    const header = Buffer.from('89504e470d0a1a0a0000000d49484452000000600000006008060000', 'hex');
+    fs.writeFileSync(file, Buffer.concat([header, Buffer.from('this is not image data at all')]));
+    await rejectsWith(loadImage(file, opts()), 'IMAGE_CORRUPT', /^bad\.png: corrupt or truncated image/);
+  });
+
   it('reports a non-image as unsupported, naming the file', async () => {
     const file = path.join(tmpDir(), 'notes.png');
     fs.writeFileSync(file, 'this is text, not an image');
