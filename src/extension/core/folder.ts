@@ -55,7 +55,8 @@ export async function folderStats(runtime: ModelRuntime, folder: string, options
   const batchSize = options.batchSize ?? 8;
   const failed: FolderStats['failed'] = [];
   const names: string[] = [];
-  const perBranch: number[][][] = model.branches.map(() => []);
+  // Typed rows: a 10k-image folder keeps ~6 M indices in memory.
+  const perBranch: Int32Array[][] = model.branches.map(() => []);
   let done = 0;
   for (let start = 0; start < files.length; start += batchSize) {
     const batch: { name: string; img: PreparedImage }[] = [];
@@ -77,7 +78,7 @@ export async function folderStats(runtime: ModelRuntime, folder: string, options
     const indices = await runtime.encode(tensor, batch.length);
     batch.forEach((b, i) => {
       names.push(b.name);
-      indices[i].forEach((row, p) => perBranch[p].push(row));
+      indices[i].forEach((row, p) => perBranch[p].push(Int32Array.from(row)));
       options.onProgress?.({ done: ++done, total: files.length, image: b.name });
     });
   }
@@ -95,7 +96,7 @@ export async function folderStats(runtime: ModelRuntime, folder: string, options
   };
 }
 
-function topCodes(histogram: number[], rows: number[][], names: string[], n: number): TopCode[] {
+function topCodes(histogram: number[], rows: Int32Array[], names: string[], n: number): TopCode[] {
   const codes = histogram
     .map((count, code) => ({ code, count }))
     .filter((c) => c.count > 0)
@@ -103,7 +104,11 @@ function topCodes(histogram: number[], rows: number[][], names: string[], n: num
     .slice(0, n);
   return codes.map(({ code, count }) => {
     const perImage = rows
-      .map((row, i) => ({ name: names[i], uses: row.reduce((a, c) => a + (c === code ? 1 : 0), 0) }))
+      .map((row, i) => {
+        let uses = 0;
+        for (let t = 0; t < row.length; t++) if (row[t] === code) uses++;
+        return { name: names[i], uses };
+      })
       .filter((x) => x.uses > 0)
       .sort((a, b) => b.uses - a.uses || (a.name < b.name ? -1 : 1));
     return { code, count, images: perImage.slice(0, 5).map((x) => x.name) };
