@@ -18,7 +18,11 @@ export interface InspectOptions {
   signal?: AbortSignal;
   /** name reported for a buffer input */
   name?: string;
+  /** most decoder tiles in one run (memory bound); default MAX_DECODE_BATCH */
+  maxDecodeBatch?: number;
 }
+
+export const MAX_DECODE_BATCH = 256;
 
 export type ImageInput = string | Uint8Array;
 
@@ -72,10 +76,18 @@ export async function inspectMany(runtime: ModelRuntime, images: ImageInput[], o
   throwIfAborted(signal);
 
   const plan = decodePlan(P, N, detailBranch, semanticBranch);
-  const decoded = await runtime.decode(
-    indices.flatMap((idx) => plan.map(() => idx)),
-    indices.flatMap(() => plan),
-  );
+  // One decoder run for the whole batch, split only when it would exceed maxDecodeBatch tiles.
+  const perRun = Math.max(1, Math.floor((options.maxDecodeBatch ?? MAX_DECODE_BATCH) / plan.length));
+  const decoded = new Float32Array(images.length * plan.length * 3 * S * S);
+  for (let start = 0; start < indices.length; start += perRun) {
+    throwIfAborted(signal);
+    const chunk = indices.slice(start, start + perRun);
+    const out = await runtime.decode(
+      chunk.flatMap((idx) => plan.map(() => idx)),
+      chunk.flatMap(() => plan),
+    );
+    decoded.set(out, start * plan.length * 3 * S * S);
+  }
   const t3 = now();
 
   const model = runtime.info();
