@@ -145,7 +145,7 @@ export class App {
     this.els = {};
     this.canvases = [];
     const n = ins.progressive.length;
-    const parts: HTMLElement[] = [this.toolbar(), this.notes(ins)];
+    const parts: HTMLElement[] = [this.toolbar(), this.status, this.notes(ins)];
     parts.push(this.compareSection(ins), this.stepperSection(n));
     parts.push(divider(), this.tokenSection(ins));
     parts.push(divider(), this.ablationSection(ins));
@@ -245,11 +245,11 @@ export class App {
     const controls = h(
       'div',
       { class: 'stepper-controls', role: 'group', 'aria-label': 'Scale stepper (Left/Right, Home/End)' },
-      button('⏮', { testid: 'scale-first', ariaLabel: 'First scale (Home)', appearance: 'icon', onClick: () => this.setScale(0) }),
-      button('◀', { testid: 'scale-prev', ariaLabel: 'Previous scale (Left)', appearance: 'icon', onClick: () => this.setScale(this.scale - 1) }),
+      button('«', { testid: 'scale-first', ariaLabel: 'First scale (Home)', appearance: 'icon', onClick: () => this.setScale(0) }),
+      button('‹', { testid: 'scale-prev', ariaLabel: 'Previous scale (Left)', appearance: 'icon', onClick: () => this.setScale(this.scale - 1) }),
       slider,
-      button('▶', { testid: 'scale-next', ariaLabel: 'Next scale (Right)', appearance: 'icon', onClick: () => this.setScale(this.scale + 1) }),
-      button('⏭', { testid: 'scale-last', ariaLabel: 'Last scale (End)', appearance: 'icon', onClick: () => this.setScale(n - 1) }),
+      button('›', { testid: 'scale-next', ariaLabel: 'Next scale (Right)', appearance: 'icon', onClick: () => this.setScale(this.scale + 1) }),
+      button('»', { testid: 'scale-last', ariaLabel: 'Last scale (End)', appearance: 'icon', onClick: () => this.setScale(n - 1) }),
       play,
     );
     return h('section', { class: 'stepper', testid: 'stepper' }, h('div', { class: 'stepper-left' }, controls, label), curve);
@@ -445,6 +445,7 @@ export class App {
       this.els.folderUsage = grid;
       this.content.replaceChildren(
         h('header', { class: 'toolbar' }, h('h1', { testid: 'title' }, this.info?.title ?? f.folder)),
+        this.status,
         h('section', { class: 'usage' }, h('h2', { testid: 'folder-usage-title' }, `Codebook usage over ${f.images} images${f.failed ? ` (${f.failed} could not be read)` : ''}`), grid),
       );
     } else {

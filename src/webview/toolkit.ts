@@ -1,10 +1,12 @@
 // The ONLY module that touches @vscode/webview-ui-toolkit (deprecated upstream: replacing it, e.g.
 // with @vscode-elements/elements or plain elements, must only change this file). Everything else
 // asks for controls through these factories and treats them as plain HTMLElements.
+// CSP notes: FAST reads the nonce for its one <style> probe from <meta property="csp-nonce">
+// (html.ts emits it); components whose templates use inline style attributes (badge, determinate
+// progress ring) are not used.
 
 import {
   provideVSCodeDesignSystem,
-  vsCodeBadge,
   vsCodeButton,
   vsCodeDivider,
   vsCodeDropdown,
@@ -18,7 +20,6 @@ export function registerToolkit(): void {
   if (registered) return;
   registered = true;
   provideVSCodeDesignSystem().register(
-    vsCodeBadge(),
     vsCodeButton(),
     vsCodeDivider(),
     vsCodeDropdown(),
@@ -83,8 +84,11 @@ export function divider(): HTMLElement {
   return d;
 }
 
+/** A plain styled span: the toolkit's <vscode-badge> sets an inline style attribute in its shadow
+ * template, which the strict CSP (no 'unsafe-inline' styles) blocks. */
 export function badge(text: string, testid?: string): HTMLElement {
-  const b = document.createElement('vscode-badge');
+  const b = document.createElement('span');
+  b.className = 'badge';
   b.textContent = text;
   if (testid) b.dataset.testid = testid;
   return b;

@@ -46,6 +46,7 @@ export function buildWebviewHtml(p: HtmlParts): string {
 <head>
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${escapeAttr(csp)}">
+<meta property="csp-nonce" content="${p.nonce}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" nonce="${p.nonce}" href="${escapeHtml(p.styleUri)}">
 <title>${escapeHtml(p.title)}</title>

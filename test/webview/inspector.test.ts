@@ -1,0 +1,299 @@
+// The inspector webview bundle in headless Chromium with the production CSP: renders every view
+// from an inspection produced by the runtime core, steps scales with the keyboard, shows token info
+// on hover, highlights a code across maps on click, persists state, and logs no CSP violation.
+
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Browser } from 'playwright-core';
+import type { Inspection } from '../../src/extension/core/types';
+import { PROTOCOL_VERSION } from '../../src/shared/protocol';
+import { launch, openWebview, repoRoot, type WebviewPage } from './harness';
+import { loadInspection, SAMPLE } from './inspection';
+
+const init = { kind: 'init', protocol: PROTOCOL_VERSION, info: { title: 'cat-face.png', resource: 'file:///samples/cat-face.png', mode: 'image' } };
+
+async function waitReady(w: WebviewPage): Promise<void> {
+  try {
+    await w.page.waitForFunction(() => (window as unknown as { __posted: { kind: string }[] }).__posted.some((m) => m.kind === 'ready'), undefined, { timeout: 15_000 });
+  } catch (e) {
+    throw new Error(`webview never said ready: ${(e as Error).message}\nconsole: ${JSON.stringify(w.console)}\nerrors: ${JSON.stringify(w.pageErrors)}`);
+  }
+}
+
+async function rendered(w: WebviewPage, ins: Inspection): Promise<void> {
+  await waitReady(w);
+  await w.send(init);
+  await w.send({ kind: 'busy', message: 'Tokenizing cat-face.png…' });
+  await w.page.waitForSelector('#app[data-state="busy"]');
+  await w.send({ kind: 'inspection', inspection: ins });
+  await w.page.waitForSelector('#app[data-state="ready"]');
+}
+
+const testid = (id: string): string => `[data-testid="${id}"]`;
+
+async function scaleOf(w: WebviewPage): Promise<number> {
+  return Number(await w.page.getAttribute('#app', 'data-scale'));
+}
+
+function assertClean(w: WebviewPage, violations: string[]): void {
+  assert.deepEqual(violations, [], 'CSP violations');
+  const csp = w.console.filter((m) => /Content Security Policy|Refused to/i.test(m.text));
+  assert.deepEqual(csp, [], 'CSP messages in the console');
+  const errors = w.console.filter((m) => m.type === 'error');
+  assert.deepEqual(errors, [], 'console errors');
+  assert.deepEqual(w.pageErrors, [], 'uncaught page errors');
+  assert.deepEqual(w.remoteRequests, [], 'requests outside the webview origin');
+}
+
+describe('inspector webview (headless Chromium, production CSP)', function () {
+  this.timeout(120_000);
+  let browser: Browser;
+  let ins: Inspection;
+  let real = false;
+
+  before(async () => {
+    const r = await loadInspection();
+    ins = r.inspection;
+    real = r.real;
+    // eslint-disable-next-line no-console
+    console.log(`      using ${real ? 'a REAL inspection (built-in model)' : 'a SYNTHETIC inspection (built-in model not present yet)'} of ${SAMPLE}`);
+    browser = await launch();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  it('renders original, reconstruction, metrics, curve, token maps, ablations and usage', async () => {
+    const w = await openWebview(browser, { theme: 'dark' });
+    await rendered(w, ins);
+    const n = ins.progressive.length;
+    assert.equal(await scaleOf(w), n, 'starts at the full reconstruction');
+    for (const id of ['original', 'reconstruction', 'contribution', 'ablation-semantic', 'ablation-detail', 'ablation-both']) {
+      const ok = await w.page.$eval(testid(id), (img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0);
+      assert.ok(ok, `${id} image decoded`);
+    }
+    const psnr = await w.page.textContent(testid('psnr'));
+    assert.equal(psnr, `${ins.psnrByScale[n - 1].toFixed(2)} dB`);
+    assert.equal(await w.page.textContent(testid('ssim')), ins.ssimByScale[n - 1].toFixed(3));
+    assert.equal(await w.page.$$eval(`${testid('psnr-curve')} circle`, (c) => c.length), n);
+    for (const role of ['detail', 'semantic']) {
+      // every cell is painted in its code's colour (PCA colours from the codebook)
+      const b = role === 'detail' ? 0 : 1;
+      const map = ins.tokenMaps.find((m) => m.branch === b && m.scale === n - 1)!;
+      const centres = await w.page.$eval(
+        testid(`token-map-${role}`),
+        (c, side) => {
+          const cv = c as HTMLCanvasElement;
+          const d = cv.getContext('2d')!.getImageData(0, 0, cv.width, cv.height).data;
+          const cell = cv.width / side;
+          const out: number[][] = [];
+          for (let r = 0; r < side; r++)
+            for (let q = 0; q < side; q++) {
+              const x = Math.floor((q + 0.5) * cell);
+              const y = Math.floor((r + 0.5) * cell);
+              const i = (y * cv.width + x) * 4;
+              out.push([d[i], d[i + 1], d[i + 2]]);
+            }
+          return out;
+        },
+        map.side,
+      );
+      centres.forEach((rgb, i) => assert.deepEqual(rgb, ins.codeColours[b][map.indices[i]], `${role} cell ${i}`));
+      assert.equal(await w.page.$$eval(`canvas[data-testid^="token-strip-${role}-"]`, (c) => c.length), n);
+      const hist = await w.page.$eval(testid(`usage-histogram-${role}`), (c) => (c as HTMLCanvasElement).width);
+      assert.ok(hist > 0);
+      const util = await w.page.textContent(testid(`usage-utilisation-${role}`));
+      const u = ins.usage[role === 'detail' ? 0 : 1];
+      assert.equal(util, `${(100 * u.utilisation).toFixed(1)} %`);
+    }
+    assert.match((await w.page.textContent(testid('status'))) ?? '', new RegExp(ins.model.name));
+    assertClean(w, await w.cspViolations());
+    await w.page.context().close();
+  });
+
+  it('steps scales with Left/Right/Home/End, buttons and the slider, updating reconstruction and PSNR', async () => {
+    const w = await openWebview(browser, { theme: 'light' });
+    await rendered(w, ins);
+    const n = ins.progressive.length;
+    const src = () => w.page.getAttribute(testid('reconstruction'), 'src');
+    await w.page.locator('body').click({ position: { x: 5, y: 5 } });
+    await w.page.keyboard.press('Home');
+    assert.equal(await scaleOf(w), 1);
+    const first = await src();
+    assert.equal(await w.page.textContent(testid('psnr')), `${ins.psnrByScale[0].toFixed(2)} dB`);
+    await w.page.keyboard.press('ArrowRight');
+    await w.page.keyboard.press('ArrowRight');
+    assert.equal(await scaleOf(w), 3);
+    assert.equal(await w.page.inputValue(testid('scale-slider')), '3');
+    assert.equal(await w.page.textContent(testid('psnr')), `${ins.psnrByScale[2].toFixed(2)} dB`);
+    assert.equal(await src(), `data:image/png;base64,${ins.progressive[2].pngBase64}`);
+    assert.equal(await w.page.getAttribute(testid('contribution'), 'src'), `data:image/png;base64,${ins.contribution[2].pngBase64}`);
+    assert.notEqual(await src(), first);
+    await w.page.keyboard.press('ArrowLeft');
+    assert.equal(await scaleOf(w), 2);
+    await w.page.keyboard.press('End');
+    assert.equal(await scaleOf(w), n);
+    await w.page.keyboard.press('ArrowRight');
+    assert.equal(await scaleOf(w), n, 'clamped at the last scale');
+    await w.page.click(testid('scale-first'));
+    assert.equal(await scaleOf(w), 1);
+    await w.page.click(testid('scale-next'));
+    assert.equal(await scaleOf(w), 2);
+    await w.page.fill(testid('scale-slider'), '6');
+    assert.equal(await scaleOf(w), 6);
+    // the slider keeps keyboard focus semantics of a native range input
+    await w.page.focus(testid('scale-slider'));
+    await w.page.keyboard.press('ArrowRight');
+    assert.equal(await scaleOf(w), 7);
+    // clicking a point of the PSNR curve jumps there
+    await w.page.click(`${testid('psnr-curve')} circle[data-scale="3"]`);
+    assert.equal(await scaleOf(w), 4);
+    // play runs through to the last scale
+    await w.page.click(testid('scale-last'));
+    await w.page.click(testid('play'));
+    assert.equal(await scaleOf(w), 1, 'play restarts from scale 1 at the end');
+    await w.page.waitForFunction((last) => document.getElementById('app')?.dataset.scale === String(last) && !document.getElementById('app')?.dataset.playing, n, { timeout: 20_000 });
+    // state persisted for restore
+    const st = (await w.state()) as { scale: number; resource: string };
+    assert.equal(st.scale, n - 1);
+    assert.equal(st.resource, init.info.resource);
+    assertClean(w, await w.cspViolations());
+    await w.page.context().close();
+  });
+
+  it('hovering a token shows branch, scale, position and code; clicking highlights that code in every map', async () => {
+    const w = await openWebview(browser, { theme: 'dark' });
+    await rendered(w, ins);
+    await w.page.locator('body').click({ position: { x: 5, y: 5 } });
+    await w.page.keyboard.press('Home');
+    for (let i = 0; i < 4; i++) await w.page.keyboard.press('ArrowRight');
+    assert.equal(await scaleOf(w), 5);
+    const k = 4;
+    const side = ins.model.scales[k];
+    const map = ins.tokenMaps.find((m) => m.branch === 1 && m.scale === k)!;
+    const box = (await w.page.locator(testid('token-map-semantic')).boundingBox())!;
+    const row = side - 1;
+    const col = 1;
+    await w.page.mouse.move(box.x + ((col + 0.5) * box.width) / side, box.y + ((row + 0.5) * box.height) / side);
+    const info = await w.page.$eval(testid('token-info'), (el) => ({ text: el.textContent ?? '', ...(el as HTMLElement).dataset }) as Record<string, string>);
+    const code = map.indices[row * side + col];
+    assert.equal(info.branch, 'semantic');
+    assert.equal(info.scale, '5');
+    assert.equal(info.row, String(row));
+    assert.equal(info.col, String(col));
+    assert.equal(info.code, String(code));
+    assert.match(info.text, new RegExp(`semantic · scale 5/${ins.model.scales.length} \\(${side}×${side}\\) · row ${row}, col ${col} · token #\\d+ · code ${code}`));
+    // hover the detail map too
+    const dbox = (await w.page.locator(testid('token-map-detail')).boundingBox())!;
+    await w.page.mouse.move(dbox.x + dbox.width / side / 2, dbox.y + dbox.height / side / 2);
+    const dinfo = await w.page.$eval(testid('token-info'), (el) => ({ ...(el as HTMLElement).dataset }));
+    assert.equal(dinfo.branch, 'detail');
+    assert.equal(dinfo.code, String(ins.tokenMaps.find((m) => m.branch === 0 && m.scale === k)!.indices[0]));
+    // click the semantic token: highlight everywhere it occurs (all scales of the semantic branch)
+    await w.page.mouse.click(box.x + ((col + 0.5) * box.width) / side, box.y + ((row + 0.5) * box.height) / side);
+    assert.equal(await w.page.getAttribute('#app', 'data-highlight'), `1:${code}`);
+    for (let s = 0; s < ins.model.scales.length; s++) {
+      const want = ins.tokenMaps.find((m) => m.branch === 1 && m.scale === s)!.indices.filter((c) => c === code).length;
+      const got = await w.page.getAttribute(testid(`token-strip-semantic-${s + 1}`), 'data-highlighted');
+      assert.equal(got, String(want), `semantic scale ${s + 1}`);
+      assert.equal(await w.page.getAttribute(testid(`token-strip-detail-${s + 1}`), 'data-highlighted'), '0');
+    }
+    const total = ins.indices[1].filter((c) => c === code).length;
+    assert.match((await w.page.textContent(testid('highlight-info'))) ?? '', new RegExp(`semantic code ${code}, used ${total}×`));
+    const st = (await w.state()) as { highlight: unknown };
+    assert.deepEqual(st.highlight, { branch: 1, code });
+    // highlighted pixels differ from the unhighlighted rendering
+    await w.page.keyboard.press('Escape');
+    assert.equal(await w.page.getAttribute('#app', 'data-highlight'), null);
+    assertClean(w, await w.cspViolations());
+    await w.page.context().close();
+  });
+
+  it('sends typed requests with ids for export, re-run, folder usage and model selection', async () => {
+    const w = await openWebview(browser, { theme: 'dark' });
+    await rendered(w, ins);
+    await w.page.click(testid('export'));
+    await w.page.click(testid('reinspect'));
+    await w.page.click(testid('folder-usage-button'));
+    await w.page.click(testid('select-model'));
+    await w.page.keyboard.press('Home');
+    await w.page.click(testid('ablation-semantic-figure'));
+    const reqs = (await w.posted()).filter((m) => m.kind === 'request') as unknown as { id: number; request: unknown }[];
+    assert.deepEqual(
+      reqs.map((r) => r.request),
+      [{ type: 'export', format: 'tokens-json' }, { type: 'reinspect' }, { type: 'folderUsage' }, { type: 'selectModel' }],
+    );
+    const ids = reqs.map((r) => r.id);
+    assert.equal(new Set(ids).size, ids.length, 'unique request ids');
+    // a folder aggregate arriving later is shown below this image's usage
+    await w.send({
+      kind: 'folderUsage',
+      usage: {
+        folder: '/samples',
+        images: 7,
+        failed: 1,
+        branches: ins.usage.map((u) => ({ branch: u.branch, histogram: u.histogram, used: u.used, utilisation: u.utilisation, perplexity: u.perplexity, dead: 3 })),
+      },
+    });
+    await w.page.waitForSelector(`${testid('folder-usage')}:not([hidden])`);
+    assert.match((await w.page.textContent(testid('folder-usage-title'))) ?? '', /7 images \(1 unreadable\)/);
+    assert.equal(await w.page.textContent(testid('folder-usage-dead-semantic')), '3');
+    // errors from the host are shown in the status line
+    await w.send({ kind: 'error', message: 'Could not tokenize x.png: truncated PNG.', code: 'IMAGE_CORRUPT' });
+    await w.page.waitForSelector('#app[data-state="error"]');
+    assert.match((await w.page.textContent(testid('status'))) ?? '', /truncated PNG/);
+    assert.equal(await w.page.getAttribute('#app', 'data-error-code'), 'IMAGE_CORRUPT');
+    assertClean(w, await w.cspViolations());
+    await w.page.context().close();
+  });
+
+  it('restores scale and highlight from saved webview state', async () => {
+    const code = ins.indices[0][5];
+    const w = await openWebview(browser, {
+      theme: 'hc',
+      state: { resource: init.info.resource, mode: 'image', scale: 3, ablation: 'detail', highlight: { branch: 0, code } },
+    });
+    await rendered(w, ins);
+    assert.equal(await scaleOf(w), 4);
+    assert.equal(await w.page.getAttribute('#app', 'data-highlight'), `0:${code}`);
+    assert.equal(await w.page.getAttribute(testid('ablation-detail-figure'), 'aria-pressed'), 'true');
+    assertClean(w, await w.cspViolations());
+    await w.page.context().close();
+  });
+
+  it('renders a folder-mode panel from folder usage alone', async () => {
+    const w = await openWebview(browser, { theme: 'light' });
+    await waitReady(w);
+    await w.send({ kind: 'init', protocol: PROTOCOL_VERSION, info: { title: 'samples', resource: 'file:///samples', mode: 'folder' } });
+    await w.send({
+      kind: 'folderUsage',
+      usage: { folder: '/samples', images: 6, failed: 0, branches: ins.usage.map((u) => ({ ...u, dead: u.histogram.filter((c) => c === 0).length })) },
+    });
+    await w.page.waitForSelector('#app[data-state="ready"][data-mode="folder"]');
+    assert.ok(await w.page.$(testid('folder-usage-histogram-semantic')));
+    assertClean(w, await w.cspViolations());
+    await w.page.context().close();
+  });
+
+  it('saves light and dark screenshots for the README', async () => {
+    const dir = path.join(repoRoot(), 'docs', 'screenshots');
+    fs.mkdirSync(dir, { recursive: true });
+    for (const theme of ['light', 'dark'] as const) {
+      const w = await openWebview(browser, { theme, width: 1100, height: 1000 });
+      await rendered(w, ins);
+      await w.page.locator('body').click({ position: { x: 5, y: 5 } });
+      await w.page.keyboard.press('Home');
+      for (let i = 0; i < 5; i++) await w.page.keyboard.press('ArrowRight');
+      const box = (await w.page.locator(testid('token-map-semantic')).boundingBox())!;
+      const side = ins.model.scales[5];
+      await w.page.mouse.click(box.x + (1.5 * box.width) / side, box.y + (1.5 * box.height) / side);
+      await w.page.mouse.move(box.x + (2.5 * box.width) / side, box.y + (1.5 * box.height) / side);
+      const out = path.join(dir, `inspector-${theme}${real ? '' : '-synthetic'}.png`);
+      await w.page.screenshot({ path: out, fullPage: true });
+      assert.ok(fs.statSync(out).size > 10_000);
+      assertClean(w, await w.cspViolations());
+      await w.page.context().close();
+    }
+  });
+});
