@@ -49,7 +49,8 @@ describe('parity with the PyTorch golden fixtures', function () {
     }
     // Cosine argmax can flip where two codes tie within float noise (onnxruntime and PyTorch
     // sum in different orders); a flip at a coarse scale then changes the residual after it.
-    assert.ok(same / total >= 0.99, `${same}/${total} indices agree`);
+    // Acceptance from issue 2 (training/export): at least 99.9 % of positions equal.
+    assert.ok(same / total >= 0.999, `${same}/${total} indices agree`);
   });
 
   it('decodes PyTorch indices to the same images for every mask', async () => {
@@ -63,7 +64,7 @@ describe('parity with the PyTorch golden fixtures', function () {
         let maxDiff = 0;
         for (let i = 0; i < n; i++) maxDiff = Math.max(maxDiff, Math.abs(outs[j * n + i] - want[i]));
         worst = Math.max(worst, maxDiff);
-        assert.ok(maxDiff < 2e-3, `${item.image} ${d.name}: max |diff| ${maxDiff}`);
+        assert.ok(maxDiff <= 1e-3, `${item.image} ${d.name}: max |diff| ${maxDiff}`);
       });
     }
     assert.ok(worst >= 0);
