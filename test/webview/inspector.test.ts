@@ -56,7 +56,6 @@ describe('inspector webview (headless Chromium, production CSP)', function () {
     const r = await loadInspection();
     ins = r.inspection;
     real = r.real;
-    // eslint-disable-next-line no-console
     console.log(`      using ${real ? 'a REAL inspection (built-in model)' : 'a SYNTHETIC inspection (built-in model not present yet)'} of ${SAMPLE}`);
     browser = await launch();
   });

@@ -1,0 +1,70 @@
+import * as assert from 'node:assert/strict';
+import {
+  binHistogram,
+  cellAt,
+  clampScale,
+  codeOccurrences,
+  curvePoints,
+  deadCodes,
+  describeToken,
+  formatDb,
+  scaleForKey,
+  scaleOffsets,
+  tokenAt,
+  topCodes,
+} from '../../../src/webview/logic';
+import { SCALES, syntheticInspection } from '../../fixtures/syntheticInspection';
+
+describe('webview logic', () => {
+  it('steps scales with Left/Right/Home/End and clamps', () => {
+    assert.equal(scaleForKey('ArrowRight', 3, 10), 4);
+    assert.equal(scaleForKey('ArrowLeft', 3, 10), 2);
+    assert.equal(scaleForKey('ArrowLeft', 0, 10), 0);
+    assert.equal(scaleForKey('ArrowRight', 9, 10), 9);
+    assert.equal(scaleForKey('Home', 5, 10), 0);
+    assert.equal(scaleForKey('End', 5, 10), 9);
+    assert.equal(scaleForKey('a', 5, 10), null);
+    assert.equal(clampScale(Number.MAX_SAFE_INTEGER, 10), 9);
+    assert.equal(clampScale(NaN, 10), 9);
+  });
+
+  it('finds tokens: offsets, positions and codes', () => {
+    assert.deepEqual(scaleOffsets(SCALES), [0, 1, 2, 6, 15, 24, 40, 65, 101, 165]);
+    const ins = syntheticInspection();
+    const t = tokenAt(ins, 1, 3, 2, 1)!;
+    assert.equal(t.token, 6 + 2 * 3 + 1);
+    assert.equal(t.code, ins.indices[1][t.token]);
+    assert.equal(t.branchName, 'semantic');
+    assert.equal(tokenAt(ins, 0, 3, 3, 0), null);
+    assert.match(describeToken(t, 10), /^semantic · scale 4\/10 \(3×3\) · row 2, col 1 · token #13 · code \d+$/);
+    assert.deepEqual(cellAt(0, 0, 264, 11), { row: 0, col: 0 });
+    assert.deepEqual(cellAt(263.9, 100, 264, 11), { row: 4, col: 10 });
+    assert.equal(cellAt(-1, 0, 264, 11), null);
+    const code = ins.indices[0][100];
+    const occ = codeOccurrences(ins, 0, code);
+    assert.equal(occ.reduce((a, b) => a + b, 0), ins.indices[0].filter((c) => c === code).length);
+  });
+
+  it('summarises histograms', () => {
+    assert.deepEqual(deadCodes([0, 2, 0, 1]), [0, 2]);
+    assert.deepEqual(topCodes([0, 2, 5, 2], 2), [
+      { code: 2, count: 5 },
+      { code: 1, count: 2 },
+    ]);
+    assert.deepEqual(binHistogram([1, 2, 3, 4], 2), [3, 7]);
+    assert.deepEqual(binHistogram([1, 2], 8), [1, 2]);
+  });
+
+  it('formats and plots metrics, including infinite PSNR', () => {
+    assert.equal(formatDb(21.456), '21.46 dB');
+    assert.equal(formatDb(Infinity), '∞ dB');
+    const { points, min, max } = curvePoints([10, 20, Infinity], 100, 50, 5);
+    assert.equal(min, 10);
+    assert.equal(max, 20);
+    assert.equal(points[0].y, 45);
+    assert.equal(points[2].y, 5);
+    assert.equal(points[2].x, 95);
+    const flat = curvePoints([7, 7], 100, 50, 5);
+    assert.ok(Number.isFinite(flat.points[0].y));
+  });
+});
