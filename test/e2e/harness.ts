@@ -179,7 +179,7 @@ function applyModelOverride(extensionDir: string, source: ExtensionSource): stri
   const override = process.env.IMAGEFOLDER_E2E_MODEL;
   if (!override) return extensionDir;
   log(`IMAGEFOLDER_E2E_MODEL: using ${override} as the built-in model of the test copy`);
-  let dir = extensionDir;
+  const dir = extensionDir;
   if (fs.lstatSync(dir).isSymbolicLink()) {
     // Replace the link by a folder of links so the repository's models/ stays untouched.
     const target = fs.realpathSync(dir);
@@ -310,6 +310,8 @@ export interface ConsoleEntry {
   type: string;
   text: string;
   url: string;
+  line: number;
+  column: number;
   /** true when the message comes from a webview document (the inspector) */
   webview: boolean;
 }
@@ -331,9 +333,10 @@ export class Workbench {
   }
 
   private onConsole(m: ConsoleMessage): void {
-    const url = m.location()?.url ?? '';
+    const loc = m.location();
+    const url = loc?.url ?? '';
     const webview = /\/webview\/browser\/pre\/|vscode-webview|vscode-resource|vscode-cdn/.test(url);
-    this.console.push({ type: m.type(), text: m.text(), url, webview });
+    this.console.push({ type: m.type(), text: m.text(), url, line: loc?.lineNumber ?? 0, column: loc?.columnNumber ?? 0, webview });
   }
 
   /** Console errors that are CSP violations, anywhere on the page (the workbench or a webview). */
@@ -437,7 +440,36 @@ export class Workbench {
     await row.click();
   }
 
-  /** The document of the active webview (the inspector): outer iframe, then VS Code's inner frame. */
+  /**
+   * The document of the webview whose page title (or `[data-testid=title]`) is `title`, e.g. the
+   * inspector of one image when several are open side by side. Polls until found.
+   */
+  async webviewFor(title: string, timeoutMs = 60_000): Promise<FrameLocator> {
+    const frames = this.page.locator('iframe.webview.ready');
+    const name = await waitFor(
+      `a webview titled ${title}`,
+      async () => {
+        for (const n of await frames.evaluateAll((els) => els.map((e) => e.getAttribute('name') ?? ''))) {
+          if (!n) continue;
+          const fl = this.page.frameLocator(`iframe.webview.ready[name="${n}"]`).frameLocator('#active-frame');
+          const t = await fl
+            .locator('#app')
+            .evaluate((el) => {
+              const doc = (el as unknown as { ownerDocument: { title: string; querySelector(s: string): { textContent: string | null } | null } }).ownerDocument;
+              return [doc.title, doc.querySelector('[data-testid="title"]')?.textContent ?? ''];
+            }, undefined, { timeout: 1000 })
+            .catch(() => [] as string[]);
+          if (t.some((x) => x.trim() === title)) return n;
+        }
+        return undefined;
+      },
+      timeoutMs,
+      500,
+    );
+    return this.page.frameLocator(`iframe.webview.ready[name="${name}"]`).frameLocator('#active-frame');
+  }
+
+  /** The document of the visible webview (the inspector): outer iframe, then VS Code's inner frame. */
   webview(): FrameLocator {
     return this.page.locator('iframe.webview.ready:visible').last().contentFrame().frameLocator('#active-frame');
   }

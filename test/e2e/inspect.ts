@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FrameLocator } from 'playwright-core';
-import { log, waitFor, type Workbench } from './harness';
+import { log, RESULTS, waitFor, type Workbench } from './harness';
 
 export const TOKENIZE = /Tokenize Image/;
 /** Time allowed for one inspection (model load + encode + 2N+2 decodes) on 2 busy cores. */
@@ -45,12 +45,12 @@ export async function appState(web: FrameLocator): Promise<AppState> {
 }
 
 /** Waits until the visible inspector reaches one of `states`; fails fast on an unexpected error. */
-export async function waitForInspector(wb: Workbench, states: string[] = ['ready'], timeoutMs = INSPECT_TIMEOUT): Promise<AppState> {
+export async function waitForInspector(wb: Workbench, states: string[] = ['ready'], timeoutMs = INSPECT_TIMEOUT, web?: FrameLocator): Promise<AppState> {
   let last: AppState | undefined;
   return waitFor(
     `the inspector to be ${states.join('|')} (last: ${JSON.stringify(last)})`,
     async () => {
-      last = await appState(wb.webview());
+      last = await appState(web ?? wb.webview());
       if (states.includes(last.state)) return last;
       if (last.state === 'error' && !states.includes('error')) throw new Error(`inspector error: ${last.status} (${last.errorCode})`);
       return undefined;
@@ -123,19 +123,19 @@ export async function focusWebview(web: FrameLocator): Promise<void> {
 }
 
 /** Presses a key inside the webview and waits until #app[data-scale] equals `expected`. */
-export async function pressAndExpectScale(wb: Workbench, key: string, expected: number): Promise<void> {
-  const web = wb.webview();
+export async function pressAndExpectScale(wb: Workbench, key: string, expected: number, web: FrameLocator = wb.webview()): Promise<void> {
   await web.locator('body').press(key);
   await waitFor(`scale ${expected} after ${key}`, async () => (await appState(web)).scale === expected, 10_000, 100);
 }
 
-/** Opens the inspector for an explorer file via the context menu and waits for it. */
-export async function tokenizeFromExplorer(wb: Workbench, file: string, states: string[] = ['ready']): Promise<AppState> {
+/** Opens the inspector for an explorer file via the context menu, waits for it and returns its document. */
+export async function tokenizeFromExplorer(wb: Workbench, file: string, states: string[] = ['ready']): Promise<FrameLocator> {
   await wb.contextMenu(file, TOKENIZE);
   await waitFor(`an inspector tab for ${file}`, async () => (await wb.tabTitles()).some((t) => t.includes(file)), 30_000);
-  const s = await waitForInspector(wb, states);
+  const web = await wb.webviewFor(file, INSPECT_TIMEOUT);
+  const s = await waitForInspector(wb, states, INSPECT_TIMEOUT, web);
   log(`${file}: ${s.state} "${s.status}"`);
-  return s;
+  return web;
 }
 
 export function pngSize(dataUrl: string): number {
@@ -145,8 +145,13 @@ export function pngSize(dataUrl: string): number {
 export function assertNoWebviewProblems(wb: Workbench): void {
   const csp = wb.cspViolations();
   const errors = wb.webviewErrors();
-  const file = path.join(path.dirname(wb.vs.logFile), 'console.json');
-  fs.writeFileSync(file, JSON.stringify(wb.console, null, 1));
-  assert.deepEqual(csp.map((c) => `${c.text} @ ${c.url}`), [], 'CSP violations in the console');
-  assert.deepEqual(errors.map((c) => `${c.type}: ${c.text} @ ${c.url}`), [], 'errors in the webview console');
+  fs.mkdirSync(RESULTS, { recursive: true });
+  const file = path.join(RESULTS, `console-${wb.label}.json`);
+  fs.writeFileSync(file, JSON.stringify({ console: wb.console, pageErrors: wb.pageErrors }, null, 1));
+  const brief = (list: string[]): string => {
+    const uniq = [...new Set(list.map((t) => t.replace(/'nonce-[^']+'/g, "'nonce-…'").replace(/'sha256-[^']+'/g, "'sha256-…'").slice(0, 400)))];
+    return `${list.length} message(s), ${uniq.length} distinct (all in ${file}):\n  ${uniq.slice(0, 5).join('\n  ')}`;
+  };
+  assert.ok(csp.length === 0, `CSP violations in the console: ${brief(csp.map((c) => `${c.text} @ ${c.url}`))}`);
+  assert.ok(errors.length === 0, `errors in the webview console: ${brief(errors.map((c) => `${c.type}: ${c.text} @ ${c.url}`))}`);
 }

@@ -16,6 +16,7 @@ import {
   pressAndExpectScale,
   psnr,
   sliderMax,
+  INSPECT_TIMEOUT,
   TOKENIZE,
   tokenizeFromExplorer,
   waitForInspector,
@@ -52,8 +53,7 @@ describe('e2e: the inspector in VS Code (code-server 4.100.3)', function () {
     await wb.closeMenus();
     assert.ok(labels.some((l) => TOKENIZE.test(l)), `menu: ${labels.join(' | ')}`);
 
-    await tokenizeFromExplorer(wb, IMAGE);
-    const web = wb.webview();
+    const web = await tokenizeFromExplorer(wb, IMAGE);
     assert.ok((await wb.tabTitles()).some((t) => t === `Inspector: ${IMAGE}`), `tabs: ${(await wb.tabTitles()).join(', ')}`);
     const original = await expectImage(web, 'original');
     const rec = await expectImage(web, 'reconstruction');
@@ -120,18 +120,19 @@ describe('e2e: the inspector in VS Code (code-server 4.100.3)', function () {
     await wb.runCommand('View: Close All Editors');
     await waitFor('no editors', async () => (await wb.tabTitles()).length === 0, 15_000);
     await wb.contextMenu('rocket.png', /^Open With/);
+    await wb.screenshot('open-with-pick');
     await wb.pickQuickPick('ImageFolder Inspector');
     await waitFor('the custom editor tab', async () => (await wb.tabTitles()).includes('rocket.png'), 30_000);
-    await waitForInspector(wb);
-    await expectImage(wb.webview(), 'reconstruction');
+    let rocket = await wb.webviewFor('rocket.png', INSPECT_TIMEOUT);
+    await waitForInspector(wb, ['ready'], INSPECT_TIMEOUT, rocket);
+    await expectImage(rocket, 'reconstruction');
     await wb.screenshot('open-with-inspector');
 
-    // Also a tokenize panel beside it, then reload the window: both must come back.
-    await tokenizeFromExplorer(wb, 'sunflower.png');
-    await focusWebview(wb.webview());
-    await pressAndExpectScale(wb, 'Home', 1);
-    const before = await wb.tabTitles();
-    log(`tabs before reload: ${before.join(', ')}`);
+    // Also a tokenize panel beside it, moved to scale 1; then reload the window: both come back.
+    let sunflower = await tokenizeFromExplorer(wb, 'sunflower.png');
+    await focusWebview(sunflower);
+    await pressAndExpectScale(wb, 'Home', 1, sunflower);
+    log(`tabs before reload: ${(await wb.tabTitles()).join(', ')}`);
     await wb.reloadWindow('rocket.png');
     await waitFor(
       'the inspector tabs to be restored',
@@ -141,16 +142,14 @@ describe('e2e: the inspector in VS Code (code-server 4.100.3)', function () {
       },
       60_000,
     );
-    // The active one (the panel) restores with its state (scale 1 kept in the webview state).
-    const s = await waitForInspector(wb);
-    log(`after reload: ${JSON.stringify(s)}`);
-    assert.equal(s.scale, 1, 'the restored panel keeps its scale');
-    await wb.screenshot('after-reload-panel');
-    // The custom editor restores too.
-    await wb.page.locator('.tabs-container .tab', { hasText: 'rocket.png' }).first().click();
-    await waitForInspector(wb);
-    await expectImage(wb.webview(), 'reconstruction');
-    await wb.screenshot('after-reload-custom-editor');
+    sunflower = await wb.webviewFor('sunflower.png', INSPECT_TIMEOUT);
+    const s = await waitForInspector(wb, ['ready'], INSPECT_TIMEOUT, sunflower);
+    log(`sunflower after reload: ${JSON.stringify(s)}`);
+    assert.equal(s.scale, 1, 'the restored panel keeps its scale (webview state)');
+    rocket = await wb.webviewFor('rocket.png', INSPECT_TIMEOUT);
+    await waitForInspector(wb, ['ready'], INSPECT_TIMEOUT, rocket);
+    await expectImage(rocket, 'reconstruction');
+    await wb.screenshot('after-reload');
   });
 
   it('5. a corrupt image gives an error notification and the next image still works', async () => {
@@ -165,8 +164,8 @@ describe('e2e: the inspector in VS Code (code-server 4.100.3)', function () {
     if (s) assert.notEqual(s.state, 'ready', 'the corrupt image is not shown as a result');
 
     await wb.clearNotifications();
-    await tokenizeFromExplorer(wb, 'red-apple.png');
-    await expectImage(wb.webview(), 'reconstruction');
+    const apple = await tokenizeFromExplorer(wb, 'red-apple.png');
+    await expectImage(apple, 'reconstruction');
     await wb.screenshot('next-image-after-error');
   });
 
