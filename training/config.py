@@ -10,7 +10,7 @@ class TrainConfig:
     model: TokenizerConfig = field(default_factory=TokenizerConfig)
     model_name: str = "imagefolder-mini"
     # teacher (stands in for DINOv2): a small CNN trained on the data's category labels, then frozen
-    teacher_minutes: float = 6.0
+    teacher_steps: int = 500
     teacher_batch: int = 64
     teacher_lr: float = 2e-3
     # tokenizer

@@ -43,18 +43,15 @@ def train_teacher(cfg: TrainConfig, data, num_classes: int, out: Path, device) -
     teacher = Teacher(num_classes, feat_dim=cfg.model.width).to(device)
     opt = torch.optim.AdamW(teacher.parameters(), lr=cfg.teacher_lr, weight_decay=0.05)
     batches = Batches(data, cfg.teacher_batch, device, seed=cfg.seed + 1)
-    t0, step = time.time(), 0
-    budget = cfg.teacher_minutes * 60
-    while time.time() - t0 < budget:
+    for step in range(1, cfg.teacher_steps + 1):
         x, y, _ = batches.next()
         for g in opt.param_groups:
-            g["lr"] = cfg.teacher_lr * 0.5 * (1 + math.cos(math.pi * min(1.0, (time.time() - t0) / budget)))
+            g["lr"] = cfg.teacher_lr * 0.5 * (1 + math.cos(math.pi * step / cfg.teacher_steps))
         loss = F.cross_entropy(teacher(x), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        step += 1
-        if step % 20 == 0:
+        if step % 50 == 0:
             acc = (teacher(x).argmax(1) == y).float().mean().item()
             log(out, f"teacher step {step} loss {loss.item():.3f} batch-acc {acc:.2f}")
     teacher.eval()
@@ -102,7 +99,7 @@ def main():
     if a.batch is not None:
         cfg.batch = a.batch
     if a.smoke:
-        cfg.hours, cfg.teacher_minutes, cfg.batch, cfg.warmup_steps, cfg.checkpoint_minutes = 0.5 / 60, 0.1, 8, 2, 0.2
+        cfg.hours, cfg.teacher_steps, cfg.batch, cfg.warmup_steps, cfg.checkpoint_minutes = 0.5 / 60, 5, 8, 2, 0.2
     torch.set_num_threads(a.threads)
     torch.manual_seed(cfg.seed)
     device = torch.device(a.device)
