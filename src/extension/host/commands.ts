@@ -145,6 +145,8 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     let session = uri instanceof vscode.Uri ? manager.sessionFor(uri) : manager.activeSession();
     if (!session && uri instanceof vscode.Uri && isImagePath(uri.fsPath)) {
       session = manager.open('image', uri, false);
+      await session.refresh();
+    } else if (session && !session.lastInspection) {
       await session.idle();
     }
     if (!session || !session.lastInspection) {

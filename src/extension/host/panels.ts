@@ -151,6 +151,12 @@ export class PanelManager implements vscode.WebviewPanelSerializer, vscode.Custo
       watcher,
       watcher.onDidChange(changed),
       watcher.onDidCreate(changed),
+      watcher.onDidDelete(() => {
+        if (mode === 'image') {
+          this.deps.log.info(`${uri.fsPath} was deleted`);
+          session.fileGone();
+        } else changed();
+      }),
       new vscode.Disposable(() => timer && clearTimeout(timer)),
     ];
   }

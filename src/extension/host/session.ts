@@ -70,6 +70,7 @@ export class InspectorSession {
   private rejected = 0;
   private disposed = false;
   private pending: Promise<void> | undefined;
+  private busyMessage = '';
 
   constructor(
     readonly target: SessionTarget,
@@ -120,7 +121,10 @@ export class InspectorSession {
       switch (msg.kind) {
         case 'ready':
           this.post({ kind: 'init', protocol: PROTOCOL_VERSION, info: this.info });
-          if (this.target.mode === 'image' && this.inspection) this.post({ kind: 'inspection', inspection: this.inspection });
+          // work already under way (e.g. started by a command before the webview loaded): its
+          // result will be posted when it ends; repeat the busy line the webview missed
+          if (this.running && this.busyMessage) this.post({ kind: 'busy', message: this.busyMessage });
+          else if (this.target.mode === 'image' && this.inspection) this.post({ kind: 'inspection', inspection: this.inspection });
           else if (this.target.mode === 'folder' && this.folder) this.post({ kind: 'folderUsage', usage: this.folder });
           else await this.refresh();
           return;
@@ -213,7 +217,8 @@ export class InspectorSession {
     this.running = ac;
     const name = path.basename(this.target.path);
     const settings = this.deps.settings();
-    this.post({ kind: 'busy', message: `Tokenizing ${name}…` });
+    this.busyMessage = `Tokenizing ${name}…`;
+    this.post({ kind: 'busy', message: this.busyMessage });
     const t0 = (this.deps.now ?? Date.now)();
     try {
       const ins = await this.deps.ui.withProgress(`ImageFolder: tokenizing ${name}`, (_report, signal) => {
@@ -255,7 +260,8 @@ export class InspectorSession {
   private async computeFolderUsage(folder: string, outer: AbortSignal): Promise<FolderUsageView | undefined> {
     const name = path.basename(folder) || folder;
     const settings = this.deps.settings();
-    this.post({ kind: 'busy', message: `Computing codebook usage for ${name}…` });
+    this.busyMessage = `Computing codebook usage for ${name}…`;
+    this.post({ kind: 'busy', message: this.busyMessage });
     const t0 = (this.deps.now ?? Date.now)();
     try {
       const usage = await this.deps.ui.withProgress(`ImageFolder: codebook usage of ${name}`, (report, signal) => {
@@ -329,6 +335,12 @@ export class InspectorSession {
     this.deps.log.info(`exported ${format} (${plan.bytes.length} bytes) to ${chosen}`);
     this.deps.ui.showInfo(`ImageFolder: saved ${path.basename(chosen)}`);
     return { written: chosen };
+  }
+
+  /** The file went away (deleted or renamed on disk). */
+  fileGone(): void {
+    this.running?.abort();
+    this.post({ kind: 'error', message: `${path.basename(this.target.path)} no longer exists on disk.`, code: 'IMAGE_NOT_FOUND' });
   }
 
   dispose(): void {

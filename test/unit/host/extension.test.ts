@@ -183,6 +183,9 @@ describe('extension host (vscode stubbed at the boundary)', () => {
     await new Promise((r) => setTimeout(r, 450));
     await settle();
     assert.equal(backend.calls.filter((c) => c.op === 'inspect').length, 2, 'debounced to one refresh');
+    watcher.deleteE.fire(vscode.Uri.file(image));
+    const last = posted(panel).at(-1);
+    assert.ok(last && last.kind === 'error' && last.code === 'IMAGE_NOT_FOUND');
     panel.dispose();
     assert.equal(watcher.disposed, true);
   });
@@ -213,6 +216,14 @@ describe('extension host (vscode stubbed at the boundary)', () => {
     const j = JSON.parse(fs.readFileSync(dest, 'utf8')) as { format: string; indices: number[][] };
     assert.equal(j.format, 'imagefolder-tokens');
     assert.equal(j.indices[0].length, 286);
+  });
+
+  it('Export Tokens from the explorer on an image without a panel tokenizes it first', async () => {
+    const dest = path.join(dir, 'direct.npy');
+    vscode.state.answers.quickPick = (items) => items.find((i) => i.id === 'tokens-npy');
+    vscode.state.answers.saveDialog = () => vscode.Uri.file(dest);
+    await vscode.commands.executeCommand('imagefolderInspector.exportTokens', vscode.Uri.file(image));
+    assert.equal(fs.readFileSync(dest).subarray(1, 6).toString('latin1'), 'NUMPY');
   });
 
   it('Select Model validates the folder and stores it in user settings', async () => {

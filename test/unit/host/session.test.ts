@@ -35,6 +35,23 @@ describe('host session', () => {
     assert.deepEqual(kinds(posted).slice(3), ['init', 'inspection']);
   });
 
+  it('a webview that loads while work is running gets the busy line, then the one result', async () => {
+    const { session, posted, backend } = setup();
+    backend.delayMs = 50;
+    const run = session.refresh();
+    await session.handleMessage({ kind: 'ready', protocol: 1 });
+    await run;
+    assert.deepEqual(kinds(posted), ['busy', 'init', 'busy', 'inspection']);
+    assert.equal(backend.calls.length, 1);
+  });
+
+  it('reports a deleted image in the panel', async () => {
+    const { session, posted } = setup();
+    session.fileGone();
+    const last = posted.at(-1);
+    assert.ok(last && last.kind === 'error' && last.code === 'IMAGE_NOT_FOUND');
+  });
+
   it('answers requests with their id', async () => {
     const { session, posted } = setup();
     await session.handleMessage({ kind: 'request', id: 41, request: { type: 'reinspect' } });

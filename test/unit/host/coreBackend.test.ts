@@ -1,0 +1,94 @@
+// The real backend over the runtime core and the built-in model: inspection, folder usage, and the
+// fallback to the built-in model when the configured one is broken.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CoreBackend } from '../../../src/extension/host/coreBackend';
+import { resolveSettings } from '../../../src/extension/host/settings';
+import { MemLog } from './fakes';
+
+function findRoot(): string {
+  for (let d = __dirname; d !== path.dirname(d); d = path.dirname(d)) {
+    const f = path.join(d, 'package.json');
+    if (fs.existsSync(f) && (JSON.parse(fs.readFileSync(f, 'utf8')) as { name?: string }).name === 'imagefolder-inspector') return d;
+  }
+  throw new Error('repository root not found');
+}
+
+const root = findRoot();
+const hasModel = fs.existsSync(path.join(root, 'models', 'imagefolder-mini', 'manifest.json'));
+
+describe('core backend (real runtime, built-in model)', function () {
+  this.timeout(120_000);
+  let backend: CoreBackend;
+  let log: MemLog;
+  let tmp: string;
+
+  before(function () {
+    if (!hasModel) {
+      if (process.env.IFI_REQUIRE_REAL_MODEL) throw new Error('built-in model missing');
+      console.log('      (skipped: models/imagefolder-mini is not built yet)');
+      this.skip();
+    }
+  });
+  // one backend for the suite: the model is loaded once, as in the extension
+  before(() => {
+    log = new MemLog();
+    backend = new CoreBackend(log);
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ifi-core-'));
+  });
+  after(() => {
+    backend?.dispose();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  const settings = (modelPath = '') =>
+    resolveSettings({ read: (k) => (k === 'modelPath' ? { globalValue: modelPath } : k === 'provider' ? { globalValue: 'cpu' } : undefined), trusted: true, extensionRoot: root }).runtime;
+
+  it('inspects a sample image and reuses the loaded model', async () => {
+    const s = settings();
+    const ac = new AbortController();
+    const a = await backend.inspect(path.join(root, 'samples', 'cat-face.png'), { settings: s, signal: ac.signal });
+    assert.equal(a.indices.length, 2);
+    assert.equal(a.indices[0].length, a.model.tokensPerBranch);
+    assert.equal(a.progressive.length, a.model.scales.length);
+    const b = await backend.inspect(path.join(root, 'samples', 'rocket.png'), { settings: s, signal: ac.signal });
+    assert.equal(b.model.name, a.model.name);
+    assert.equal(log.lines.filter((l) => /loaded from/.test(l)).length, 1, 'model loaded once');
+  });
+
+  it('falls back to the built-in model when the configured one is broken, with a note', async () => {
+    fs.writeFileSync(path.join(tmp, 'manifest.json'), '{"format": "nope"}');
+    const ins = await backend.inspect(path.join(root, 'samples', 'rocket.png'), { settings: settings(tmp), signal: new AbortController().signal });
+    assert.match(ins.notes[0], /could not be used.*built-in model was used instead/);
+    assert.ok(log.lines.some((l) => l.startsWith('warn') && l.includes(tmp)));
+  });
+
+  it('does not fall back for image errors', async () => {
+    const bad = path.join(tmp, 'bad.png');
+    fs.writeFileSync(bad, 'not an image');
+    await assert.rejects(backend.inspect(bad, { settings: settings(), signal: new AbortController().signal }), (e: { code?: string }) => /^IMAGE_/.test(e.code ?? ''));
+  });
+
+  it('computes folder usage with progress', async () => {
+    const progress: number[] = [];
+    const u = await backend.folderUsage(path.join(root, 'samples'), {
+      settings: settings(),
+      signal: new AbortController().signal,
+      onProgress: (p) => progress.push(p.done),
+    });
+    assert.ok(u.images >= 5);
+    assert.ok(u.failed >= 1, 'corrupt.png counted as failed');
+    assert.equal(u.branches.length, 2);
+    assert.equal(u.branches[0].dead, u.branches[0].histogram.filter((c) => c === 0).length);
+    assert.ok(progress.length > 0);
+  });
+
+  it('describes a model for Select Model and rejects a broken folder', async () => {
+    const d = await backend.describeModel(settings());
+    assert.equal(d.name, 'imagefolder-mini');
+    assert.equal(d.builtIn, true);
+    await assert.rejects(backend.describeModel(settings(tmp)), (e: { code?: string }) => /^MODEL_/.test(e.code ?? ''));
+  });
+});
