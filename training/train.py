@@ -100,6 +100,7 @@ def main():
         cfg.batch = a.batch
     if a.smoke:
         cfg.hours, cfg.teacher_steps, cfg.batch, cfg.warmup_steps, cfg.checkpoint_minutes = 0.5 / 60, 5, 8, 2, 0.2
+        cfg.model = TokenizerConfig(width=64, enc_depth=1, dec_depth=1, heads=2)  # tiny: fast, small fixture
     torch.set_num_threads(a.threads)
     torch.manual_seed(cfg.seed)
     device = torch.device(a.device)

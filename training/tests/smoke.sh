@@ -14,4 +14,7 @@ $PY -c "import onnx; [onnx.checker.check_model(onnx.load('$tmp/pkg/'+g)) for g i
 $PY training/train.py --smoke --init "$tmp/w.pt" --out "$tmp/run2" > /dev/null   # resume from shipped weights
 grep -q "initialised from" "$tmp/run2/train.log"
 node training/tests/check_package.js "$tmp/pkg" "$tmp/fix"
+$PY training/train_generator.py --smoke --tokenizer "$tmp/run/ckpt.pt" --out "$tmp/gen" > /dev/null
+$PY training/export_generator.py --gen "$tmp/gen/gen-ckpt.pt" --tokenizer "$tmp/run/ckpt.pt" --out "$tmp/pkg" --fixtures "$tmp/genfix" 2> "$tmp/export-gen.err" > /dev/null
+node training/tests/check_generator.js "$tmp/pkg" "$tmp/genfix"
 echo "training smoke test: 1 passed, 0 failed"

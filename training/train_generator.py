@@ -1,0 +1,161 @@
+"""Train the folded next-scale generator on the built-in tokenizer's tokens of the emoji images,
+conditioned on the emoji category.
+
+    python3 training/train_generator.py --tokenizer training/checkpoints/imagefolder-mini.pt --hours 2
+    python3 training/train_generator.py --smoke --tokenizer <ckpt> --out /tmp/g    # CI
+
+Resumable like train.py (<out>/gen-ckpt.pt every few minutes), logs to <out>/train-generator.log.
+"""
+import argparse
+import copy
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from export import load_model  # noqa: E402
+from imagefolder.data import load_split, smoke_split, to_tensor  # noqa: E402
+from imagefolder.generator import FoldedGenerator, GeneratorConfig  # noqa: E402
+from train import atomic_save  # noqa: E402
+
+
+def log(out: Path, msg: str):
+    line = time.strftime("%H:%M:%S ") + msg
+    print(line, flush=True)
+    with open(out / "train-generator.log", "a") as f:
+        f.write(line + "\n")
+
+
+@torch.no_grad()
+def tokenize(tok, images_uint8, batch=64):
+    """-> indices [N, 2, L] and teacher-forcing inputs [N, L-1, 64] (float16 to keep memory low)."""
+    N = len(tok.cfg.scales)
+    idx_all, x_all = [], []
+    gen_helper = FoldedGenerator(GeneratorConfig(vocab=tok.cfg.codebook_size, scales=tok.cfg.scales))
+    for i in range(0, len(images_uint8), batch):
+        x = to_tensor(images_uint8[i:i + batch])
+        idx = tok.encode(x)
+        f_hats = []
+        for k in range(N):
+            m = torch.zeros(len(x), 2, N)
+            m[:, :, :k + 1] = 1
+            f_hats.append(torch.cat(tok.f_hat_from_indices(idx, m), 1))
+        idx_all.append(idx)
+        x_all.append(gen_helper.next_scale_inputs(f_hats).half())
+    return torch.cat(idx_all), torch.cat(x_all)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tokenizer", type=Path, required=True, help="tokenizer checkpoint or shipped weights")
+    ap.add_argument("--out", type=Path, default=Path(os.environ.get("IMAGEFOLDER_CACHE", Path.home() / ".cache" / "imagefolder-inspector")) / "gen")
+    ap.add_argument("--data", type=Path, default=None)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--hours", type=float, default=2.0)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=4e-4)
+    ap.add_argument("--smoke", action="store_true")
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    out = a.out
+    out.mkdir(parents=True, exist_ok=True)
+    device = torch.device(a.device)
+    tok, _ = load_model(a.tokenizer)
+
+    if a.smoke:
+        d = smoke_split(24, tok.cfg.image_size)
+        images, labels, classes = d["images"], d["labels"].astype(np.int64), ["a", "b", "c"]
+        a.hours, a.batch = 0.4 / 60, 8
+    else:
+        data, names = load_split(a.data or Path(a.out).parent / "data", "train")
+        keep = data["sources"] == 0
+        emoji_names = [n for n in names if n.startswith("emoji:")]
+        remap = {names.index(n): i for i, n in enumerate(emoji_names)}
+        images = data["images"][keep]
+        labels = np.array([remap[int(l)] for l in data["labels"][keep]], np.int64)
+        classes = [n.split(":", 1)[1] for n in emoji_names]
+        images = np.concatenate([images, images[:, :, ::-1]])  # flips double the small set
+        labels = np.concatenate([labels, labels])
+
+    cache = out / "tokens.pt"
+    if cache.exists():
+        idx, x_in = torch.load(cache)
+    else:
+        t0 = time.time()
+        idx, x_in = tokenize(tok, images)
+        torch.save((idx, x_in), cache)
+        log(out, f"tokenized {len(idx)} images in {time.time() - t0:.0f} s")
+    y = torch.from_numpy(labels)
+
+    cfg = GeneratorConfig(num_classes=len(classes), vocab=tok.cfg.codebook_size, scales=tok.cfg.scales)
+    if a.smoke:
+        cfg.width, cfg.depth, cfg.heads = 64, 2, 2
+    ckpt_path = out / "gen-ckpt.pt"
+    ck = torch.load(ckpt_path, map_location="cpu") if ckpt_path.exists() else None
+    if ck:
+        cfg = GeneratorConfig(**{**ck["config"], "scales": tuple(ck["config"]["scales"])})
+    model = FoldedGenerator(cfg).to(device)
+    ema = copy.deepcopy(model)
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, betas=(0.9, 0.95), weight_decay=0.05)
+    step, elapsed = 0, 0.0
+    if ck:
+        model.load_state_dict(ck["model"]); ema.load_state_dict(ck["ema"]); opt.load_state_dict(ck["opt"])
+        step, elapsed = ck["step"], ck["elapsed"]
+        log(out, f"resumed at step {step}")
+    budget = a.hours * 3600
+    rng = np.random.default_rng(step)
+    V = cfg.vocab
+    last_ckpt = time.time()
+
+    def save():
+        atomic_save({"model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(), "config": cfg.to_dict(),
+                     "classes": classes, "step": step, "elapsed": elapsed, "device": str(device),
+                     "tokenizer": str(a.tokenizer)}, ckpt_path)
+
+    while elapsed < budget:
+        t_step = time.time()
+        pick = torch.from_numpy(rng.integers(0, len(idx), a.batch))
+        cls = y[pick].clone()
+        cls[torch.rand(a.batch) < cfg.label_dropout] = model.null_class
+        target = idx[pick].to(device)
+        logits = model(cls.to(device), x_in[pick].float().to(device))
+        loss_d = F.cross_entropy(logits[..., :V].reshape(-1, V), target[:, 0].reshape(-1))
+        loss_s = F.cross_entropy(logits[..., V:].reshape(-1, V), target[:, 1].reshape(-1))
+        loss = 0.5 * (loss_d + loss_s)
+        progress = elapsed / budget
+        lr = a.lr * min(1.0, (step + 1) / 200) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        with torch.no_grad():
+            d = min(0.999, (1 + step) / (10 + step))
+            for pe, pm in zip(ema.parameters(), model.parameters()):
+                pe.mul_(d).add_(pm.detach(), alpha=1 - d)
+        step += 1
+        elapsed += time.time() - t_step
+        if step % 20 == 0 or elapsed >= budget:
+            acc = (logits[..., :V].argmax(-1) == target[:, 0]).float().mean().item()
+            log(out, f"step {step} loss {loss.item():.3f} detail {loss_d.item():.3f} semantic {loss_s.item():.3f} "
+                     f"acc-detail {acc:.3f} lr {lr:.2e} elapsed {elapsed / 3600:.2f} h eta {(budget - elapsed) / 60:.0f} min")
+        if time.time() - last_ckpt > 300:
+            save()
+            last_ckpt = time.time()
+    save()
+    (out / "classes.json").write_text(json.dumps(classes))
+    log(out, f"done: {step} steps")
+
+
+if __name__ == "__main__":
+    main()
