@@ -275,8 +275,8 @@ describe('inspector webview (headless Chromium, production CSP)', function () {
     await w.page.context().close();
   });
 
-  it('saves light and dark screenshots for the README', async () => {
-    const dir = path.join(repoRoot(), 'docs', 'screenshots');
+  it('takes light and dark screenshots (README copies with IFI_UPDATE_SCREENSHOTS=1)', async () => {
+    const dir = path.join(repoRoot(), 'test-results', 'webview');
     fs.mkdirSync(dir, { recursive: true });
     for (const theme of ['light', 'dark'] as const) {
       const w = await openWebview(browser, { theme, width: 1100, height: 1000 });
@@ -291,6 +291,12 @@ describe('inspector webview (headless Chromium, production CSP)', function () {
       const out = path.join(dir, `inspector-${theme}${real ? '' : '-synthetic'}.png`);
       await w.page.screenshot({ path: out, fullPage: true });
       assert.ok(fs.statSync(out).size > 10_000);
+      if (process.env.IFI_UPDATE_SCREENSHOTS === '1') {
+        if (!real) throw new Error('README screenshots need the real built-in model');
+        const docs = path.join(repoRoot(), 'docs', 'screenshots');
+        fs.mkdirSync(docs, { recursive: true });
+        fs.copyFileSync(out, path.join(docs, `inspector-${theme}.png`));
+      }
       assertClean(w, await w.cspViolations());
       await w.page.context().close();
     }

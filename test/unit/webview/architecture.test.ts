@@ -1,0 +1,55 @@
+// Source-level rules the design depends on: the deprecated toolkit behind one module, no `vscode`
+// in shared or webview code, no HTML string injection or inline styles in the webview.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+function findRoot(): string {
+  for (let d = __dirname; d !== path.dirname(d); d = path.dirname(d)) {
+    const f = path.join(d, 'package.json');
+    if (fs.existsSync(f) && (JSON.parse(fs.readFileSync(f, 'utf8')) as { name?: string }).name === 'imagefolder-inspector') return d;
+  }
+  throw new Error('repository root not found');
+}
+
+function files(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...files(p));
+    else if (p.endsWith('.ts')) out.push(p);
+  }
+  return out;
+}
+
+describe('architecture rules', () => {
+  const root = findRoot();
+  const src = (p: string) => path.relative(root, p).split(path.sep).join('/');
+
+  it('only src/webview/toolkit.ts imports @vscode/webview-ui-toolkit', () => {
+    const users = files(path.join(root, 'src')).filter((f) => /from '@vscode\/webview-ui-toolkit|require\('@vscode\/webview-ui-toolkit/.test(fs.readFileSync(f, 'utf8')));
+    assert.deepEqual(users.map(src), ['src/webview/toolkit.ts']);
+  });
+
+  it('shared, webview and core code never import vscode', () => {
+    for (const dir of ['src/shared', 'src/webview', 'src/extension/core']) {
+      for (const f of files(path.join(root, dir))) {
+        assert.doesNotMatch(fs.readFileSync(f, 'utf8'), /from 'vscode'|require\('vscode'\)/, src(f));
+      }
+    }
+  });
+
+  it('host logic modules stay free of vscode (testable without it)', () => {
+    for (const m of ['session', 'settings', 'exporter', 'html', 'errors', 'backend', 'coreBackend']) {
+      assert.doesNotMatch(fs.readFileSync(path.join(root, 'src/extension/host', `${m}.ts`), 'utf8'), /from 'vscode'/, m);
+    }
+  });
+
+  it('the webview builds DOM without innerHTML, eval or inline style attributes', () => {
+    for (const f of files(path.join(root, 'src/webview'))) {
+      const text = fs.readFileSync(f, 'utf8');
+      assert.doesNotMatch(text, /\.innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function\(/, src(f));
+      assert.doesNotMatch(text, /setAttribute\('style'|style="/, src(f));
+    }
+  });
+});
