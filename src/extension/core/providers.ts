@@ -93,6 +93,9 @@ export async function createSession(
         graphOptimizationLevel: 'all',
         // Probing a missing GPU provider logs a native error; the reason is reported instead.
         logSeverityLevel: 4,
+        // Idle worker threads would otherwise spin waiting for work, burning a core that the
+        // editor (and, here, a training run) needs; the latency cost is small for these graphs.
+        extra: { session: { intra_op: { allow_spinning: process.env.IFI_SPIN ?? '0' } } },
       });
       return { session, provider: c.provider, skipped };
     } catch (e) {
