@@ -19,7 +19,7 @@ export function psnrCurve(values: readonly number[], selected: number, onPick: (
     root.append(t);
   };
   label(pad + 2, pad - 6, `${max.toFixed(1)} dB`);
-  label(pad + 2, hgt - pad - 3, `${min.toFixed(1)}`);
+  label(2, hgt - 4, `${min.toFixed(1)} dB`);
   label(w - pad, hgt - 4, `scales 1–${values.length}`, 'end');
   root.append(svg('polyline', { points: points.map((p) => `${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' '), class: 'curve-line' }));
   points.forEach((p, i) => {
