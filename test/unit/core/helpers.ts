@@ -80,9 +80,13 @@ export function onnxModel(inputs: FakeValue[], outputs: FakeValue[], nodes: Fake
 }
 
 // --- hand-made model packages ---
+/** Tests break manifests field by field, so the manifest is deliberately untyped here. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type LooseJson = Record<string, any>;
+
 export const SMALL = { S: 16, scales: [1, 2, 3], L: 14, P: 2, V: 8, D: 4 };
 
-export function smallManifest(): Record<string, any> {
+export function smallManifest(): LooseJson {
   const { S, scales, L, P, V, D } = SMALL;
   return {
     format: 'imagefolder-model',
@@ -127,7 +131,7 @@ export function smallDecoder(): Buffer {
 }
 
 /** Writes a valid small package; `edit` may change the manifest or the files before writing. */
-export function writeSmallPackage(edit: (m: Record<string, any>, files: Record<string, Buffer | null>) => void = () => {}): string {
+export function writeSmallPackage(edit: (m: LooseJson, files: Record<string, Buffer | null>) => void = () => {}): string {
   const dir = tmpDir('ifi-pkg-');
   const m = smallManifest();
   const { P, V, D } = SMALL;

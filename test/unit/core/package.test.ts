@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readModelPackage, UserError, type UserErrorCode } from '../../../src/extension/core';
 import { parseOnnx } from '../../../src/extension/core/onnx-proto';
-import { SMALL, onnxModel, smallEncoder, writeSmallPackage } from './helpers';
+import { SMALL, onnxModel, smallEncoder, writeSmallPackage, type LooseJson } from './helpers';
 
 function rejects(dir: string, code: UserErrorCode, pattern: RegExp): void {
   assert.throws(
@@ -75,7 +75,7 @@ describe('model package validation', () => {
     rejects(dir, 'MODEL_BAD_MANIFEST', /^manifest\.json: invalid JSON/);
   });
 
-  const fieldCases: [string, (m: Record<string, any>) => void, RegExp][] = [
+  const fieldCases: [string, (m: LooseJson) => void, RegExp][] = [
     ['format', (m) => (m.format = 'other'), /field 'format'/],
     ['name', (m) => delete m.name, /field 'name'/],
     ['image.size', (m) => (m.image.size = 0), /field 'image\.size'/],
