@@ -6,6 +6,7 @@ import sharp from 'sharp';
 import { parseCli } from '../../../src/extension/cli/args';
 import { runCli } from '../../../src/extension/cli/main';
 import type { Io } from '../../../src/extension/cli/commands';
+import { progressBar } from '../../../src/extension/cli/progress';
 import { UserError } from '../../../src/extension/core';
 import { CLI, REPO, TEST_MODEL, hasRealModel, tmpDir, writeSmallPackage } from '../core/helpers';
 
@@ -63,6 +64,27 @@ describe('CLI arguments', () => {
     bad(['stats'], /exactly one folder/);
     bad(['info', 'extra'], /takes no arguments/);
     bad(['tokenize', 'a.png', '--threads', '1.5'], /--threads must be a positive integer/);
+  });
+});
+
+describe('CLI progress on stderr', () => {
+  it('redraws one line on a terminal', () => {
+    const m = memIo();
+    const bar = progressBar({ ...m.io, errIsTty: true });
+    bar.update(1, 4, 'a.png');
+    bar.update(4, 4, 'b.png');
+    bar.done();
+    assert.match(m.err[0], /^\r\[#{8}\.{22}\] 1\/4 a\.png/);
+    assert.match(m.err[1], /^\r\[#{30}\] 4\/4 b\.png/);
+    assert.equal(m.err[2], '\n');
+  });
+  it('prints a line per 10 % otherwise', () => {
+    const m = memIo();
+    const bar = progressBar(m.io);
+    for (let i = 1; i <= 100; i++) bar.update(i, 100, `${i}.png`);
+    bar.done();
+    assert.equal(m.err.length, 11); // the first image, then every 10 %
+    assert.equal(m.err[10], '100/100 images');
   });
 });
 
