@@ -15,3 +15,4 @@ export { exportNpy } from './npy';
 export { readModelPackage, validateManifest, FORMAT_VERSION, type Manifest, type ModelPackage } from './package-reader';
 export { availableProviders, candidates, gpuOrder, PROVIDERS } from './providers';
 export { builtInModelDir } from './paths';
+export * from './generate';

@@ -199,7 +199,7 @@ function checkDeclaredShapes(m: Manifest): void {
 const EXPECTED_TYPES: Record<string, number> = { image: ELEM_FLOAT, indices: ELEM_INT64, scale_mask: ELEM_FLOAT };
 
 /** The ONNX file's real inputs/outputs must be the ones the manifest declares. */
-function checkGraph(file: string, spec: GraphSpec, g: GraphSummary): void {
+export function checkGraph(file: string, spec: GraphSpec, g: GraphSummary): void {
   const custom = [...g.opsets.map((o) => o.domain), ...g.nodeDomains].filter((d) => !BUILTIN_DOMAINS.has(d));
   if (custom.length > 0) {
     throw new UserError('MODEL_CUSTOM_OP', `${file}: uses custom operator domain '${custom[0]}'; custom operator libraries are never loaded`);
@@ -237,7 +237,7 @@ function checkGraph(file: string, spec: GraphSpec, g: GraphSummary): void {
   }
 }
 
-function readGraph(dir: string, file: string): GraphSummary {
+export function readGraph(dir: string, file: string): GraphSummary {
   try {
     return parseOnnx(fs.readFileSync(path.join(dir, file)));
   } catch (e) {

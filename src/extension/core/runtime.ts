@@ -2,6 +2,7 @@
 // sessions are created on first use (once each) so opening the extension costs nothing until an
 // image is inspected. Runs are serialised: on a 2-core machine parallel runs only fight over cores.
 
+import * as path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
 import type { ModelInfo, ProviderName, ProviderReport, ProviderSetting } from './types';
 import { UserError } from './errors';
@@ -17,7 +18,8 @@ export interface LoadOptions {
   builtIn?: boolean;
 }
 
-type GraphName = 'encoder' | 'decoder';
+/** The package's graphs: the tokenizer's two, and the optional generator's two (docs/model-format.md). */
+export type GraphName = 'encoder' | 'decoder' | 'generator' | 'nextInput';
 
 /** A graph whose declared dims were symbolic can still return the wrong shape: catch it here. */
 function checkDims(file: string, name: string, dims: readonly number[], want: number[]): void {
@@ -89,9 +91,11 @@ export class ModelRuntime {
     if (this.disposed) return Promise.reject(new Error('ModelRuntime used after dispose()'));
     let s = this.sessions.get(name);
     if (!s) {
-      const file = name === 'encoder' ? this.pkg.encoderPath : this.pkg.decoderPath;
+      const spec = this.pkg.manifest.graphs[name];
+      if (!spec) return Promise.reject(new UserError('MODEL_MISSING_FILE', `manifest.json declares no graphs.${name}`));
+      const file = name === 'encoder' ? this.pkg.encoderPath : name === 'decoder' ? this.pkg.decoderPath : path.join(this.pkg.dir, spec.file);
       // The encoder is created first so a failing GPU provider is learnt once, not per graph.
-      const before = name === 'decoder' ? (this.sessions.get('encoder') ?? Promise.resolve()).catch(() => undefined) : Promise.resolve();
+      const before = name !== 'encoder' ? (this.sessions.get('encoder') ?? Promise.resolve()).catch(() => undefined) : Promise.resolve();
       s = before.then(async () => {
         try {
           const created = await createSession(file, this.options.provider, { threads: this.options.threads });
@@ -179,6 +183,16 @@ export class ModelRuntime {
     );
     checkDims(this.pkg.manifest.graphs.decoder.file, 'image', out.image.dims, [B, 3, this.imageSize, this.imageSize]);
     return out.image.data as Float32Array;
+  }
+
+  /**
+   * Runs one of the package's graphs by name, serialised with every other run of this runtime
+   * (the generator module uses it for `generator` and `nextInput`). The session is created on
+   * first use like the encoder's and decoder's; the caller checks the output shapes.
+   */
+  async runGraph(name: GraphName, feeds: InferenceSession.FeedsType): Promise<InferenceSession.ReturnType> {
+    const session = await this.session(name);
+    return this.exclusive(() => session.run(feeds));
   }
 
   /** Colour per code of a branch (PCA of the normalised codebook), computed once. */

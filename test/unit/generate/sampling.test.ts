@@ -1,0 +1,118 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { RowSampler, SplitMix64, Xoshiro128ss, checkSettings, guidanceWeight, sampleStream, UserError } from '../../../src/extension/core';
+import { REPO } from '../core/helpers';
+
+interface RefCase {
+  vector: string;
+  scale: number;
+  scales: number;
+  cfg: number;
+  topK: number;
+  topP: number;
+  temperature: number;
+  t: number;
+  kept: number;
+  probs: number[];
+  draws: { u: number; index: number }[];
+}
+interface Ref {
+  vectors: Record<string, { cond: number[]; uncond: number[] }>;
+  cases: RefCase[];
+}
+
+describe('generate: random numbers', () => {
+  it('xoshiro128** matches the reference C implementation', () => {
+    // first outputs of the authors' xoshiro128starstar.c from the state {1, 2, 3, 4}
+    const r = new Xoshiro128ss([1, 2, 3, 4]);
+    assert.deepEqual(
+      Array.from({ length: 8 }, () => r.next()),
+      [11520, 0, 5927040, 70819200, 2031721883, 1637235492, 1287239034, 3734860849],
+    );
+  });
+
+  it('SplitMix64 matches the reference C implementation', () => {
+    const a = new SplitMix64(0n);
+    assert.deepEqual([a.next(), a.next()], [16294208416658607535n, 7960286522194355700n]);
+    const b = new SplitMix64(1234567n);
+    assert.deepEqual([b.next(), b.next(), b.next()], [6457827717110365317n, 3203168211198807973n, 9817491932198370423n]);
+  });
+
+  it('gives each seed and each sample its own reproducible stream', () => {
+    const draw = (seed: number, sample: number) => {
+      const r = sampleStream(seed, sample);
+      return Array.from({ length: 6 }, () => r.float());
+    };
+    assert.deepEqual(draw(7, 0), draw(7, 0));
+    assert.notDeepEqual(draw(7, 0), draw(8, 0));
+    assert.notDeepEqual(draw(7, 0), draw(7, 1));
+    assert.notDeepEqual(draw(0, 1), draw(1, 0));
+    assert.ok(draw(Number.MAX_SAFE_INTEGER, 63).every((u) => u >= 0 && u < 1));
+    assert.throws(() => sampleStream(-1, 0), UserError);
+    assert.throws(() => sampleStream(1.5, 0), UserError);
+  });
+
+  it('draws uniform numbers (mean and spread of 20 000 draws)', () => {
+    const r = sampleStream(42, 0);
+    const n = 20000;
+    const bins = new Array(10).fill(0);
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      const u = r.float();
+      sum += u;
+      bins[Math.floor(u * 10)]++;
+    }
+    assert.ok(Math.abs(sum / n - 0.5) < 0.01, `mean ${sum / n}`);
+    for (const c of bins) assert.ok(Math.abs(c - n / 10) < 0.06 * (n / 10), `bins ${bins}`);
+  });
+});
+
+describe('generate: sampling matches the PyTorch reference', () => {
+  const ref = JSON.parse(fs.readFileSync(path.join(REPO, 'test', 'fixtures', 'sampling-reference.json'), 'utf8')) as Ref;
+
+  it('has cases with ties, guidance, temperature, top-k and top-p', () => {
+    assert.ok(ref.cases.length >= 60);
+    assert.ok(ref.cases.some((c) => c.topK > 0 && c.kept > c.topK), 'a top-k case that keeps ties');
+    assert.ok(ref.cases.some((c) => c.topP < 0.01 && c.kept > 1), 'a top-p case that keeps tied most likely tokens');
+  });
+
+  for (const c of ref.cases) {
+    const name = `${c.vector}: scale ${c.scale}/${c.scales}, cfg ${c.cfg}, top-k ${c.topK}, top-p ${c.topP}, temperature ${c.temperature}`;
+    it(name, () => {
+      const v = ref.vectors[c.vector];
+      const V = v.cond.length;
+      const t = guidanceWeight(c.cfg, c.scale, c.scales);
+      assert.ok(Math.abs(t - c.t) < 1e-15, `t ${t} vs ${c.t}`);
+      const s = new RowSampler(V).load(v.cond, 0, v.uncond, 0, t, c.temperature).filter(c.topK, c.topP);
+      const p = s.probabilities();
+      let kept = 0;
+      for (let i = 0; i < V; i++) {
+        assert.equal(p[i] > 0, c.probs[i] > 0, `token ${i} kept by one side only`);
+        assert.ok(Math.abs(p[i] - c.probs[i]) < 1e-12, `token ${i}: ${p[i]} vs ${c.probs[i]}`);
+        if (p[i] > 0) kept++;
+      }
+      assert.equal(kept, c.kept);
+      for (const d of c.draws) assert.equal(s.draw(d.u), d.index, `u = ${d.u}`);
+    });
+  }
+
+  it('keeps every token when filtering is off and only the argmax (with ties) at top-k 1', () => {
+    const s = new RowSampler(5).load([1, 3, 3, 0, 2], 0, undefined, 0, 0, 1);
+    assert.equal(s.filter(0, 1).probabilities().filter((x) => x > 0).length, 5);
+    assert.deepEqual(Array.from(s.filter(1, 1).probabilities(), (x) => x > 0), [false, true, true, false, false]);
+    assert.equal(s.filter(1, 1).argmax(), 1);
+  });
+
+  it('rejects bad settings with a reason', () => {
+    const ok = { cfg: 3, topK: 600, topP: 0.95, temperature: 1 };
+    assert.deepEqual(checkSettings(ok), ok);
+    const bad = (o: Partial<typeof ok>, re: RegExp) => assert.throws(() => checkSettings({ ...ok, ...o }), (e: unknown) => e instanceof UserError && e.code === 'BAD_ARGUMENT' && re.test(e.message));
+    bad({ cfg: -1 }, /cfg/);
+    bad({ topK: 1.5 }, /top-k/);
+    bad({ topP: 0 }, /top-p/);
+    bad({ topP: 1.5 }, /top-p/);
+    bad({ temperature: 0 }, /temperature/);
+    bad({ cfg: NaN }, /cfg/);
+  });
+});
