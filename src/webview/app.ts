@@ -1,7 +1,7 @@
 // The inspector UI: builds the views once per inspection and updates them on state changes.
 
 import type { BranchSelection, Inspection, PngImage } from '../extension/core/types';
-import type { ExportFormat, FolderUsageView, HostToWebview, PanelInfo, Request, WebviewState } from '../shared/protocol';
+import type { FolderUsageView, HostToWebview, PanelInfo, PngTarget, Request, WebviewState } from '../shared/protocol';
 import { histogramCanvas, psnrCurve } from './charts';
 import { h, pngSrc } from './dom';
 import {
@@ -162,6 +162,10 @@ export class App {
         { value: 'tokens-json', label: 'Tokens (.json)' },
         { value: 'tokens-npy', label: 'Tokens (.npy)' },
         { value: 'png', label: 'Reconstruction at this scale (.png)' },
+        { value: 'png-contribution', label: "This scale's contribution (.png)" },
+        { value: 'png-ablation-semantic', label: 'Semantic-only reconstruction (.png)' },
+        { value: 'png-ablation-detail', label: 'Detail-only reconstruction (.png)' },
+        { value: 'png-input', label: 'Model input (.png)' },
       ],
       'export-format',
       'Export format',
@@ -170,8 +174,13 @@ export class App {
       testid: 'export',
       title: 'Save tokens or the reconstruction to a file you choose',
       onClick: () => {
-        const f = fmt.value() as ExportFormat;
-        const req: Request = f === 'png' ? { type: 'export', format: 'png', target: 'progressive', scale: this.scale } : { type: 'export', format: f };
+        const f = fmt.value();
+        let req: Request;
+        if (f === 'tokens-json' || f === 'tokens-npy') req = { type: 'export', format: f };
+        else {
+          const target = (f === 'png' ? 'progressive' : f.slice(4)) as PngTarget;
+          req = { type: 'export', format: 'png', target, scale: this.scale };
+        }
         void this.host.request(req);
       },
     });

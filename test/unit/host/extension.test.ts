@@ -23,9 +23,17 @@ const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'))
   capabilities: { untrustedWorkspaces: { supported: string; restrictedConfigurations: string[] } };
 };
 
+async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 type Ctx = ReturnType<typeof vscode.makeContext>;
 const settle = async () => {
-  for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 2));
+  for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 10));
 };
 
 describe('extension host (vscode stubbed at the boundary)', () => {
@@ -216,6 +224,29 @@ describe('extension host (vscode stubbed at the boundary)', () => {
     const j = JSON.parse(fs.readFileSync(dest, 'utf8')) as { format: string; indices: number[][] };
     assert.equal(j.format, 'imagefolder-tokens');
     assert.equal(j.indices[0].length, 286);
+  });
+
+  it('export asks before replacing an existing file (modal), through the real VS Code UI adapter', async () => {
+    await vscode.commands.executeCommand('imagefolderInspector.tokenize', vscode.Uri.file(image));
+    const panel = lastPanel();
+    panel.webview.receive.fire({ kind: 'ready', protocol: 1 });
+    await settle();
+    const dest = path.join(dir, 'existing.png');
+    fs.writeFileSync(dest, 'keep me');
+    vscode.state.answers.saveDialog = () => vscode.Uri.file(dest);
+    vscode.state.answers.warning = () => undefined; // user dismisses the modal
+    const answered = (id: number) => () => posted(panel).some((m) => m.kind === 'response' && m.id === id);
+    panel.webview.receive.fire({ kind: 'request', id: 7, request: { type: 'export', format: 'png', target: 'ablation-semantic', scale: 0 } });
+    await until('response 7', answered(7));
+    assert.equal(fs.readFileSync(dest, 'utf8'), 'keep me');
+    assert.match(vscode.state.messages.find((m) => m.level === 'warning')?.text ?? '', /already exists\. Replace it\?/);
+    vscode.state.answers.warning = (_t, items) => items.find((i) => i === 'Replace');
+    panel.webview.receive.fire({ kind: 'request', id: 8, request: { type: 'export', format: 'png', target: 'ablation-semantic', scale: 0 } });
+    await until('response 8', answered(8));
+    assert.equal(fs.readFileSync(dest).subarray(1, 4).toString('latin1'), 'PNG');
+    assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
+    const responses = posted(panel).filter((m) => m.kind === 'response');
+    assert.deepEqual(responses.map((r) => [r.id, r.ok]), [[7, true], [8, true]]);
   });
 
   it('Export Tokens from the explorer on an image without a panel tokenizes it first', async () => {
