@@ -184,6 +184,7 @@ function main() {
 
   // ---- vsce
   fs.rmSync(out, { force: true });
+  fs.mkdirSync(path.dirname(out), { recursive: true });
   const vsce = path.join(REPO, 'node_modules', '@vscode', 'vsce', 'vsce');
   const vsceArgs = [vsce, 'package', '--target', opts.target, '--out', out, '--allow-missing-repository', '--allow-star-activation'];
   if (!['LICENSE', 'LICENSE.md'].some((f) => fs.existsSync(path.join(stage, f)))) vsceArgs.push('--skip-license');

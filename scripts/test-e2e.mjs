@@ -47,7 +47,7 @@ try {
   step('mocha');
   const files = fs.readdirSync(path.join(REPO, 'out', 'test', 'e2e')).filter((f) => f.endsWith('.test.js')).map((f) => path.join('out', 'test', 'e2e', f));
   const mocha = path.join(REPO, 'node_modules', 'mocha', 'bin', 'mocha.js');
-  const r = spawnSync(process.execPath, [mocha, '--timeout', '300000', '--slow', '30000', ...files, ...process.argv.slice(2)], {
+  const r = spawnSync(process.execPath, [mocha, '--timeout', '900000', '--slow', '30000', '--exit', ...files, ...process.argv.slice(2)], {
     cwd: REPO,
     stdio: 'inherit',
     env: { ...process.env, IMAGEFOLDER_E2E_VSIX: vsix },

@@ -26,6 +26,11 @@ export const REPO = path.resolve(__dirname, '..', '..', '..');
 export const SAMPLES = path.join(REPO, 'samples');
 export const RESULTS = path.join(REPO, 'test-results', 'e2e');
 export const CODE_SERVER_VERSION = '4.100.3';
+/**
+ * Upper bound for slow steps (workbench load, extension scan). Generous: on a 2-core machine
+ * shared with other work, loading the workbench has taken 2+ minutes. Only failures wait this long.
+ */
+export const SLOW_MS = Number(process.env.IMAGEFOLDER_E2E_SLOW_MS) || 300_000;
 
 const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -245,7 +250,7 @@ export async function startCodeServer(opts: StartOptions): Promise<CodeServer> {
       const health = await httpGet(`${m[1]}/healthz`);
       return health.status === 200 ? m[1] : undefined;
     },
-    60_000,
+    SLOW_MS,
   ).catch((e: unknown) => {
     proc.kill('SIGKILL');
     throw e;
@@ -362,7 +367,7 @@ export class Workbench {
     return this.page.locator(`.explorer-folders-view .monaco-list-row[aria-label^="${name}"]`).first();
   }
 
-  async waitForExplorer(name: string, timeoutMs = 120_000): Promise<void> {
+  async waitForExplorer(name: string, timeoutMs = SLOW_MS): Promise<void> {
     await this.explorerRow(name).waitFor({ state: 'visible', timeout: timeoutMs });
   }
 
@@ -388,7 +393,7 @@ export class Workbench {
    * Waits until the extension's contributions are in the workbench: the explorer context menu of
    * `name` lists an item matching `item` (polls the real menu; no fixed sleep).
    */
-  async waitForExtensionMenu(name: string, item: RegExp, timeoutMs = 120_000): Promise<void> {
+  async waitForExtensionMenu(name: string, item: RegExp, timeoutMs = SLOW_MS): Promise<void> {
     await this.waitForExplorer(name, timeoutMs);
     let seen: string[] = [];
     await waitFor(
@@ -501,7 +506,7 @@ export class Workbench {
   async reloadWindow(waitForFile: string): Promise<void> {
     await this.runCommand('Developer: Reload Window');
     await this.page.waitForLoadState('domcontentloaded');
-    await this.page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 120_000 });
+    await this.page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: SLOW_MS });
     await this.waitForExplorer(waitForFile);
   }
 
@@ -520,9 +525,17 @@ export async function openWorkbench(vs: CodeServer, label: string, firstFile = '
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
   const page = await context.newPage();
   const wb = new Workbench(vs, browser, context, page, label);
-  await page.goto(`${vs.url}/?folder=${encodeURIComponent(vs.workspace)}`, { waitUntil: 'domcontentloaded', timeout: 120_000 });
-  await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 120_000 });
-  await wb.waitForExplorer(firstFile);
-  log(`workbench loaded (${label})`);
-  return wb;
+  try {
+    const t0 = Date.now();
+    await page.goto(`${vs.url}/?folder=${encodeURIComponent(vs.workspace)}`, { waitUntil: 'domcontentloaded', timeout: SLOW_MS });
+    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: SLOW_MS });
+    await wb.waitForExplorer(firstFile);
+    log(`workbench loaded (${label}, ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    return wb;
+  } catch (e) {
+    // Leave evidence, and never leave a browser running (it would keep mocha alive).
+    await wb.screenshot('FAILED-open-workbench');
+    await wb.close();
+    throw e;
+  }
 }

@@ -5,7 +5,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { log, openWorkbench, REPO, startCodeServer, waitFor, type CodeServer, type Workbench } from './harness';
+import { log, openWorkbench, REPO, SLOW_MS, startCodeServer, waitFor, type CodeServer, type Workbench } from './harness';
 import {
   appState,
   assertNoWebviewProblems,
@@ -25,12 +25,12 @@ import {
 const IMAGE = 'cat-face.png';
 
 describe('e2e: the inspector in VS Code (code-server 4.100.3)', function () {
-  this.timeout(300_000);
+  this.timeout(900_000);
   let vs: CodeServer;
   let wb: Workbench;
 
   before(async function () {
-    this.timeout(400_000);
+    this.timeout(900_000);
     vs = await startCodeServer({ extension: { kind: 'folder', dir: REPO } });
     wb = await openWorkbench(vs, 'dev');
     await wb.screenshot('workbench');
@@ -140,7 +140,7 @@ describe('e2e: the inspector in VS Code (code-server 4.100.3)', function () {
         const t = await wb.tabTitles();
         return t.includes('rocket.png') && t.includes('Inspector: sunflower.png');
       },
-      60_000,
+      SLOW_MS,
     );
     sunflower = await wb.webviewFor('sunflower.png', INSPECT_TIMEOUT);
     const s = await waitForInspector(wb, ['ready'], INSPECT_TIMEOUT, sunflower);
@@ -156,7 +156,7 @@ describe('e2e: the inspector in VS Code (code-server 4.100.3)', function () {
     await wb.runCommand('View: Close All Editors');
     await wb.clearNotifications();
     await wb.contextMenu('corrupt.png', TOKENIZE);
-    const note = await wb.waitForNotification(/corrupt\.png|complete PNG|could not|cannot|failed/i, INSPECT_NOTE_TIMEOUT);
+    const note = await wb.waitForNotification(/corrupt\.png|complete PNG|could not|cannot|failed/i, INSPECT_TIMEOUT);
     log(`notification: ${note}`);
     await wb.screenshot('corrupt-notification');
     assert.match(note, /PNG|image|decode|read/i, 'the message says what is wrong');
@@ -186,4 +186,3 @@ describe('e2e: the inspector in VS Code (code-server 4.100.3)', function () {
   });
 });
 
-const INSPECT_NOTE_TIMEOUT = 120_000;

@@ -15,13 +15,13 @@ function vsixPath(): string {
 }
 
 describe('e2e: the installed VSIX (smoke test)', function () {
-  this.timeout(300_000);
+  this.timeout(900_000);
   let vs: CodeServer;
   let wb: Workbench;
   const vsix = vsixPath();
 
   before(async function () {
-    this.timeout(400_000);
+    this.timeout(900_000);
     assert.ok(fs.existsSync(vsix), `${vsix} is missing: \`npm run test:e2e\` packages it (or set IMAGEFOLDER_E2E_VSIX)`);
     log(`VSIX ${path.relative(REPO, vsix)}: ${(fs.statSync(vsix).size / 1024 / 1024).toFixed(1)} MB`);
     vs = await startCodeServer({ extension: { kind: 'vsix', file: vsix } });
