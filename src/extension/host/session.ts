@@ -71,6 +71,7 @@ export class InspectorSession {
   private disposed = false;
   private pending: Promise<void> | undefined;
   private busyMessage = '';
+  private folderRunning = false;
 
   constructor(
     readonly target: SessionTarget,
@@ -167,6 +168,11 @@ export class InspectorSession {
         return;
       }
       case 'folderUsage': {
+        if (this.folderRunning) {
+          err('Folder usage is already being computed.');
+          return;
+        }
+        this.folderRunning = true;
         const ac = new AbortController();
         this.requests.set(id, ac);
         try {
@@ -175,6 +181,7 @@ export class InspectorSession {
           else err('cancelled');
         } finally {
           this.requests.delete(id);
+          this.folderRunning = false;
         }
         return;
       }

@@ -115,6 +115,18 @@ describe('host session', () => {
     assert.deepEqual(posted.at(-1), { kind: 'response', id: 2, ok: true, result: '2 images' });
   });
 
+  it('runs one folder scan at a time', async () => {
+    const { session, posted, backend } = setup();
+    backend.delayMs = 30;
+    await Promise.all([
+      session.handleMessage({ kind: 'request', id: 1, request: { type: 'folderUsage' } }),
+      session.handleMessage({ kind: 'request', id: 2, request: { type: 'folderUsage' } }),
+    ]);
+    assert.equal(backend.calls.filter((c) => c.op === 'folder').length, 1);
+    const r2 = posted.find((m) => m.kind === 'response' && m.id === 2);
+    assert.ok(r2 && r2.kind === 'response' && !r2.ok);
+  });
+
   it('folder-mode sessions compute folder usage on ready', async () => {
     const { session, posted, backend } = setup('folder', '/imgs');
     await session.handleMessage({ kind: 'ready', protocol: 1 });
