@@ -5,8 +5,9 @@ import { parseArgs } from 'node:util';
 import { UserError } from '../core/errors';
 import { PROVIDERS } from '../core/providers';
 import type { BranchSelection, ProviderSetting, ResizeMode } from '../core/types';
+import { GENERATE_OPTIONS, GENERATE_USAGE, parseGenerateOptions, type GenerateCliOptions } from './generate';
 
-export const COMMANDS = ['tokenize', 'reconstruct', 'stats', 'info'] as const;
+export const COMMANDS = ['tokenize', 'reconstruct', 'stats', 'info', 'generate'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface CliArgs {
@@ -22,6 +23,8 @@ export interface CliArgs {
   scales?: number;
   branch: BranchSelection;
   out?: string;
+  /** generate's options (command 'generate' only) */
+  generate?: GenerateCliOptions;
 }
 
 export const USAGE = `usage: imagefolder-inspector <command> [options]
@@ -32,6 +35,7 @@ commands:
                                      decode from the first K scales
   stats <folder> [--json]            code usage over every image in a folder (and subfolders)
   info [--json]                      model, graphs, execution providers available and chosen
+${GENERATE_USAGE}
 
 options:
   --model DIR              model package folder (default: the built-in model)
@@ -57,6 +61,7 @@ const options = {
   out: { type: 'string', short: 'o' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
+  ...GENERATE_OPTIONS,
 } as const;
 
 function bad(message: string): UserError {
@@ -118,6 +123,11 @@ export function parseCli(argv: string[]): CliArgs {
       break;
     case 'info':
       if (rest.length !== 0) throw bad(`info takes no arguments (got '${rest[0]}')`);
+      break;
+    case 'generate':
+      if (rest.length !== 0) throw bad(`generate takes no positional arguments (got '${rest[0]}')`);
+      args.generate = parseGenerateOptions(v);
+      if (!args.out) throw bad('generate needs --out FILE.png');
       break;
   }
   return args;
