@@ -52,6 +52,8 @@ export interface FolderUsageView {
     utilisation: number;
     perplexity: number;
     dead: number;
+    /** most used codes with (base names of) images using them most */
+    top?: { code: number; count: number; images: string[] }[];
   }[];
 }
 

@@ -407,7 +407,7 @@ export class App {
 
   private fillUsage(
     target: HTMLElement,
-    branches: { branch: number; histogram: number[]; used: number; utilisation: number; perplexity: number; dead?: number }[],
+    branches: FolderUsageView['branches'] | { branch: number; histogram: number[]; used: number; utilisation: number; perplexity: number; dead?: number; top?: undefined }[],
     prefix: string,
   ): void {
     const roles = this.ins?.model.branches ?? [
@@ -432,7 +432,13 @@ export class App {
           h('dt', {}, 'dead codes'),
           h('dd', { testid: `${prefix}-dead-${role}` }, String(dead)),
           h('dt', {}, 'top codes'),
-          h('dd', {}, top.map((t) => `${t.code}×${t.count}`).join(', ') || '–'),
+          u.top
+            ? h(
+                'dd',
+                { testid: `${prefix}-top-${role}` },
+                h('ul', { class: 'top-codes' }, ...u.top.map((t) => h('li', {}, `${t.code} ×${t.count}`, h('span', { class: 'muted' }, t.images.length ? ` (${t.images.join(', ')})` : '')))),
+              )
+            : h('dd', { testid: `${prefix}-top-${role}` }, top.map((t) => `${t.code}×${t.count}`).join(', ') || '–'),
         );
         return h(
           'figure',

@@ -232,12 +232,21 @@ describe('inspector webview (headless Chromium, production CSP)', function () {
         folder: '/samples',
         images: 7,
         failed: 1,
-        branches: ins.usage.map((u) => ({ branch: u.branch, histogram: u.histogram, used: u.used, utilisation: u.utilisation, perplexity: u.perplexity, dead: 3 })),
+        branches: ins.usage.map((u) => ({
+          branch: u.branch,
+          histogram: u.histogram,
+          used: u.used,
+          utilisation: u.utilisation,
+          perplexity: u.perplexity,
+          dead: 3,
+          top: [{ code: 5, count: 9, images: ['a.png', 'b <b>.png'] }],
+        })),
       },
     });
     await w.page.waitForSelector(`${testid('folder-usage')}:not([hidden])`);
     assert.match((await w.page.textContent(testid('folder-usage-title'))) ?? '', /7 images \(1 unreadable\)/);
     assert.equal(await w.page.textContent(testid('folder-usage-dead-semantic')), '3');
+    assert.equal(await w.page.textContent(testid('folder-usage-top-semantic')), '5 ×9 (a.png, b <b>.png)', 'file names shown as text');
     // errors from the host are shown in the status line
     await w.send({ kind: 'error', message: 'Could not tokenize x.png: truncated PNG.', code: 'IMAGE_CORRUPT' });
     await w.page.waitForSelector('#app[data-state="error"]');

@@ -35,6 +35,7 @@ export function folderUsageView(stats: FolderStats): FolderUsageView {
       utilisation: u.utilisation,
       perplexity: u.perplexity,
       dead: stats.deadCodes[b]?.length ?? u.histogram.filter((c) => c === 0).length,
+      top: (stats.topCodes[b] ?? []).slice(0, 8).map((t) => ({ code: t.code, count: t.count, images: t.images.slice(0, 3).map((i) => path.basename(i)) })),
     })),
   };
 }
