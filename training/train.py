@@ -12,6 +12,7 @@ import dataclasses
 import json
 import math
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -157,12 +158,15 @@ def main():
                      "labels": labels, "model_config": mcfg.to_dict(), "train_config": dataclasses.asdict(cfg),
                      "step": step, "elapsed": elapsed, "images_seen": images_seen, "device": str(device)}, ckpt_path)
 
+    stop = []  # SIGTERM/SIGINT: finish the step, save, exit (a resumed run loses nothing)
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    signal.signal(signal.SIGINT, lambda *_: stop.append(1))
     batches = Batches(data, cfg.batch, device, seed=cfg.seed + step)
     budget = cfg.hours * 3600
     last_ckpt, t_last, n_last = time.time(), time.time(), 0
     nscales = len(mcfg.scales)
     model.train()
-    while elapsed < budget:
+    while elapsed < budget and not stop:
         t_step = time.time()
         progress = elapsed / budget
         lr = lr_at(cfg, step, progress)
@@ -224,7 +228,7 @@ def main():
             save()
             last_ckpt = time.time()
     save()
-    log(out, f"done: {step} steps, {images_seen} images, {elapsed / 3600:.2f} h")
+    log(out, f"{'stopped' if stop else 'done'}: {step} steps, {images_seen} images, {elapsed / 3600:.2f} h")
 
 
 if __name__ == "__main__":
