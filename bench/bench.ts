@@ -3,6 +3,7 @@
 // (training/bench_torch.py, same weights) run in the same session, printed as ratios.
 //
 //   npm run bench -- [--model DIR] [--torch-weights FILE.pt] [--repeat N] [--threads N] [--no-torch]
+//                    [--no-generate | --generate-only]   (generation: bench/generate.ts)
 
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -10,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ModelRuntime, inspectMany, loadImage, toTensor, progressiveMask, decodePlan, builtInModelDir } from '../src/extension/core';
+import { benchGeneration, printGeneration, type GenerationBench } from './generate';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const BATCHES = [1, 8];
@@ -108,12 +110,21 @@ const ratio = (torch: number | undefined, ts: number) => (torch === undefined ? 
 
 async function main() {
   const { values } = parseArgs({
-    options: { model: { type: 'string' }, 'torch-weights': { type: 'string' }, repeat: { type: 'string' }, threads: { type: 'string' }, 'no-torch': { type: 'boolean' } },
+    options: { model: { type: 'string' }, 'torch-weights': { type: 'string' }, repeat: { type: 'string' }, threads: { type: 'string' }, 'no-torch': { type: 'boolean' }, 'no-generate': { type: 'boolean' }, 'generate-only': { type: 'boolean' } },
   });
   const modelDir = values.model ?? process.env.IFI_BENCH_MODEL ?? builtInModelDir(ROOT);
   const repeat = Number(values.repeat ?? 5);
   const threads = Number(values.threads ?? 2);
   console.log(`model ${modelDir}, ${threads} threads, ${repeat} timed runs after a warm-up, per-image ms`);
+  if (values['generate-only']) {
+    const g = await benchGeneration(modelDir, ROOT, repeat, threads);
+    printGeneration(g);
+    const out = path.join(ROOT, 'out', 'bench', 'generate-results.json');
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), threads, repeat, generation: g }, null, 2));
+    console.log(`results: ${path.relative(ROOT, out)}`);
+    return;
+  }
   const ts = await benchTs(modelDir, repeat, threads);
   const torch = values['no-torch'] ? 'skipped (--no-torch)' : benchTorch(repeat, threads, values['torch-weights']);
   if (typeof torch === 'string') console.log(`pytorch reference unavailable: ${torch}`);
@@ -134,9 +145,14 @@ async function main() {
     const worst = Math.min(...ts.map((r) => (t(r.batch)?.inspect_ms ?? Infinity) / r.inspect_ms));
     console.log(`TS vs PyTorch eager, full inspection, worst batch: ${worst.toFixed(2)}x (goal >= 2x): ${worst >= 2 ? 'met' : 'NOT met'}`);
   }
+  let generation: GenerationBench | string = 'skipped (--no-generate)';
+  if (!values['no-generate']) {
+    generation = await benchGeneration(modelDir, ROOT, repeat, threads);
+    printGeneration(generation);
+  }
   const out = path.join(ROOT, 'out', 'bench', 'results.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), loadAverage: os.loadavg(), modelDir, threads, repeat, ts, torch }, null, 2));
+  fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), loadAverage: os.loadavg(), modelDir, threads, repeat, ts, torch, generation }, null, 2));
   console.log(`results: ${path.relative(ROOT, out)}`);
 }
 

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RowSampler, SplitMix64, Xoshiro128ss, checkSettings, guidanceWeight, sampleStream, UserError } from '../../../src/extension/core';
+import { RowSampler, SplitMix64, Xoshiro128ss, checkSettings, guidanceWeight, kthLargest, sampleStream, UserError } from '../../../src/extension/core';
 import { REPO } from '../core/helpers';
 
 interface RefCase {
@@ -96,6 +96,18 @@ describe('generate: sampling matches the PyTorch reference', () => {
       for (const d of c.draws) assert.equal(s.draw(d.u), d.index, `u = ${d.u}`);
     });
   }
+
+  it('selects the k-th largest value like a sort does (with ties)', () => {
+    const r = sampleStream(3, 0);
+    for (let trial = 0; trial < 200; trial++) {
+      const n = 1 + Math.floor(r.float() * 300);
+      const levels = 1 + Math.floor(r.float() * 40); // few levels: many ties
+      const a = Float64Array.from({ length: n }, () => Math.floor(r.float() * levels) / levels);
+      const sorted = Float64Array.from(a).sort();
+      const k = 1 + Math.floor(r.float() * n);
+      assert.equal(kthLargest(Float64Array.from(a), n, k), sorted[n - k], `n ${n}, k ${k}`);
+    }
+  });
 
   it('keeps every token when filtering is off and only the argmax (with ties) at top-k 1', () => {
     const s = new RowSampler(5).load([1, 3, 3, 0, 2], 0, undefined, 0, 0, 1);

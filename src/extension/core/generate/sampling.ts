@@ -76,42 +76,53 @@ export class RowSampler {
     return this;
   }
 
-  /** Applies top-k then top-p to `logits`; fills `weights`. */
+  /**
+   * Applies top-k then top-p to `logits`; fills `weights`. Works on e = exp(logit - max), whose
+   * order is the logits' order, without sorting the whole row: the top-k threshold comes from a
+   * selection (O(V)); top-p sorts only the tokens it could keep. A token j with
+   * e_j < (1 - topP) * z / V (z: mass kept by top-k) has more than topP * z above it, so it is
+   * dropped unsorted.
+   */
   filter(topK: number, topP: number): this {
     const V = this.vocab;
     const l = this.logits;
-    const sorted = this.sorted;
-    sorted.set(l);
-    sorted.sort(); // ascending; numeric for typed arrays
-    const max = sorted[V - 1];
+    const w = this.weights;
+    let max = -Infinity;
+    for (let i = 0; i < V; i++) if (l[i] > max) max = l[i];
     if (!Number.isFinite(max)) throw new Error(`generator logits are not finite (max ${max})`);
-    const kThr = topK > 0 && topK < V ? sorted[V - topK] : -Infinity;
-    let thr = kThr;
+    for (let i = 0; i < V; i++) w[i] = Math.exp(l[i] - max);
+    const scratch = this.sorted;
+    let thr = 0;
+    if (topK > 0 && topK < V) {
+      scratch.set(w);
+      thr = kthLargest(scratch, V, topK);
+    }
     if (topP < 1) {
-      // mass of the top-k-kept distribution, then walk groups of equal logits from the top
       let z = 0;
-      for (let i = V - 1; i >= 0 && sorted[i] >= kThr; i--) z += Math.exp(sorted[i] - max);
+      for (let i = 0; i < V; i++) if (w[i] >= thr) z += w[i];
+      const floor = Math.max(thr, ((1 - topP) * z) / V);
+      let m = 0;
+      for (let i = 0; i < V; i++) if (w[i] >= floor) scratch[m++] = w[i];
+      const cand = scratch.subarray(0, m).sort(); // ascending; holds the maximum (1) at least
+      // groups of equal weights from the top: keep while the mass above is < topP * z
       let above = 0;
-      let j = V - 1;
-      let pThr = max;
-      while (j >= 0 && sorted[j] >= kThr) {
-        const v = sorted[j];
-        if (j < V - 1 && !(above / z < topP)) break;
-        const e = Math.exp(v - max);
-        while (j >= 0 && sorted[j] === v) {
-          above += e;
+      let j = m - 1;
+      let pThr = cand[m - 1];
+      while (j >= 0) {
+        const v = cand[j];
+        if (j < m - 1 && !(above / z < topP)) break;
+        while (j >= 0 && cand[j] === v) {
+          above += v;
           j--;
         }
         pThr = v;
       }
       if (pThr > thr) thr = pThr;
     }
-    const w = this.weights;
     let total = 0;
     for (let i = 0; i < V; i++) {
-      const x = l[i] >= thr ? Math.exp(l[i] - max) : 0;
-      w[i] = x;
-      total += x;
+      if (w[i] >= thr) total += w[i];
+      else w[i] = 0;
     }
     this.total = total;
     return this;
@@ -147,4 +158,38 @@ export class RowSampler {
     for (let i = 1; i < this.vocab; i++) if (this.weights[i] > this.weights[best]) best = i;
     return best;
   }
+}
+
+/**
+ * The k-th largest of a[0..n) (the value at index n - k of the ascending order), by Hoare's
+ * selection with a median-of-three pivot; reorders `a`.
+ */
+export function kthLargest(a: Float64Array, n: number, k: number): number {
+  const target = n - k;
+  let lo = 0;
+  let hi = n - 1;
+  while (hi > lo) {
+    const x = a[lo];
+    const y = a[(lo + hi) >> 1];
+    const z = a[hi];
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    // a[lo..j] <= pivot, a[i..hi] >= pivot, a[j+1..i-1] == pivot
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else return a[target];
+  }
+  return a[target];
 }
