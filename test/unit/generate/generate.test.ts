@@ -92,6 +92,12 @@ describe('generate: tiny package (generator graphs, meaningless weights)', funct
     assert.deepEqual(a.runs, { generator: 10, nextInput: 9, decoder: 0 });
   });
 
+  it("sample i of a seed does not depend on the batch's other samples", async () => {
+    const one = await generate(rt, { ...base, seed: 21, count: 1 });
+    const three = await generate(rt, { ...base, seed: 21, count: 3 });
+    assert.deepEqual(three.samples[0].tokens, one.samples[0].tokens);
+  });
+
   it('recomputing the prefix gives the same tokens as the KV cache', async () => {
     const a = await generate(rt, { ...base, seed: 5, count: 1 });
     const r = await generate(rt, { ...base, seed: 5, count: 1, mode: 'recompute' });
