@@ -265,7 +265,7 @@ export class App {
   }
 
   private tokenSection(ins: Inspection): HTMLElement {
-    const info = h('p', { testid: 'token-info', class: 'token-info', role: 'status' }, 'Hover a token to see branch, scale, position and code; click to highlight that code everywhere.');
+    const info = h('p', { testid: 'token-info', class: 'token-info', 'aria-live': 'off' }, 'Hover a token to see branch, scale, position and code; click to highlight that code everywhere.');
     const hlInfo = h('span', { testid: 'highlight-info', class: 'muted' });
     const clear = button('Clear highlight', { testid: 'clear-highlight', onClick: () => this.setHighlight(null) });
     Object.assign(this.els, { tokenInfo: info, hlInfo, clear });

@@ -47,7 +47,8 @@ function assertClean(w: WebviewPage, violations: string[]): void {
 }
 
 describe('inspector webview (headless Chromium, production CSP)', function () {
-  this.timeout(120_000);
+  // generous: the CI machines have 2 cores, often shared with training runs
+  this.timeout(300_000);
   let browser: Browser;
   let ins: Inspection;
   let real = false;
