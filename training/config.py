@@ -7,7 +7,7 @@ from imagefolder.model import TokenizerConfig
 
 @dataclass
 class TrainConfig:
-    model: TokenizerConfig = field(default_factory=TokenizerConfig)
+    model: TokenizerConfig = field(default_factory=lambda: TokenizerConfig(spatial_prior=True))
     model_name: str = "imagefolder-mini"
     # teacher (stands in for DINOv2): a small CNN trained on the data's category labels, then frozen
     teacher_steps: int = 500

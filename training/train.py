@@ -87,6 +87,8 @@ def main():
     ap.add_argument("--out", type=Path, default=Path(os.environ.get("IMAGEFOLDER_CACHE", Path.home() / ".cache" / "imagefolder-inspector")) / "run")
     ap.add_argument("--data", type=Path, default=None, help="folder with train.npz (default <cache>/data)")
     ap.add_argument("--init", type=Path, default=None, help="start from shipped weights (training/checkpoints/*.pt)")
+    ap.add_argument("--teacher", type=Path, default=None, help="reuse the frozen teacher of this checkpoint")
+    ap.add_argument("--lr", type=float, default=None)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--hours", type=float, default=None)
@@ -99,9 +101,11 @@ def main():
         cfg.hours = a.hours
     if a.batch is not None:
         cfg.batch = a.batch
+    if a.lr is not None:
+        cfg.lr = a.lr
     if a.smoke:
         cfg.hours, cfg.teacher_steps, cfg.batch, cfg.warmup_steps, cfg.checkpoint_minutes = 0.5 / 60, 5, 8, 2, 0.2
-        cfg.model = TokenizerConfig(width=64, enc_depth=1, dec_depth=1, heads=2)  # tiny: fast, small fixture
+        cfg.model = TokenizerConfig(width=64, enc_depth=1, dec_depth=1, heads=2, spatial_prior=True)  # tiny: fast, small fixture
     torch.set_num_threads(a.threads)
     torch.manual_seed(cfg.seed)
     device = torch.device(a.device)
@@ -123,8 +127,9 @@ def main():
     mcfg = TokenizerConfig(**{**src["model_config"], "scales": tuple(src["model_config"]["scales"])}) if src else cfg.model
     cfg.model = mcfg
     teacher = Teacher(len(labels), feat_dim=mcfg.width).to(device)
-    if src and "teacher" in src:
-        teacher.load_state_dict(src["teacher"])
+    teacher_src = src if (src and "teacher" in src) else (torch.load(a.teacher, map_location="cpu") if a.teacher else None)
+    if teacher_src:
+        teacher.load_state_dict(teacher_src["teacher"])
         teacher.eval()
     else:
         teacher = train_teacher(cfg, data, len(labels), out, device)

@@ -7,7 +7,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .quantizer import SCALES, BranchQuantizer, token_count
+from .quantizer import SCALES, BranchQuantizer, area_matrix, bicubic_matrix, token_count
 
 BRANCHES = ("detail", "semantic")
 
@@ -24,6 +24,9 @@ class TokenizerConfig:
     codebook_size: int = 1024
     side: int = 11  # K: latent grid side, = last scale
     scales: tuple = SCALES
+    # Spatial prior: latent queries start from the resampled patch embedding and mask tokens from
+    # the resampled latent map (fixed matrices). Stands in for DINOv2 initialisation; see README.
+    spatial_prior: bool = False
 
     def to_dict(self):
         d = asdict(self)
@@ -87,11 +90,18 @@ class Encoder(nn.Module):
         self.norm = nn.LayerNorm(cfg.width)
         self.proj = nn.Linear(cfg.width, cfg.code_dim)  # the 1x1 projection to the code dimension
 
+        if cfg.spatial_prior:
+            self.register_buffer("up", bicubic_matrix(g, cfg.side), persistent=False)
+
     def forward(self, img):
         b = img.shape[0]
         n = self.cfg.side * self.cfg.side
-        x = self.patch_embed(img).flatten(2).transpose(1, 2) + self.pos_image + self.level[0]
-        lat = [self.latents[i].unsqueeze(0).expand(b, -1, -1) + self.pos_latent + self.level[i + 1] for i in range(2)]
+        p = self.patch_embed(img)
+        x = p.flatten(2).transpose(1, 2) + self.pos_image + self.level[0]
+        prior = 0
+        if self.cfg.spatial_prior:
+            prior = torch.matmul(torch.matmul(self.up, p), self.up.t()).flatten(2).transpose(1, 2)
+        lat = [self.latents[i].unsqueeze(0).expand(b, -1, -1) + self.pos_latent + self.level[i + 1] + prior for i in range(2)]
         x = torch.cat([x] + lat, dim=1)
         x = self.norm(self.blocks(x))[:, -2 * n:]
         z = self.proj(x)  # [B, 2n, D]
@@ -114,12 +124,16 @@ class Decoder(nn.Module):
         self.blocks = nn.Sequential(*[Block(cfg.width, cfg.heads) for _ in range(cfg.dec_depth)])
         self.norm = nn.LayerNorm(cfg.width)
         self.head = nn.Linear(cfg.width, cfg.patch * cfg.patch * 3)
+        if cfg.spatial_prior:
+            self.register_buffer("down", area_matrix(cfg.side, g), persistent=False)
 
     def forward(self, f_hat_detail, f_hat_semantic):
         b = f_hat_detail.shape[0]
-        lat = self.in_proj(torch.cat([f_hat_detail, f_hat_semantic], 1)).flatten(2).transpose(1, 2)
-        lat = lat + self.pos_latent + self.level[1]
+        z = self.in_proj(torch.cat([f_hat_detail, f_hat_semantic], 1))
+        lat = z.flatten(2).transpose(1, 2) + self.pos_latent + self.level[1]
         m = self.mask_tokens.expand(b, -1, -1) + self.pos_image + self.level[0]
+        if self.cfg.spatial_prior:
+            m = m + torch.matmul(torch.matmul(self.down, z), self.down.t()).flatten(2).transpose(1, 2)
         x = torch.cat([m, lat], 1)
         x = self.norm(self.blocks(x))[:, : self.grid * self.grid]
         p, g = self.cfg.patch, self.grid
