@@ -84,7 +84,7 @@ async function main() {
   const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(SAMPLES)}`;
   const server = spawn(
     process.execPath,
-    [entry, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--config', path.join(base, 'config.yaml'), '--user-data-dir', userData, '--extensions-dir', extensions, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override', SAMPLES],
+    [path.join(__dirname, 'code-server-launch.js'), path.resolve(path.dirname(entry), '..', '..'), '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--config', path.join(base, 'config.yaml'), '--user-data-dir', userData, '--extensions-dir', extensions, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override', SAMPLES],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let shown = false;

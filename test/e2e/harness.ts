@@ -139,6 +139,9 @@ function httpGet(url: string): Promise<{ status: number; body: string }> {
   });
 }
 
+/** Thrown inside a waitFor callback to stop waiting at once (e.g. the server process died). */
+export class FatalError extends Error {}
+
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs: number, intervalMs = 250): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -147,6 +150,7 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
       const v = await fn();
       if (v) return v;
     } catch (e) {
+      if (e instanceof FatalError) throw e;
       lastError = e;
     }
     if (Date.now() > deadline) {
@@ -219,10 +223,13 @@ export async function startCodeServer(opts: StartOptions): Promise<CodeServer> {
   log(`extension at ${extensionDir}`);
 
   const out = fs.openSync(logFile, 'a');
+  // scripts/code-server-launch.js runs the server without entry.js's parent/child handshake,
+  // which times out after 10 s on a busy machine.
   const proc = spawn(
     process.execPath,
     [
-      entry,
+      path.join(REPO, 'scripts', 'code-server-launch.js'),
+      path.resolve(path.dirname(entry), '..', '..'),
       '--auth', 'none',
       '--bind-addr', '127.0.0.1:0',
       '--config', path.join(root, 'config.yaml'),
@@ -244,7 +251,7 @@ export async function startCodeServer(opts: StartOptions): Promise<CodeServer> {
   const url = await waitFor(
     'code-server to listen',
     async () => {
-      if (exited) throw new Error(`${exited}; log:\n${fs.readFileSync(logFile, 'utf8')}`);
+      if (exited) throw new FatalError(`${exited}; log:\n${fs.readFileSync(logFile, 'utf8')}`);
       const m = /HTTP server listening on (http:\/\/127\.0\.0\.1:\d+)\//.exec(fs.readFileSync(logFile, 'utf8'));
       if (!m) return undefined;
       const health = await httpGet(`${m[1]}/healthz`);

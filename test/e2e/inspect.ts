@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FrameLocator } from 'playwright-core';
-import { log, RESULTS, waitFor, type Workbench } from './harness';
+import { FatalError, log, RESULTS, waitFor, type Workbench } from './harness';
 
 export const TOKENIZE = /Tokenize Image/;
 /**
@@ -55,7 +55,7 @@ export async function waitForInspector(wb: Workbench, states: string[] = ['ready
     async () => {
       last = await appState(web ?? wb.webview());
       if (states.includes(last.state)) return last;
-      if (last.state === 'error' && !states.includes('error')) throw new Error(`inspector error: ${last.status} (${last.errorCode})`);
+      if (last.state === 'error' && !states.includes('error')) throw new FatalError(`inspector error: ${last.status} (${last.errorCode})`);
       return undefined;
     },
     timeoutMs,
@@ -134,7 +134,7 @@ export async function pressAndExpectScale(wb: Workbench, key: string, expected: 
 /** Opens the inspector for an explorer file via the context menu, waits for it and returns its document. */
 export async function tokenizeFromExplorer(wb: Workbench, file: string, states: string[] = ['ready']): Promise<FrameLocator> {
   await wb.contextMenu(file, TOKENIZE);
-  await waitFor(`an inspector tab for ${file}`, async () => (await wb.tabTitles()).some((t) => t.includes(file)), 30_000);
+  await waitFor(`an inspector tab for ${file}`, async () => (await wb.tabTitles()).some((t) => t.includes(file)), 120_000);
   const web = await wb.webviewFor(file, INSPECT_TIMEOUT);
   const s = await waitForInspector(wb, states, INSPECT_TIMEOUT, web);
   log(`${file}: ${s.state} "${s.status}"`);

@@ -122,7 +122,7 @@ describe('e2e: the inspector in VS Code (code-server 4.100.3)', function () {
     await wb.contextMenu('rocket.png', /^Open With/);
     await wb.screenshot('open-with-pick');
     await wb.pickQuickPick('ImageFolder Inspector');
-    await waitFor('the custom editor tab', async () => (await wb.tabTitles()).includes('rocket.png'), 30_000);
+    await waitFor('the custom editor tab', async () => (await wb.tabTitles()).includes('rocket.png'), 120_000);
     let rocket = await wb.webviewFor('rocket.png', INSPECT_TIMEOUT);
     await waitForInspector(wb, ['ready'], INSPECT_TIMEOUT, rocket);
     await expectImage(rocket, 'reconstruction');
