@@ -24,6 +24,8 @@ export interface GenerateCliOptions {
   count: number;
   forceDetail?: string;
   forceSemantic?: string;
+  /** experiment: joint top-k/top-p over (detail, semantic) pairs */
+  joint: boolean;
 }
 
 /** The parseArgs options only `generate` takes (merged into args.ts's table). */
@@ -37,14 +39,17 @@ export const GENERATE_OPTIONS = {
   count: { type: 'string' },
   'force-detail': { type: 'string' },
   'force-semantic': { type: 'string' },
+  joint: { type: 'boolean' },
 } as const;
 
 export const GENERATE_USAGE = `  generate --class NAME --out FILE.png [--seed N] [--cfg X] [--top-k K] [--top-p P]
-           [--temperature T] [--count C] [--force-detail IMAGE | --force-semantic IMAGE] [--json]
+           [--temperature T] [--count C] [--force-detail IMAGE | --force-semantic IMAGE]
+           [--joint] [--json]
                                      class-conditional samples (a grid when C > 1); defaults
-                                     from the model; --json prints settings and tokens`;
+                                     from the model; --json prints settings and tokens;
+                                     --joint: experimental joint pair sampling`;
 
-type Values = Partial<Record<keyof typeof GENERATE_OPTIONS, string>>;
+type Values = Partial<Record<Exclude<keyof typeof GENERATE_OPTIONS, 'joint'>, string>> & { joint?: boolean };
 
 function bad(message: string): UserError {
   return new UserError('BAD_ARGUMENT', message);
@@ -75,6 +80,7 @@ export function parseGenerateOptions(v: Values): GenerateCliOptions {
     count: num('count', v.count, { integer: true, min: 1, max: 64 }) ?? 1,
     forceDetail: v['force-detail'],
     forceSemantic: v['force-semantic'],
+    joint: v.joint ?? false,
   };
 }
 
@@ -113,6 +119,7 @@ export async function generateCommand(rt: ModelRuntime, a: CliArgs, io: Io): Pro
     topK: g.topK,
     topP: g.topP,
     temperature: g.temperature,
+    ...(g.joint ? { joint: true } : {}),
   };
   if (g.forceDetail) opts.forceDetailFrom = await referenceIndices(rt, a, g.forceDetail);
   if (g.forceSemantic) opts.forceSemanticFrom = await referenceIndices(rt, a, g.forceSemantic);
@@ -151,7 +158,7 @@ export async function generateCommand(rt: ModelRuntime, a: CliArgs, io: Io): Pro
   }
   const forced = s.forced ? `, ${s.forced} tokens of ${g.forceDetail ?? g.forceSemantic}` : '';
   io.err(
-    `wrote ${out} (${s.count} sample${s.count > 1 ? 's' : ''} of '${s.className}', ${S}x${S}; seed ${s.seed}, cfg ${s.cfg}, top-k ${s.topK}, top-p ${s.topP}, temperature ${s.temperature}${forced}; ${Math.round(r.timingsMs.total)} ms)`,
+    `wrote ${out} (${s.count} sample${s.count > 1 ? 's' : ''} of '${s.className}', ${S}x${S}; seed ${s.seed}, cfg ${s.cfg}, top-k ${s.topK}, top-p ${s.topP}, temperature ${s.temperature}${forced}${s.joint ? '; joint sampling' : ''}; ${Math.round(r.timingsMs.total)} ms)`,
   );
   return 0;
 }

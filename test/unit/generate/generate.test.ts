@@ -98,6 +98,16 @@ describe('generate: tiny package (generator graphs, meaningless weights)', funct
     assert.deepEqual(three.samples[0].tokens, one.samples[0].tokens);
   });
 
+  it('joint sampling (experiment) is reproducible and differs from folded sampling', async () => {
+    const a = await generate(rt, { ...base, seed: 8, joint: true });
+    const b = await generate(rt, { ...base, seed: 8, joint: true });
+    const f = await generate(rt, { ...base, seed: 8 });
+    assert.equal(a.settings.joint, true);
+    assert.deepEqual(a.samples[0].tokens, b.samples[0].tokens);
+    assert.notDeepEqual(a.samples[0].tokens, f.samples[0].tokens);
+    await assert.rejects(generate(rt, { ...base, joint: true, forceDetailFrom: golden.indices }), isUser('BAD_ARGUMENT', /joint/));
+  });
+
   it('recomputing the prefix gives the same tokens as the KV cache', async () => {
     const a = await generate(rt, { ...base, seed: 5, count: 1 });
     const r = await generate(rt, { ...base, seed: 5, count: 1, mode: 'recompute' });

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RowSampler, SplitMix64, Xoshiro128ss, checkSettings, guidanceWeight, kthLargest, sampleStream, UserError } from '../../../src/extension/core';
+import { PairSampler, RowSampler, SplitMix64, Xoshiro128ss, checkSettings, guidanceWeight, kthLargest, sampleStream, UserError } from '../../../src/extension/core';
 import { REPO } from '../core/helpers';
 
 interface RefCase {
@@ -126,5 +126,76 @@ describe('generate: sampling matches the PyTorch reference', () => {
     bad({ topP: 1.5 }, /top-p/);
     bad({ temperature: 0 }, /temperature/);
     bad({ cfg: NaN }, /cfg/);
+  });
+});
+
+/** Exact joint filter by enumerating the V^2 pairs: top-k (ties kept) then top-p (mass strictly above < top-p). */
+function bruteJoint(a: number[], b: number[], topK: number, topP: number): number[] {
+  const V = a.length;
+  const ma = Math.max(...a);
+  const mb = Math.max(...b);
+  const q: number[] = [];
+  for (let i = 0; i < V; i++) for (let j = 0; j < V; j++) q.push(Math.exp(a[i] - ma) * Math.exp(b[j] - mb));
+  const desc = [...q].sort((x, y) => y - x);
+  let thr = topK > 0 && topK < q.length ? desc[topK - 1] : 0;
+  const z = q.filter((x) => x >= thr).reduce((s, x) => s + x, 0);
+  if (topP < 1) {
+    const keep = q.map((x) => x >= thr && q.filter((y) => y > x && y >= thr).reduce((s, y) => s + y, 0) < topP * z);
+    thr = Math.max(thr, Math.min(...q.filter((_, k) => keep[k])));
+  }
+  const kept = q.map((x) => (x >= thr ? x : 0));
+  const t = kept.reduce((s, x) => s + x, 0);
+  return kept.map((x) => x / t);
+}
+
+describe('generate: joint sampling experiment', () => {
+  it('filters the pair distribution like an exact enumeration of the pairs', () => {
+    const r = sampleStream(77, 0);
+    const V = 9;
+    for (const [topK, topP] of [
+      [0, 1],
+      [5, 1],
+      [20, 1],
+      [0, 0.5],
+      [0, 0.9],
+      [30, 0.8],
+      [1, 1],
+      [0, 1e-6],
+    ]) {
+      const a = Array.from({ length: V }, () => r.float() * 6 - 3);
+      const b = Array.from({ length: V }, () => r.float() * 6 - 3);
+      const s = new PairSampler(V);
+      s.detail.load(a, 0, undefined, 0, 0, 1);
+      s.semantic.load(b, 0, undefined, 0, 0, 1);
+      const [i, j] = s.sample(topK, topP, r.float(), r.float());
+      const p = s.pairProbabilities();
+      const want = bruteJoint(a, b, topK, topP);
+      for (let k = 0; k < V * V; k++) {
+        assert.equal(p[k] > 0, want[k] > 0, `top-k ${topK}, top-p ${topP}: pair ${k} kept by one side only`);
+        assert.ok(Math.abs(p[k] - want[k]) < 1e-9, `pair ${k}: ${p[k]} vs ${want[k]}`);
+      }
+      assert.ok(p[i * V + j] > 0, 'the drawn pair is a kept pair');
+    }
+  });
+
+  it('draws pairs with their joint probabilities (10 000 draws, 5 x 5 pairs)', () => {
+    const V = 5;
+    const s = new PairSampler(V);
+    const a = [1, 0.2, -0.5, 0.7, -2];
+    const b = [0.3, -1, 1.2, 0, 0.5];
+    s.detail.load(a, 0, undefined, 0, 0, 1);
+    s.semantic.load(b, 0, undefined, 0, 0, 1);
+    const r = sampleStream(5, 0);
+    const counts = new Array(V * V).fill(0);
+    const n = 10000;
+    for (let k = 0; k < n; k++) {
+      const [i, j] = s.sample(6, 0.9, r.float(), r.float());
+      counts[i * V + j]++;
+    }
+    const p = s.pairProbabilities();
+    for (let k = 0; k < V * V; k++) {
+      const sd = Math.sqrt(p[k] * (1 - p[k]) * n) + 1;
+      assert.ok(Math.abs(counts[k] - p[k] * n) < 5 * sd, `pair ${k}: ${counts[k]} draws, expected ${p[k] * n}`);
+    }
   });
 });

@@ -14,7 +14,7 @@ import type { ModelRuntime } from '../runtime';
 import { scaleMask, scaleOffsets } from '../tokens';
 import type { BranchRole } from '../types';
 import { sampleStream, checkSeed, type Xoshiro128ss } from './rng';
-import { RowSampler, checkSettings, guidanceWeight, type SamplingSettings } from './sampling';
+import { PairSampler, RowSampler, checkSettings, guidanceWeight, type SamplingSettings } from './sampling';
 import { generatorSpec, type GeneratorSpec } from './spec';
 
 export type GenerationMode = 'cache' | 'recompute';
@@ -43,6 +43,11 @@ export interface GenerateOptions extends Partial<SamplingSettings> {
   forceDetailFrom?: ReferenceIndices;
   /** the reverse: keep the reference's semantic tokens, sample the detail ones */
   forceSemanticFrom?: ReferenceIndices;
+  /**
+   * experiment: draw each position's (detail, semantic) pair from the product distribution with
+   * top-k/top-p applied to the pairs (sampling.ts PairSampler) instead of to each branch
+   */
+  joint?: boolean;
   /** 'cache' (default): KV cache; 'recompute': rebuild the prefix at every scale (same tokens, slower) */
   mode?: GenerationMode;
   /** decode a preview of every sample after each scale (default: when onScale is given) */
@@ -62,6 +67,8 @@ export interface GenerationSettings extends SamplingSettings {
   mode: GenerationMode;
   /** the branch taken from the reference, if teacher forcing */
   forced?: BranchRole;
+  /** joint sampling experiment, if on */
+  joint?: true;
 }
 
 export interface GeneratedSample {
@@ -118,7 +125,17 @@ export function resolveGeneration(rt: ModelRuntime, o: GenerateOptions): Generat
   if (mode !== 'cache' && mode !== 'recompute') throw bad(`mode must be 'cache' or 'recompute' (got '${String(mode)}')`);
   if (o.forceDetailFrom && o.forceSemanticFrom) throw bad('force the detail or the semantic tokens, not both');
   const forced: BranchRole | undefined = o.forceDetailFrom ? 'detail' : o.forceSemanticFrom ? 'semantic' : undefined;
-  return { ...settings, classId, className: spec.classes[classId], seed: checkSeed(o.seed ?? 0), count, mode, ...(forced ? { forced } : {}) };
+  if (o.joint && forced) throw bad('joint sampling needs both branches free: not with teacher forcing');
+  return {
+    ...settings,
+    classId,
+    className: spec.classes[classId],
+    seed: checkSeed(o.seed ?? 0),
+    count,
+    mode,
+    ...(forced ? { forced } : {}),
+    ...(o.joint ? { joint: true as const } : {}),
+  };
 }
 
 /** The reference row of the forced branch, checked against the package's layout. */
@@ -260,6 +277,7 @@ export async function generate(rt: ModelRuntime, options: GenerateOptions): Prom
   const streams: Xoshiro128ss[] = Array.from({ length: B }, (_, b) => sampleStream(settings.seed, b));
   const indices = new BigInt64Array(B * P * L); // the tokens, [B, P, L]; unsampled positions stay 0
   const sampler = new RowSampler(V);
+  const pairs = settings.joint ? new PairSampler(V) : undefined;
   const wantPreviews = options.previews ?? options.onScale !== undefined;
   const { mean, std } = rt.pkg.manifest.image;
   const S = rt.imageSize;
@@ -313,6 +331,17 @@ export async function generate(rt: ModelRuntime, options: GenerateOptions): Prom
       for (let i = 0; i < T; i++) {
         const condBase = (b * T + i) * 2 * V;
         const uncondBase = ((B + b) * T + i) * 2 * V;
+        if (pairs) {
+          const u1 = rng.float();
+          const u2 = rng.float();
+          const temp = settings.temperature;
+          pairs.detail.load(logits, condBase, guided ? logits : undefined, uncondBase, w, temp);
+          pairs.semantic.load(logits, condBase + V, guided ? logits : undefined, uncondBase + V, w, temp);
+          const [d, sm] = pairs.sample(settings.topK, settings.topP, u1, u2);
+          indices[(b * P + halfBranch[0]) * L + start + i] = BigInt(d);
+          indices[(b * P + halfBranch[1]) * L + start + i] = BigInt(sm);
+          continue;
+        }
         for (let h = 0; h < 2; h++) {
           const u = rng.float(); // drawn for both branches always, so forcing one keeps the other's stream
           const p = halfBranch[h];

@@ -193,3 +193,162 @@ export function kthLargest(a: Float64Array, n: number, k: number): number {
   }
   return a[target];
 }
+
+/**
+ * Experimental joint sampling of a position's two tokens: the pair (detail i, semantic j) drawn
+ * from the product distribution p_d(i) * p_s(j) with top-k and top-p applied to the V^2 pairs
+ * instead of to each branch alone. Pairs are never enumerated: the kept set is
+ * { (i, j) : w_d(i) * w_s(j) >= theta }, theta found by bisection (in log space, to about 1e-12
+ * relative) on the count and mass of pairs above a threshold, each evaluated in O(V) with the
+ * branches' weights sorted. Ties at the threshold are kept as far as float precision resolves
+ * them; `folded` (independent) sampling is the reference behaviour, this is an experiment.
+ */
+export class PairSampler {
+  readonly detail: RowSampler;
+  readonly semantic: RowSampler;
+  private readonly aDesc: Float64Array;
+  private readonly bAsc: Float64Array;
+  /** bSuffix[j] = sum of bAsc[j..V) */
+  private readonly bSuffix: Float64Array;
+  private theta = 0;
+  private rowMass: Float64Array;
+
+  constructor(readonly vocab: number) {
+    this.detail = new RowSampler(vocab);
+    this.semantic = new RowSampler(vocab);
+    this.aDesc = new Float64Array(vocab);
+    this.bAsc = new Float64Array(vocab);
+    this.bSuffix = new Float64Array(vocab + 1);
+    this.rowMass = new Float64Array(vocab);
+  }
+
+  /** count and mass of pairs with product >= theta (two pointers over the sorted weights) */
+  private above(theta: number): { count: number; mass: number } {
+    const V = this.vocab;
+    const a = this.aDesc;
+    const b = this.bAsc;
+    let j = 0;
+    let count = 0;
+    let mass = 0;
+    for (let i = 0; i < V; i++) {
+      const ai = a[i];
+      if (ai <= 0) break;
+      const x = theta / ai; // grows as a_i shrinks
+      while (j < V && b[j] < x) j++;
+      if (j >= V) break;
+      count += V - j;
+      mass += ai * this.bSuffix[j];
+    }
+    return { count, mass };
+  }
+
+  /** largest theta in [lo, 1] with pred(theta) true (pred monotone: true below, false above) */
+  private bisect(lo: number, pred: (theta: number) => boolean): number {
+    if (pred(1)) return 1;
+    let l = Math.log(lo);
+    let h = 0;
+    for (let it = 0; it < 64 && h - l > 1e-12; it++) {
+      const m = (l + h) / 2;
+      if (pred(Math.exp(m))) l = m;
+      else h = m;
+    }
+    return Math.exp(l);
+  }
+
+  /**
+   * Filters the pair distribution of the rows loaded into `detail` and `semantic` (their load()),
+   * then returns [detail index, semantic index] drawn with u1 (row) and u2 (column).
+   */
+  sample(topK: number, topP: number, u1: number, u2: number): [number, number] {
+    const V = this.vocab;
+    const a = this.detail.filter(0, 1).weights; // exp(l - max): max 1
+    const b = this.semantic.filter(0, 1).weights;
+    this.aDesc.set(a);
+    this.aDesc.sort().reverse();
+    this.bAsc.set(b);
+    this.bAsc.sort();
+    this.bSuffix[V] = 0;
+    for (let j = V - 1; j >= 0; j--) this.bSuffix[j] = this.bSuffix[j + 1] + this.bAsc[j];
+    let minPos = 1;
+    for (let i = 0; i < V; i++) if (this.aDesc[i] > 0 && this.aDesc[i] < minPos) minPos = this.aDesc[i];
+    let minB = 1;
+    for (let j = 0; j < V; j++) if (this.bAsc[j] > 0) { minB = this.bAsc[j]; break; }
+    const floor = Math.max(minPos * minB * 0.5, Number.MIN_VALUE);
+    let theta = floor;
+    if (topK > 0 && topK < V * V) theta = this.bisect(floor, (t) => this.above(t).count >= topK);
+    if (topP < 1) {
+      const z = this.above(theta).mass;
+      const tp = this.bisect(theta, (t) => this.above(t).mass >= topP * z);
+      if (tp > theta) theta = tp;
+    }
+    this.theta = theta;
+    // row i's kept mass a_i * sum{ b_j : b_j >= theta / a_i }, in index order
+    const rows = this.rowMass;
+    let total = 0;
+    for (let i = 0; i < V; i++) {
+      const ai = a[i];
+      let m = 0;
+      if (ai > 0) {
+        const x = theta / ai;
+        let lo = 0;
+        let hi = V; // first index with bAsc >= x
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (this.bAsc[mid] < x) lo = mid + 1;
+          else hi = mid;
+        }
+        m = ai * this.bSuffix[lo];
+      }
+      rows[i] = m;
+      total += m;
+    }
+    let i = pick(rows, V, u1 * total);
+    if (i < 0) i = this.detail.argmax();
+    const x = theta / a[i];
+    let colTotal = 0;
+    for (let j = 0; j < V; j++) if (b[j] >= x) colTotal += b[j];
+    const target = u2 * colTotal;
+    let acc = 0;
+    let last = -1;
+    for (let j = 0; j < V; j++) {
+      if (b[j] >= x) {
+        acc += b[j];
+        last = j;
+        if (acc > target) return [i, j];
+      }
+    }
+    return [i, last >= 0 ? last : this.semantic.argmax()];
+  }
+
+  /** The kept pair distribution of the last sample() (V^2 values, row-major); for tests. */
+  pairProbabilities(): Float64Array {
+    const V = this.vocab;
+    const a = this.detail.weights;
+    const b = this.semantic.weights;
+    const p = new Float64Array(V * V);
+    let total = 0;
+    for (let i = 0; i < V; i++) {
+      for (let j = 0; j < V; j++) {
+        const q = a[i] > 0 && b[j] >= this.theta / a[i] ? a[i] * b[j] : 0;
+        p[i * V + j] = q;
+        total += q;
+      }
+    }
+    for (let k = 0; k < p.length; k++) p[k] /= total;
+    return p;
+  }
+}
+
+/** first index whose cumulative weight exceeds target; the last positive one if none; -1 if all 0 */
+function pick(w: Float64Array, n: number, target: number): number {
+  let acc = 0;
+  let last = -1;
+  for (let i = 0; i < n; i++) {
+    if (w[i] > 0) {
+      acc += w[i];
+      last = i;
+      if (acc > target) return i;
+    }
+  }
+  return last;
+}
