@@ -14,10 +14,11 @@ export const SAMPLE = 'samples/cat-face.png';
 
 export async function loadInspection(): Promise<{ inspection: Inspection; real: boolean }> {
   const root = repoRoot();
-  const modelDir = path.join(root, 'models', 'imagefolder-mini');
+  // IFI_MODEL_DIR: another package of the same format (e.g. a newer checkpoint) for screenshots
+  const modelDir = process.env.IFI_MODEL_DIR ? path.resolve(process.env.IFI_MODEL_DIR) : path.join(root, 'models', 'imagefolder-mini');
   const image = path.join(root, SAMPLE);
   if (fs.existsSync(path.join(modelDir, 'manifest.json'))) {
-    const rt = await ModelRuntime.load(modelDir, { provider: 'cpu', builtIn: true });
+    const rt = await ModelRuntime.load(modelDir, { provider: 'cpu', builtIn: !process.env.IFI_MODEL_DIR });
     try {
       return { inspection: await inspect(rt, image), real: true };
     } finally {
