@@ -26,12 +26,22 @@ function messageOf(e: unknown): string {
   return 'unknown error';
 }
 
-export function describeError(e: unknown, subject: string): DescribedError {
+/** Drops a leading "<file>: " (or "<path>/<file>: ") from a runtime message already named by the subject. */
+export function stripFilePrefix(msg: string, file: string | undefined): string {
+  if (!file) return msg;
+  const i = msg.indexOf(`${file}: `);
+  if (i < 0) return msg;
+  const before = msg.slice(0, i);
+  if (before !== '' && !/[\\/]$/.test(before)) return msg;
+  return msg.slice(i + file.length + 2);
+}
+
+export function describeError(e: unknown, subject: string, file?: string): DescribedError {
   if (isCancellation(e)) {
     return { message: `${subject}: cancelled.`, code: 'CANCELLED', actions: [], user: true, cancelled: true };
   }
   const code = codeOf(e);
-  const msg = messageOf(e).replace(/\s+/g, ' ').trim().slice(0, 500);
+  const msg = stripFilePrefix(messageOf(e).replace(/\s+/g, ' ').trim(), file).slice(0, 500);
   const user = (e as { name?: unknown } | null)?.name === 'UserError' || code !== 'INTERNAL';
   let hint = '';
   let actions: ErrorAction[] = ['Show Log'];

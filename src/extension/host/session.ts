@@ -248,7 +248,7 @@ export class InspectorSession {
       this.post({ kind: 'inspection', inspection: ins });
     } catch (e) {
       if (seq !== this.runSeq || this.disposed) return;
-      this.report(e, `Could not tokenize ${name}`);
+      this.report(e, `Could not tokenize ${name}`, name);
     } finally {
       if (this.running === ac) this.running = undefined;
     }
@@ -299,8 +299,8 @@ export class InspectorSession {
     }
   }
 
-  private report(e: unknown, subject: string): void {
-    const d = describeError(e, subject);
+  private report(e: unknown, subject: string, file?: string): void {
+    const d = describeError(e, subject, file);
     if (d.cancelled) {
       this.deps.log.info(d.message);
       this.post({ kind: 'error', message: d.message, code: d.code });

@@ -68,9 +68,13 @@ describe('host session', () => {
     assert.equal(e.code, 'IMAGE_CORRUPT');
     assert.match(e.message, /Could not tokenize cat\.png: not a PNG: truncated data\. Check that the file/);
     assert.equal(ui.errors.length, 1);
+    backend.fail = Object.assign(new Error('/imgs/cat.png: corrupt or truncated image (corrupt header)'), { code: 'IMAGE_CORRUPT', name: 'UserError' });
+    await session.refresh();
+    assert.match(ui.errors[1].message, /^Could not tokenize cat\.png: corrupt or truncated image \(corrupt header\)\. Check/);
     backend.fail = Object.assign(new Error('manifest.json: scales do not sum to 286'), { code: 'MODEL_BAD_MANIFEST' });
     await session.refresh();
-    assert.deepEqual(ui.errors[1].actions, ['Select Model', 'Open Settings', 'Show Log']);
+    assert.deepEqual(ui.errors[2].actions, ['Select Model', 'Open Settings', 'Show Log']);
+    assert.match(ui.errors[2].message, /manifest\.json: scales do not sum/);
   });
 
   it('cancellation from the progress notification ends quietly', async () => {
