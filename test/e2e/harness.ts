@@ -303,6 +303,21 @@ function copyExtensionHostLogs(userDataDir: string, dest: string): void {
   }
 }
 
+/** True once an extension host of this server has activated its startup extensions. */
+export function extensionHostStarted(vs: CodeServer): boolean {
+  const logs = path.join(vs.userDataDir, 'logs');
+  if (!fs.existsSync(logs)) return false;
+  for (const session of fs.readdirSync(logs)) {
+    const dir = path.join(logs, session);
+    if (!fs.statSync(dir).isDirectory()) continue;
+    for (const host of fs.readdirSync(dir).filter((d) => d.startsWith('exthost'))) {
+      const f = path.join(dir, host, 'remoteexthost.log');
+      if (fs.existsSync(f) && /Eager extensions activated/.test(fs.readFileSync(f, 'utf8'))) return true;
+    }
+  }
+  return false;
+}
+
 /** Text of the extension's "ImageFolder" output channel as the server wrote it to disk. */
 export function outputChannelLog(vs: CodeServer): string {
   const logs = path.join(vs.userDataDir, 'logs');
@@ -389,6 +404,28 @@ export class Workbench {
     return (await menu.locator('.action-label').allTextContents()).map((t) => t.trim()).filter((t) => t.length > 0);
   }
 
+  async waitForMenusClosed(): Promise<void> {
+    await waitFor('the menu to close', async () => (await this.page.locator('.monaco-menu').count()) === 0, 10_000, 100).catch(() => this.closeMenus());
+  }
+
+  /**
+   * Picks an explorer context-menu item and waits for its effect; on a loaded machine a click on a
+   * menu that is still being laid out can be lost, so the pick is retried once if nothing happens.
+   */
+  async contextMenuWithEffect(name: string, item: RegExp, effect: () => Promise<boolean>, effectTimeoutMs = 60_000): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      await this.contextMenu(name, item);
+      const ok = await waitFor(`the effect of ${String(item)} on ${name}`, async () => effect(), effectTimeoutMs, 500).then(
+        () => true,
+        () => false,
+      );
+      if (ok) return;
+      if (attempt >= 2) throw new Error(`${String(item)} on ${name} had no effect after ${attempt} attempts`);
+      log(`${String(item)} on ${name}: no effect after ${effectTimeoutMs} ms, picking it again`);
+      await this.screenshot(`retry-${name}`);
+    }
+  }
+
   async closeMenus(): Promise<void> {
     for (let i = 0; i < 3 && (await this.page.locator('.monaco-menu').count()) > 0; i++) {
       await this.page.keyboard.press('Escape');
@@ -402,6 +439,11 @@ export class Workbench {
    */
   async waitForExtensionMenu(name: string, item: RegExp, timeoutMs = SLOW_MS): Promise<void> {
     await this.waitForExplorer(name, timeoutMs);
+    // The menu entry comes from the scanned manifest (renderer side); commands only run once the
+    // extension host is up. Its log says so: wait for that line rather than sleeping.
+    const t0 = Date.now();
+    await waitFor('the extension host to finish starting', async () => extensionHostStarted(this.vs), timeoutMs, 1000);
+    log(`extension host ready after ${((Date.now() - t0) / 1000).toFixed(1)} s more`);
     let seen: string[] = [];
     await waitFor(
       `the explorer menu of ${name} to offer ${String(item)} (last seen: ${seen.join(' | ')})`,
@@ -424,6 +466,7 @@ export class Workbench {
     const entry = menu.locator('.action-item', { has: this.page.locator('.action-label', { hasText: item }) }).first();
     if (!submenuItem) {
       await entry.click();
+      await this.waitForMenusClosed();
       return;
     }
     await entry.hover();
@@ -438,11 +481,16 @@ export class Workbench {
     await this.page.locator('.monaco-workbench').click({ position: { x: 600, y: 5 } }).catch(() => undefined);
     await this.page.keyboard.press('F1');
     const input = this.page.locator('.quick-input-widget input.input');
-    await input.waitFor({ state: 'visible', timeout: 10_000 });
-    await input.fill(`>${title}`);
-    const row = this.page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
-    await row.waitFor({ state: 'visible', timeout: 15_000 });
-    await this.page.keyboard.press('Enter');
+    try {
+      await input.waitFor({ state: 'visible', timeout: 30_000 });
+      await input.fill(`>${title}`);
+      const row = this.page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
+      await row.waitFor({ state: 'visible', timeout: 30_000 });
+      await this.page.keyboard.press('Enter');
+    } catch (e) {
+      await this.page.keyboard.press('Escape'); // never leave the palette open
+      throw e;
+    }
   }
 
   /** Answers a quick pick by the text of an entry. */

@@ -133,8 +133,7 @@ export async function pressAndExpectScale(wb: Workbench, key: string, expected: 
 
 /** Opens the inspector for an explorer file via the context menu, waits for it and returns its document. */
 export async function tokenizeFromExplorer(wb: Workbench, file: string, states: string[] = ['ready']): Promise<FrameLocator> {
-  await wb.contextMenu(file, TOKENIZE);
-  await waitFor(`an inspector tab for ${file}`, async () => (await wb.tabTitles()).some((t) => t.includes(file)), 120_000);
+  await wb.contextMenuWithEffect(file, TOKENIZE, async () => (await wb.tabTitles()).some((t) => t.includes(file)), 90_000);
   const web = await wb.webviewFor(file, INSPECT_TIMEOUT);
   const s = await waitForInspector(wb, states, INSPECT_TIMEOUT, web);
   log(`${file}: ${s.state} "${s.status}"`);
