@@ -129,6 +129,8 @@ function main() {
   fs.mkdirSync(path.join(stage, 'dist'));
   for (const f of ['extension.js', 'webview.js']) fs.copyFileSync(path.join(REPO, 'dist', f), path.join(stage, 'dist', f));
   if (fs.existsSync(path.join(REPO, 'media'))) copy(path.join(REPO, 'media'), path.join(stage, 'media'));
+  const shots = path.join(REPO, 'docs', 'screenshots');
+  if (fs.existsSync(shots)) copy(shots, path.join(stage, 'docs', 'screenshots'));
   if (fs.existsSync(modelDir)) copy(modelDir, path.join(stage, 'models', 'imagefolder-mini'));
 
   // ---- runtime dependencies (closure), this target's binaries only
@@ -186,7 +188,8 @@ function main() {
   fs.rmSync(out, { force: true });
   fs.mkdirSync(path.dirname(out), { recursive: true });
   const vsce = path.join(REPO, 'node_modules', '@vscode', 'vsce', 'vsce');
-  const vsceArgs = [vsce, 'package', '--target', opts.target, '--out', out, '--allow-missing-repository', '--allow-star-activation'];
+  // README images are relative (docs/screenshots/, shipped): keep the links relative, no repository URL.
+  const vsceArgs = [vsce, 'package', '--target', opts.target, '--out', out, '--allow-missing-repository', '--allow-star-activation', '--no-rewrite-relative-links'];
   if (!['LICENSE', 'LICENSE.md'].some((f) => fs.existsSync(path.join(stage, f)))) vsceArgs.push('--skip-license');
   log(`vsce ${vsceArgs.slice(1).join(' ')} (in ${path.relative(REPO, stage)})`);
   run(process.execPath, vsceArgs, { cwd: stage, env: { ...process.env, npm_config_loglevel: 'error' } });
