@@ -1,0 +1,167 @@
+// Issue 7: a corpus of hostile and odd images, generated at test time with sharp (and a few
+// hand-made byte strings) into a temporary folder. Nothing binary is committed. Each entry says
+// what the pipeline must do with it: work (optionally with a note) or fail with a specific
+// UserError code and a message matching `message`.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import sharp from 'sharp';
+import type { UserErrorCode } from '../../../src/extension/core';
+
+export type Expectation = { ok: true; note?: RegExp } | { ok: false; code: UserErrorCode; message: RegExp };
+
+export interface CorpusEntry {
+  what: string;
+  file: string;
+  expect: Expectation;
+}
+
+const crcTable = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+function crc32(buf: Buffer): number {
+  let c = 0xffffffff;
+  for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+function chunk(type: string, data: Buffer): Buffer {
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(data.length);
+  const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(td));
+  return Buffer.concat([len, td, crc]);
+}
+/** A well-formed PNG header (valid CRCs) with any width/height, bit depth and colour type. */
+export function pngWithHeader(width: number, height: number, idat: Buffer, bitDepth = 8, colourType = 2): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = bitDepth;
+  ihdr[9] = colourType;
+  return Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]);
+}
+
+/** A real, fully decodable 1-bit greyscale PNG of width x height (all black), cheap to make. */
+export function bigBlackPng(width: number, height: number): Buffer {
+  const row = 1 + Math.ceil(width / 8);
+  return pngWithHeader(width, height, zlib.deflateSync(Buffer.alloc(row * height), { level: 9 }), 1, 0);
+}
+
+/** An uncompressed 16-bit-per-sample RGB TIFF written by hand (sharp's TIFF writer only writes 8 bits). */
+export function tiff16(width: number, height: number, rgb: (x: number, y: number) => [number, number, number]): Buffer {
+  const pixels = Buffer.alloc(width * height * 6);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) rgb(x, y).forEach((v, c) => pixels.writeUInt16LE(v, (y * width + x) * 6 + c * 2));
+  }
+  const entries: [number, number, number, number][] = []; // tag, type (3 short, 4 long), count, value/offset
+  const ifdOffset = 8;
+  const nTags = 10;
+  const bpsOffset = ifdOffset + 2 + nTags * 12 + 4;
+  const dataOffset = bpsOffset + 6;
+  entries.push([256, 4, 1, width], [257, 4, 1, height], [258, 3, 3, bpsOffset], [259, 3, 1, 1], [262, 3, 1, 2]);
+  entries.push([273, 4, 1, dataOffset], [277, 3, 1, 3], [278, 4, 1, height], [279, 4, 1, pixels.length], [284, 3, 1, 1]);
+  const head = Buffer.alloc(dataOffset);
+  head.write('II', 0, 'ascii');
+  head.writeUInt16LE(42, 2);
+  head.writeUInt32LE(ifdOffset, 4);
+  head.writeUInt16LE(nTags, ifdOffset);
+  entries.forEach(([tag, type, count, value], i) => {
+    const o = ifdOffset + 2 + i * 12;
+    head.writeUInt16LE(tag, o);
+    head.writeUInt16LE(type, o + 2);
+    head.writeUInt32LE(count, o + 4);
+    if (type === 3 && count === 1) head.writeUInt16LE(value, o + 8);
+    else head.writeUInt32LE(value, o + 8);
+  });
+  head.writeUInt32LE(0, ifdOffset + 2 + nTags * 12); // no next IFD
+  for (let c = 0; c < 3; c++) head.writeUInt16LE(16, bpsOffset + c * 2);
+  return Buffer.concat([head, pixels]);
+}
+
+const solid = (w: number, h: number, colour: string, channels: 3 | 4 = 3) => sharp({ create: { width: w, height: h, channels, background: colour } });
+
+/** Writes the corpus into `dir` and returns the entries, in a fixed order. */
+export async function makeCorpus(dir: string): Promise<CorpusEntry[]> {
+  const out: CorpusEntry[] = [];
+  const add = (what: string, name: string, bytes: Buffer | string, expect: Expectation) => {
+    fs.writeFileSync(path.join(dir, name), bytes);
+    out.push({ what, file: path.join(dir, name), expect });
+  };
+  const ok = (note?: RegExp): Expectation => ({ ok: true, note });
+  const fail = (code: UserErrorCode, message: RegExp): Expectation => ({ ok: false, code, message });
+
+  const photoRaw = Buffer.alloc(48 * 40 * 3);
+  for (let i = 0; i < 48 * 40; i++) photoRaw.set([(i % 48) * 5, Math.floor(i / 48) * 6, 90], i * 3);
+  const photo = sharp(photoRaw, { raw: { width: 48, height: 40, channels: 3 } });
+  const png = await photo.clone().png({ compressionLevel: 0 }).toBuffer();
+  const jpg = await photo.clone().jpeg({ quality: 90 }).toBuffer();
+
+  add('empty file', 'empty.png', Buffer.alloc(0), fail('IMAGE_CORRUPT', /^empty\.png: corrupt or truncated image \(Input Buffer is empty\)/));
+  add('text with an image extension', 'readme.jpg', 'Hello, this is a text file pretending to be a JPEG.\n', fail('IMAGE_UNSUPPORTED', /^readme\.jpg: not an image format/));
+  // Fixed "random" bytes (a seeded LCG) so failures reproduce.
+  const rnd = Buffer.alloc(4096);
+  let seed = 12345;
+  for (let i = 0; i < rnd.length; i++) rnd[i] = (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
+  add('random bytes', 'random.webp', rnd, fail('IMAGE_UNSUPPORTED', /^random\.webp: not an image format/));
+  add('truncated PNG', 'truncated.png', png.subarray(0, Math.floor(png.length / 2)), fail('IMAGE_CORRUPT', /^truncated\.png: corrupt or truncated image/));
+  add('truncated JPEG', 'truncated.jpg', jpg.subarray(0, Math.floor(jpg.length * 0.6)), fail('IMAGE_CORRUPT', /^truncated\.jpg: corrupt or truncated image/));
+  const badPng = Buffer.from(png);
+  for (let i = 60; i < badPng.length - 20; i += 7) badPng[i] ^= 0x5a; // IDAT bytes flipped, CRCs now wrong
+  add('corrupted PNG (flipped IDAT bytes)', 'corrupted.png', badPng, fail('IMAGE_CORRUPT', /^corrupted\.png: corrupt or truncated image/));
+  const badJpg = Buffer.from(jpg);
+  for (let i = Math.floor(badJpg.length / 2); i < badJpg.length - 2; i += 3) badJpg[i] = 0xff; // entropy data replaced by markers
+  add('corrupted JPEG (entropy data overwritten)', 'corrupted.jpg', badJpg, fail('IMAGE_CORRUPT', /^corrupted\.jpg: corrupt or truncated image/));
+  add('PNG header claiming 100000 x 100000', 'huge-header.png', pngWithHeader(100_000, 100_000, zlib.deflateSync(Buffer.alloc(1000))), fail('IMAGE_TOO_LARGE', /^huge-header\.png: image exceeds the pixel limit of 100 MP/));
+  add('a real 150 MP image (1-bit PNG, 12500 x 12000)', 'real-150mp.png', bigBlackPng(12_500, 12_000), fail('IMAGE_TOO_LARGE', /^real-150mp\.png: image exceeds the pixel limit of 100 MP/));
+  add('1 x 1', 'one.png', await solid(1, 1, '#ff0000').png().toBuffer(), ok());
+  add('4000 x 3', 'strip.png', await solid(4000, 3, '#00ff00').png().toBuffer(), ok(/centre-cropped 4000x3 to a square/));
+  add('fully transparent', 'transparent.png', await sharp({ create: { width: 32, height: 32, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } }).png().toBuffer(), ok(/transparency composited on #ffffff/));
+  add('CMYK JPEG', 'cmyk.jpg', await photo.clone().toColourspace('cmyk').jpeg().toBuffer(), ok(/CMYK converted to sRGB/));
+  add('16-bit PNG', 'deep.png', await photo.clone().toColourspace('rgb16').png().toBuffer(), ok(/16-bit converted to 8-bit/));
+  add('16-bit TIFF', 'deep.tiff', tiff16(40, 40, (x, y) => [x * 1600, y * 1600, 0x8000]), ok(/16-bit converted to 8-bit/));
+  const frames = await Promise.all(['#ff0000', '#00ff00', '#0000ff'].map((c) => solid(16, 16, c).png().toBuffer()));
+  add('multi-page TIFF', 'pages.tif', await sharp(frames, { join: { animated: true } }).tiff().toBuffer(), ok(/multi-page image: first of 3 pages used/));
+  const eight = await Promise.all(Array.from({ length: 8 }, (_, i) => solid(16, 16, `#${(i * 30).toString(16).padStart(2, '0')}4080`).png().toBuffer()));
+  add('animated GIF', 'anim.gif', await sharp(eight, { join: { animated: true } }).gif().toBuffer(), ok(/animation: first of 8 frames used/));
+  add('palette PNG', 'palette.png', await photo.clone().png({ palette: true, colours: 16 }).toBuffer(), ok(/palette image/));
+  add('EXIF-rotated JPEG (orientation 6)', 'rotated.jpg', await solid(40, 20, '#ff0000').jpeg().withMetadata({ orientation: 6 }).toBuffer(), ok(/EXIF orientation 6 applied/));
+  add('AVIF', 'photo.avif', await photo.clone().avif().toBuffer(), ok());
+  add('WebP', 'photo.webp', await photo.clone().webp().toBuffer(), ok());
+  fs.writeFileSync(path.join(dir, 'secret.txt'), 'SECRET');
+  add(
+    'SVG referencing local files and network URLs',
+    'refs.svg',
+    `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="32" height="32">
+  <style>@import url("http://203.0.113.1/evil.css"); @import url("evil.css");</style>
+  <rect width="32" height="32" fill="#0000ff"/>
+  <image href="file:///etc/passwd" width="32" height="32"/>
+  <image xlink:href="secret.txt" width="32" height="32"/>
+  <image href="http://203.0.113.1/tracker.png" width="32" height="32"/>
+  <image href="https://203.0.113.1/tracker.png" width="32" height="32"/>
+</svg>`,
+    ok(),
+  );
+  // Billion laughs: 10 levels of 10x expansion. libxml2 refuses the expansion (or sharp fails to parse).
+  const ents = ['<!ENTITY lol "lollollollollollollollollollol">'];
+  for (let i = 1; i <= 9; i++) ents.push(`<!ENTITY lol${i} "${`&lol${i === 1 ? '' : i - 1};`.repeat(10)}">`);
+  add(
+    'SVG entity bomb (billion laughs)',
+    'bomb.svg',
+    `<?xml version="1.0"?>\n<!DOCTYPE svg [\n${ents.join('\n')}\n]>\n<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16"><text x="0" y="10">&lol9;</text></svg>`,
+    fail('IMAGE_CORRUPT', /^bomb\.svg: corrupt or truncated image/),
+  );
+  const small = await photo.clone().png().toBuffer();
+  add('file name with spaces', 'my holiday photo.png', small, ok());
+  add('file name with unicode', 'フォト-ümlaut-😀.png', small, ok());
+  add('file name with #', 'img#1.png', small, ok());
+  add('file name with %', '100%25 done %20.png', small, ok());
+  return out;
+}
