@@ -1,5 +1,5 @@
 // Loads dist/webview.js in headless Chromium exactly as VS Code would: the HTML from the host's
-// buildWebviewHtml (same strict CSP and nonce), resources served from a webview-like origin, theme
+// buildWebviewHtml (same strict CSP and nonce, inlined bundle), served from a webview-like origin, theme
 // variables on <html>, and a stubbed acquireVsCodeApi that records what the webview posts.
 
 import * as fs from 'node:fs';
@@ -59,10 +59,9 @@ export async function openWebview(browser: Browser, o: { theme?: ThemeKind; stat
   page.on('pageerror', (e) => pageErrors.push(String(e)));
   const nonce = makeNonce();
   const html = buildWebviewHtml({
-    cspSource: ORIGIN,
     nonce,
-    scriptUri: `${ORIGIN}/dist/webview.js`,
-    styleUri: `${ORIGIN}/media/inspector.css`,
+    script: fs.readFileSync(path.join(root, 'dist', 'webview.js'), 'utf8'),
+    style: fs.readFileSync(path.join(root, 'media', 'inspector.css'), 'utf8'),
     title: 'ImageFolder Inspector',
   });
   await context.route('**/*', async (route) => {

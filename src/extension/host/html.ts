@@ -1,6 +1,11 @@
-// Builds the inspector webview's HTML (pure: testable without VS Code). Strict CSP: no inline
-// script or style, scripts only with the per-load nonce, images only from data: URLs and the
-// webview's own resource origin, nothing remote.
+// Builds the inspector webview's HTML (pure: testable without VS Code). Strict CSP: the script and
+// the stylesheet are inlined and allowed only by the per-load nonce, images only from data: URLs,
+// nothing loaded from any origin.
+//
+// Why inline rather than asWebviewUri: webview resource URLs are served by a service worker, and
+// after a window reload that worker can miss requests, which then escape to the literal
+// vscode-resource.vscode-cdn.net host and fail (code-server 4.100 under load; coder/code-server#7892,
+// microsoft/vscode#326956): the restored panel stays blank. Inline content has no such dependency.
 
 import { randomBytes } from 'node:crypto';
 
@@ -9,20 +14,21 @@ export function makeNonce(): string {
 }
 
 export interface HtmlParts {
-  cspSource: string;
   nonce: string;
-  scriptUri: string;
-  styleUri: string;
+  /** the webview bundle's text (dist/webview.js) */
+  script: string;
+  /** the stylesheet's text (media/inspector.css) */
+  style: string;
   title: string;
 }
 
-export function contentSecurityPolicy(cspSource: string, nonce: string): string {
+export function contentSecurityPolicy(nonce: string): string {
   return [
     "default-src 'none'",
-    `img-src ${cspSource} data:`,
-    `style-src ${cspSource} 'nonce-${nonce}'`,
-    `font-src ${cspSource}`,
+    'img-src data:',
+    `style-src 'nonce-${nonce}'`,
     `script-src 'nonce-${nonce}'`,
+    "font-src 'none'",
     "connect-src 'none'",
     "frame-src 'none'",
     "form-action 'none'",
@@ -39,8 +45,23 @@ export function escapeAttr(s: string): string {
   return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] ?? c);
 }
 
+/**
+ * Script text safe inside <script>: `</script`, `<script` and `<!--` would end or confuse the
+ * element (the bundle has `<!--` in template literals). They only occur inside strings, templates
+ * and regular expressions, where `\x3C` means the same `<`. The source map comment is dropped: it
+ * would resolve against the webview document.
+ */
+export function inlineScript(text: string): string {
+  return text.replace(/<(?=\/?script|!--)/gi, '\\x3C').replace(/^\/\/# sourceMappingURL=.*$/gm, '');
+}
+
+/** Stylesheet text safe inside <style>. */
+export function inlineStyle(text: string): string {
+  return text.replace(/<(?=\/style)/gi, '\\3C ').replace(/^\/\*# sourceMappingURL=.*\*\/$/gm, '');
+}
+
 export function buildWebviewHtml(p: HtmlParts): string {
-  const csp = contentSecurityPolicy(p.cspSource, p.nonce);
+  const csp = contentSecurityPolicy(p.nonce);
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -48,14 +69,18 @@ export function buildWebviewHtml(p: HtmlParts): string {
 <meta http-equiv="Content-Security-Policy" content="${escapeAttr(csp)}">
 <meta property="csp-nonce" content="${p.nonce}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" nonce="${p.nonce}" href="${escapeHtml(p.styleUri)}">
+<style nonce="${p.nonce}">
+${inlineStyle(p.style)}
+</style>
 <title>${escapeHtml(p.title)}</title>
 </head>
 <body>
 <main id="app" data-testid="inspector" data-state="loading" aria-busy="true">
 <p id="status" data-testid="status" role="status">Loading inspector…</p>
 </main>
-<script nonce="${p.nonce}" src="${escapeHtml(p.scriptUri)}"></script>
+<script nonce="${p.nonce}">
+${inlineScript(p.script)}
+</script>
 </body>
 </html>`;
 }

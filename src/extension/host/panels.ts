@@ -1,6 +1,7 @@
 // Webview panels and the custom editor: creates them, wires each to an InspectorSession, restores
 // them after a reload, and refreshes them when the image changes on disk.
 
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseWebviewState, type HostToWebview } from '../../shared/protocol';
@@ -17,6 +18,34 @@ export const IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'webp', 'avif', 'gif', 't
 export function isImagePath(p: string): boolean {
   const ext = path.extname(p).slice(1).toLowerCase();
   return (IMAGE_EXTENSIONS as readonly string[]).includes(ext);
+}
+
+const WEBVIEW_OPTIONS: vscode.WebviewOptions & vscode.WebviewPanelOptions = {
+  enableScripts: true,
+  enableCommandUris: false,
+  enableForms: false,
+  retainContextWhenHidden: false,
+  // nothing is loaded from disk: the script and stylesheet are inlined (see html.ts), images are data: URLs
+  localResourceRoots: [],
+};
+
+const assetCache = new Map<string, { script: string; style: string }>();
+
+/** The webview bundle and stylesheet, read once per extension folder (they never change while it runs). */
+function webviewAssets(extensionPath: string): { script: string; style: string } {
+  let assets = assetCache.get(extensionPath);
+  if (!assets) {
+    const read = (rel: string): string => {
+      try {
+        return fs.readFileSync(path.join(extensionPath, rel), 'utf8');
+      } catch (e) {
+        throw new Error(`the extension's ${rel} cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)}): reinstall ImageFolder Inspector`);
+      }
+    };
+    assets = { script: read('dist/webview.js'), style: read('media/inspector.css') };
+    assetCache.set(extensionPath, assets);
+  }
+  return assets;
 }
 
 interface Entry {
@@ -73,26 +102,15 @@ export class PanelManager implements vscode.WebviewPanelSerializer, vscode.Custo
       PANEL_VIEW_TYPE,
       title,
       { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false },
-      this.webviewOptions(mode, uri),
+      WEBVIEW_OPTIONS,
     );
     return this.attach(panel, mode, uri, key);
-  }
-
-  private webviewOptions(mode: 'image' | 'folder', uri: vscode.Uri): vscode.WebviewOptions & vscode.WebviewPanelOptions {
-    const dir = mode === 'folder' ? uri : vscode.Uri.joinPath(uri, '..');
-    return {
-      enableScripts: true,
-      enableCommandUris: false,
-      enableForms: false,
-      retainContextWhenHidden: false,
-      localResourceRoots: [this.deps.context.extensionUri, dir],
-    };
   }
 
   private attach(panel: vscode.WebviewPanel, mode: 'image' | 'folder', uri: vscode.Uri, key: string): InspectorSession {
     const { context } = this.deps;
     const webview = panel.webview;
-    webview.options = this.webviewOptions(mode, uri);
+    webview.options = WEBVIEW_OPTIONS;
     panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'icon.svg');
     const target: SessionTarget = { mode, path: uri.fsPath, resource: uri.toString() };
     const session = new InspectorSession(target, {
@@ -103,13 +121,7 @@ export class PanelManager implements vscode.WebviewPanelSerializer, vscode.Custo
       post: (m: HostToWebview) => webview.postMessage(m),
     });
     const nonce = makeNonce();
-    webview.html = buildWebviewHtml({
-      cspSource: webview.cspSource,
-      nonce,
-      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview.js')).toString(),
-      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(context.extensionUri, 'media', 'inspector.css')).toString(),
-      title: panel.title,
-    });
+    webview.html = buildWebviewHtml({ nonce, ...webviewAssets(context.extensionUri.fsPath), title: panel.title });
     const disposables: vscode.Disposable[] = [];
     disposables.push(webview.onDidReceiveMessage((m: unknown) => session.handleMessage(m)));
     disposables.push(
