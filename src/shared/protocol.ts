@@ -16,11 +16,41 @@ export const MAX_WEBVIEW_MESSAGE_CHARS = 16 * 1024;
 export const MAX_REQUEST_ID = 2 ** 31 - 1;
 export const MAX_SCALES = 64;
 
+// Generation limits. The count and seed bounds are the core's (core/generate: MAX_COUNT, MAX_SEED;
+// a host test checks they agree) but written out here: this module is bundled into the webview,
+// which must not pull in the core. The other caps only keep numbers finite and sane.
+export const MAX_GENERATE_COUNT = 64;
+export const MAX_GENERATE_SEED = Number.MAX_SAFE_INTEGER;
+export const MAX_CFG = 100;
+export const MAX_TEMPERATURE = 100;
+export const MAX_TOP_K = 1 << 20;
+export const MAX_CLASSES = 4096;
+
 // ---------------------------------------------------------------- webview -> host
 
 export type ExportFormat = 'tokens-json' | 'tokens-npy' | 'png';
 /** Which picture a PNG export writes. */
 export type PngTarget = 'input' | 'progressive' | 'contribution' | 'ablation-semantic' | 'ablation-detail';
+
+/** Which branch of the reference image is teacher-forced (paper Fig. 8); 'none' = plain sampling. */
+export type ForceBranch = 'none' | 'detail' | 'semantic';
+/** What a saved generated sample is written as. */
+export type SampleFormat = 'png' | 'tokens-json' | 'tokens-npy';
+
+/** Everything the Generate view asks for; the host alone knows the model (and so the class list). */
+export interface GenerateParams {
+  /** index into the model's classes */
+  classId: number;
+  cfg: number;
+  /** 0 = off */
+  topK: number;
+  /** 1 = off */
+  topP: number;
+  temperature: number;
+  seed: number;
+  count: number;
+  force: ForceBranch;
+}
 
 export type Request =
   | { type: 'reinspect' }
@@ -29,7 +59,13 @@ export type Request =
   | { type: 'folderUsage' }
   | { type: 'selectModel' }
   /** target: id of an earlier request, or 0 for whatever work is running */
-  | { type: 'cancel'; target: number };
+  | { type: 'cancel'; target: number }
+  /** Generate view: run the generator (progress arrives as generation* messages, then the response) */
+  | { type: 'generate'; params: GenerateParams }
+  /** Generate view: save sample `sample` of generation `run` through a save dialog */
+  | { type: 'saveSample'; run: number; sample: number; format: SampleFormat }
+  /** inspector: open the Generate view with this image's tokens of one branch teacher-forced */
+  | { type: 'generateFrom'; force: 'detail' | 'semantic' };
 
 export type RequestType = Request['type'];
 
@@ -60,9 +96,42 @@ export interface FolderUsageView {
 export interface PanelInfo {
   /** file name shown in the header (never used by the webview as a path) */
   title: string;
-  /** opaque identity used by the serializer to restore the panel after a reload */
+  /** opaque identity used by the serializer to restore the panel after a reload ('' for none) */
   resource: string;
-  mode: 'image' | 'folder';
+  mode: 'image' | 'folder' | 'generate';
+}
+
+/** What the Generate view needs to build its form (host -> webview after `ready`). */
+export interface GeneratorView {
+  model: string;
+  imageSize: number;
+  /** tokens per side of each scale */
+  scales: number[];
+  classes: string[];
+  /** starting values of the form: explicit user settings, else the package's defaults */
+  defaults: GenerateParams;
+  maxCount: number;
+  /** the image whose tokens can be teacher-forced, if the view was opened from an inspector */
+  reference: { title: string } | null;
+  /** short facts about the generator (depth, training steps) for the header */
+  about: string;
+  /** set when the configured model could not be used and the built-in one was */
+  note?: string;
+}
+
+/** The settings a generation actually ran with (defaults filled in), for captions and export. */
+export interface GenerationSummary {
+  classId: number;
+  className: string;
+  cfg: number;
+  topK: number;
+  topP: number;
+  temperature: number;
+  seed: number;
+  count: number;
+  forced: 'detail' | 'semantic' | null;
+  /** file name of the teacher-forcing reference */
+  reference: string | null;
 }
 
 export type HostToWebview =
@@ -70,9 +139,23 @@ export type HostToWebview =
   | { kind: 'busy'; message: string }
   | { kind: 'inspection'; inspection: Inspection }
   | { kind: 'folderUsage'; usage: FolderUsageView }
+  | { kind: 'generator'; view: GeneratorView }
+  /** a generation started: `count` samples over `scales` scales */
+  | { kind: 'generationStart'; run: number; count: number; scales: number; summary: GenerationSummary }
+  /** scale `scale` (0-based) of every sample is sampled: decoded previews of scales 0..scale, base64 PNGs */
+  | { kind: 'generationScale'; run: number; scale: number; scales: number; previews: string[]; elapsedMs: number }
+  /** the final images (base64 PNGs), one per sample */
+  | { kind: 'generationDone'; run: number; samples: string[]; summary: GenerationSummary; elapsedMs: number }
   | { kind: 'error'; message: string; code?: string }
   | { kind: 'response'; id: number; ok: true; result?: string }
   | { kind: 'response'; id: number; ok: false; error: string };
+
+/** The Generate view's persisted state: its form and the reference image (a file URI) if any. */
+export interface GenerateState {
+  view: 'generate';
+  params: GenerateParams;
+  reference: string | null;
+}
 
 /** Webview-side persisted state (vscode.setState); validated by the host on restore. */
 export interface WebviewState {
@@ -158,6 +241,39 @@ export function boundedJsonLength(v: unknown, limit: number): number {
   return total;
 }
 
+const FORCES: readonly ForceBranch[] = ['none', 'detail', 'semantic'];
+const SAMPLE_FORMATS: readonly SampleFormat[] = ['png', 'tokens-json', 'tokens-npy'];
+
+function isNum(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v);
+}
+
+/**
+ * Checks generation parameters with the core's rules (core/generate: sampling.ts checkSettings,
+ * rng.ts checkSeed, generate.ts MAX_COUNT), each failure named. `classes` (when known, i.e. on the
+ * host) bounds the class id; the webview uses the same function to show errors before sending.
+ */
+export function parseGenerateParams(raw: unknown, classes = MAX_CLASSES): Parsed<GenerateParams> {
+  if (!isPlainObject(raw)) return fail('generate: params must be an object');
+  const e = hasExactKeys(raw, ['classId', 'cfg', 'topK', 'topP', 'temperature', 'seed', 'count', 'force']);
+  if (e) return fail(`generate: ${e}`);
+  const { classId, cfg, topK, topP, temperature, seed, count, force } = raw;
+  if (!isInt(classId, 0, Math.min(classes, MAX_CLASSES) - 1)) {
+    return fail(`generate: class must be one of the model's ${classes === MAX_CLASSES ? '' : `${classes} `}classes (got ${short(String(classId))})`);
+  }
+  if (!isNum(cfg) || cfg < 0 || cfg > MAX_CFG) return fail(`generate: cfg must be a number from 0 to ${MAX_CFG} (got ${short(String(cfg))})`);
+  if (!isInt(topK, 0, MAX_TOP_K)) return fail(`generate: top-k must be an integer >= 0, 0 = off (got ${short(String(topK))})`);
+  // the core keeps at least the most likely code, so 0 would mean nothing: (0, 1], 1 = off
+  if (!isNum(topP) || topP <= 0 || topP > 1) return fail(`generate: top-p must be a number in (0, 1], 1 = off (got ${short(String(topP))})`);
+  if (!isNum(temperature) || temperature <= 0 || temperature > MAX_TEMPERATURE) {
+    return fail(`generate: temperature must be a number > 0 and at most ${MAX_TEMPERATURE} (got ${short(String(temperature))})`);
+  }
+  if (!isInt(seed, 0, MAX_GENERATE_SEED)) return fail(`generate: seed must be an integer from 0 to ${MAX_GENERATE_SEED} (got ${short(String(seed))})`);
+  if (!isInt(count, 1, MAX_GENERATE_COUNT)) return fail(`generate: count must be an integer from 1 to ${MAX_GENERATE_COUNT} (got ${short(String(count))})`);
+  if (!FORCES.includes(force as ForceBranch)) return fail('generate: force must be none, detail or semantic');
+  return { ok: true, value: { classId, cfg, topK, topP, temperature, seed, count, force: force as ForceBranch } };
+}
+
 export function parseRequest(raw: unknown): Parsed<Request> {
   if (!isPlainObject(raw)) return fail('request must be an object');
   const type = raw.type;
@@ -189,6 +305,26 @@ export function parseRequest(raw: unknown): Parsed<Request> {
         return { ok: true, value: { type, format: 'png', target: raw.target as PngTarget, scale: raw.scale } };
       }
       return fail('export: unknown format');
+    }
+    case 'generate': {
+      const e = hasExactKeys(raw, ['type', 'params']);
+      if (e) return fail(`generate: ${e}`);
+      const p = parseGenerateParams(raw.params);
+      return p.ok ? { ok: true, value: { type, params: p.value } } : p;
+    }
+    case 'saveSample': {
+      const e = hasExactKeys(raw, ['type', 'run', 'sample', 'format']);
+      if (e) return fail(`saveSample: ${e}`);
+      if (!isInt(raw.run, 1, MAX_REQUEST_ID)) return fail('saveSample: run must be a generation id');
+      if (!isInt(raw.sample, 0, MAX_GENERATE_COUNT - 1)) return fail(`saveSample: sample must be an integer from 0 to ${MAX_GENERATE_COUNT - 1}`);
+      if (!SAMPLE_FORMATS.includes(raw.format as SampleFormat)) return fail('saveSample: format must be png, tokens-json or tokens-npy');
+      return { ok: true, value: { type, run: raw.run, sample: raw.sample, format: raw.format as SampleFormat } };
+    }
+    case 'generateFrom': {
+      const e = hasExactKeys(raw, ['type', 'force']);
+      if (e) return fail(`generateFrom: ${e}`);
+      if (raw.force !== 'detail' && raw.force !== 'semantic') return fail('generateFrom: force must be detail or semantic');
+      return { ok: true, value: { type, force: raw.force } };
     }
     default:
       return fail(typeof type === 'string' ? `unknown request type "${short(type)}"` : 'request type missing');
@@ -271,6 +407,24 @@ export function parseWebviewState(raw: unknown): Parsed<WebviewState> {
   }
 }
 
+/** Validate the Generate view's persisted state (from the webview) before a panel is restored. */
+export function parseGenerateState(raw: unknown): Parsed<GenerateState> {
+  try {
+    if (!isPlainObject(raw)) return fail('state must be an object');
+    if (boundedJsonLength(raw, MAX_WEBVIEW_MESSAGE_CHARS) > MAX_WEBVIEW_MESSAGE_CHARS) return fail('state too large');
+    const e = hasExactKeys(raw, ['view', 'params', 'reference']);
+    if (e) return fail(`state: ${e}`);
+    if (raw.view !== 'generate') return fail('state: not a Generate view');
+    const p = parseGenerateParams(raw.params);
+    if (!p.ok) return fail(`state: ${p.error}`);
+    const ref = raw.reference;
+    if (ref !== null && (typeof ref !== 'string' || ref.length === 0 || ref.length > 4096)) return fail('state: bad reference');
+    return { ok: true, value: { view: 'generate', params: p.value, reference: ref } };
+  } catch {
+    return fail('state could not be read');
+  }
+}
+
 // ---------------------------------------------------------------- helpers for senders
 
 export function requestMessage(id: number, request: Request): WebviewToHost {
@@ -290,6 +444,14 @@ export function isHostMessage(raw: unknown): raw is HostToWebview {
       return isPlainObject(raw.inspection);
     case 'folderUsage':
       return isPlainObject(raw.usage);
+    case 'generator':
+      return isPlainObject(raw.view) && Array.isArray((raw.view as Obj).classes);
+    case 'generationStart':
+      return isInt(raw.run, 1, MAX_REQUEST_ID) && isInt(raw.count, 1, MAX_GENERATE_COUNT) && isInt(raw.scales, 1, MAX_SCALES) && isPlainObject(raw.summary);
+    case 'generationScale':
+      return isInt(raw.run, 1, MAX_REQUEST_ID) && isInt(raw.scale, 0, MAX_SCALES - 1) && Array.isArray(raw.previews) && raw.previews.every((p) => typeof p === 'string');
+    case 'generationDone':
+      return isInt(raw.run, 1, MAX_REQUEST_ID) && Array.isArray(raw.samples) && raw.samples.every((p) => typeof p === 'string') && isPlainObject(raw.summary);
     case 'error':
       return typeof raw.message === 'string';
     case 'response':

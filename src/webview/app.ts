@@ -198,6 +198,21 @@ export class App {
         onClick: () => void this.host.request({ type: 'folderUsage' }),
       }),
       button('Model…', { testid: 'select-model', title: 'Select the tokenizer model', onClick: () => void this.host.request({ type: 'selectModel' }) }),
+      // teacher forcing from this image (paper Fig. 8): the host checks the model has a generator
+      i && this.info?.mode !== 'folder'
+        ? button('Generate with detail tokens', {
+            testid: 'generate-from-detail',
+            title: "Open the Generate view with this image's detail tokens kept at every scale (the semantic ones are sampled)",
+            onClick: () => void this.host.request({ type: 'generateFrom', force: 'detail' }),
+          })
+        : null,
+      i && this.info?.mode !== 'folder'
+        ? button('… semantic tokens', {
+            testid: 'generate-from-semantic',
+            title: "Open the Generate view with this image's semantic tokens kept at every scale (the detail ones are sampled)",
+            onClick: () => void this.host.request({ type: 'generateFrom', force: 'semantic' }),
+          })
+        : null,
       fmt.element,
       exp,
     );

@@ -4,19 +4,22 @@
 import {
   PROTOCOL_VERSION,
   isHostMessage,
+  parseGenerateState,
   parseWebviewState,
+  type GenerateState,
   type HostToWebview,
   type Request,
   type WebviewState,
   type WebviewToHost,
 } from '../shared/protocol';
 import { App } from './app';
+import { GenerateApp } from './generateApp';
 import { registerToolkit } from './toolkit';
 
 interface VsCodeApi {
   postMessage(message: WebviewToHost): void;
   getState(): unknown;
-  setState(state: WebviewState): void;
+  setState(state: WebviewState | GenerateState): void;
 }
 
 declare function acquireVsCodeApi(): VsCodeApi;
@@ -38,15 +41,16 @@ function log(level: 'info' | 'warn' | 'error', message: string): void {
 }
 
 registerToolkit();
-const restored = parseWebviewState(vscode.getState());
-const app = new App(
-  {
-    request,
-    saveState: (s) => vscode.setState(s),
-    log,
-  },
-  restored.ok ? restored.value : undefined,
-);
+// One bundle, two views: the host's HTML says which (#app[data-view], html.ts).
+const generateView = document.getElementById('app')?.dataset.view === 'generate';
+let app: { receive(m: HostToWebview): void };
+if (generateView) {
+  const restored = parseGenerateState(vscode.getState());
+  app = new GenerateApp({ request, saveState: (s) => vscode.setState(s), log }, restored.ok ? restored.value : undefined);
+} else {
+  const restored = parseWebviewState(vscode.getState());
+  app = new App({ request, saveState: (s) => vscode.setState(s), log }, restored.ok ? restored.value : undefined);
+}
 
 window.addEventListener('message', (e: MessageEvent<unknown>) => {
   const m = e.data;

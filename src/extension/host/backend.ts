@@ -1,7 +1,7 @@
 // What the extension host needs from the model runtime. The real implementation (coreBackend.ts)
 // wraps src/extension/core; unit tests use a fake. No `vscode` import here.
 
-import type { Inspection, ProviderSetting, ResizeMode } from '../core/types';
+import type { BranchInfo, Inspection, PngImage, ProviderSetting, ResizeMode } from '../core/types';
 import type { FolderUsageView } from '../../shared/protocol';
 
 export interface RuntimeSettings {
@@ -39,11 +39,57 @@ export interface ModelSummary {
   fallbackReason?: string;
 }
 
+/** The configured model's generator, or why there is none. */
+export interface GeneratorInfo {
+  /** name of the model that would generate (the built-in one after a fallback) */
+  model: string;
+  dir: string;
+  imageSize: number;
+  scales: number[];
+  /** set when this model cannot generate: no generator graphs, or broken ones */
+  missing?: { code: string; message: string };
+  classes: string[];
+  /** the package's recommended sampling settings */
+  defaults: { cfg: number; topK: number; topP: number; temperature: number };
+  /** free-form facts from the manifest (depth, steps, hours) */
+  about: Record<string, unknown>;
+  /** set when the configured model failed and the built-in one was used instead */
+  fallbackReason?: string;
+}
+
+export interface GenerateJob {
+  settings: RuntimeSettings;
+  classId: number;
+  cfg: number;
+  topK: number;
+  topP: number;
+  temperature: number;
+  seed: number;
+  count: number;
+  /** teacher forcing: this image's tokens of `force` are kept at every scale (encoded by the same model) */
+  reference?: { imagePath: string; force: 'detail' | 'semantic' };
+  signal: AbortSignal;
+  /** after each scale: decoded previews of scales 0..scale, one base64 PNG per sample */
+  onScale?: (p: { scale: number; scales: number; previews: string[]; elapsedMs: number }) => void;
+}
+
+export interface GeneratedSet {
+  model: { name: string; imageSize: number; scales: number[]; tokensPerBranch: number; branches: BranchInfo[] };
+  /** the settings the run used, defaults filled in */
+  settings: { classId: number; className: string; cfg: number; topK: number; topP: number; temperature: number; seed: number; count: number; forced?: 'detail' | 'semantic' };
+  samples: { index: number; tokens: number[][]; png: PngImage }[];
+  timingsMs: Record<string, number>;
+}
+
 export interface InspectorBackend {
   inspect(imagePath: string, options: InspectOptions): Promise<Inspection>;
   folderUsage(folderPath: string, options: FolderOptions): Promise<FolderUsageView>;
   /** load (or reuse) the model for these settings and describe it */
   describeModel(settings: RuntimeSettings): Promise<ModelSummary>;
+  /** load (or reuse) the model for these settings and describe its generator (never throws for a missing one) */
+  generatorInfo(settings: RuntimeSettings): Promise<GeneratorInfo>;
+  /** class-conditional samples with per-scale previews; throws CANCELLED when `signal` aborts */
+  generate(job: GenerateJob): Promise<GeneratedSet>;
   dispose(): void;
 }
 

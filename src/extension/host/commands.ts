@@ -5,13 +5,11 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { InspectorBackend } from './backend';
 import { describeError } from './errors';
+import type { GeneratePanels } from './generatePanels';
 import { IMAGE_EXTENSIONS, isImagePath, type PanelManager } from './panels';
 import type { Logger } from './session';
 import { SECTION, type ResolvedSettings } from './settings';
 import { COMMANDS } from './vscodeUi';
-
-export const GENERATOR_MISSING_MESSAGE =
-  "ImageFolder: the generator isn't in this model yet. Generation previews will appear once the model package includes the generator.";
 
 const MAX_MULTI_OPEN = 8;
 
@@ -41,6 +39,7 @@ function imageUris(uri: unknown, uris: unknown): vscode.Uri[] {
 
 export interface CommandDeps {
   manager: PanelManager;
+  generatePanels: GeneratePanels;
   backend: InspectorBackend;
   log: Logger;
   channel: vscode.OutputChannel;
@@ -169,8 +168,10 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     }
   };
 
-  const generate = (): void => {
-    void vscode.window.showInformationMessage(GENERATOR_MISSING_MESSAGE);
+  // Opens the Generate view when the active model has a generator; otherwise a message naming the
+  // model (GeneratePanels.openChecked). Plain generation: teacher forcing starts from an inspector.
+  const generate = async (): Promise<void> => {
+    await deps.generatePanels.openChecked();
   };
 
   const wrap =

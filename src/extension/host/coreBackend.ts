@@ -4,9 +4,31 @@
 // shown as a note in the inspector and logged.
 
 import * as path from 'node:path';
-import { ModelRuntime, folderStats, inspect, type FolderStats, type Inspection } from '../core';
+import {
+  ModelRuntime,
+  folderStats,
+  generate,
+  generatorSpec,
+  hasGenerator,
+  inspect,
+  loadImage,
+  pngImage,
+  toTensor,
+  type FolderStats,
+  type Inspection,
+} from '../core';
+import { resolveImageOptions } from '../core/inspect';
 import type { FolderUsageView } from '../../shared/protocol';
-import type { FolderOptions, InspectOptions, InspectorBackend, ModelSummary, RuntimeSettings } from './backend';
+import type {
+  FolderOptions,
+  GeneratedSet,
+  GenerateJob,
+  GeneratorInfo,
+  InspectOptions,
+  InspectorBackend,
+  ModelSummary,
+  RuntimeSettings,
+} from './backend';
 import type { Logger } from './session';
 
 interface Loaded {
@@ -123,6 +145,78 @@ export class CoreBackend implements InspectorBackend {
     } finally {
       await rt.dispose();
     }
+  }
+
+  async generatorInfo(s: RuntimeSettings): Promise<GeneratorInfo> {
+    // Loading falls back to the built-in model like an inspection; the generator is checked
+    // afterwards so that a broken generator is reported as such, not hidden by the fallback.
+    const r = await this.withModel(s, (rt) => Promise.resolve(rt));
+    const rt = r.value;
+    const info = rt.info();
+    const base = { model: info.name, dir: info.dir, imageSize: info.imageSize, scales: info.scales, ...(r.fallback ? { fallbackReason: r.fallback } : {}) };
+    const none = { classes: [], defaults: { cfg: 0, topK: 0, topP: 1, temperature: 1 }, about: {} };
+    if (!hasGenerator(rt)) {
+      return { ...base, ...none, missing: { code: 'MODEL_NO_GENERATOR', message: `the model "${info.name}" has no generator (its package has no graphs.generator and graphs.nextInput)` } };
+    }
+    try {
+      const spec = generatorSpec(rt);
+      return { ...base, classes: spec.classes, defaults: spec.defaults, about: spec.about };
+    } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      return { ...base, ...none, missing: { code: typeof code === 'string' ? code : 'MODEL_BAD_MANIFEST', message: `the generator of the model "${info.name}" cannot be used: ${(e as Error).message}` } };
+    }
+  }
+
+  async generate(job: GenerateJob): Promise<GeneratedSet> {
+    const s = job.settings;
+    // Only loading may fall back to the built-in model (as generatorInfo reported); a failure of
+    // the generator itself is reported as it is.
+    const rt = (await this.withModel(s, (r) => Promise.resolve(r))).value;
+    let reference: number[][] | undefined;
+    if (job.reference) {
+      // the reference is encoded by the generating model, so its indices are this model's codes
+      const img = await loadImage(job.reference.imagePath, resolveImageOptions(rt, { resize: s.resize, background: s.background, pixelLimit: s.pixelLimit }));
+      const { mean, std } = rt.pkg.manifest.image;
+      [reference] = await rt.encode(toTensor(img.rgb, rt.imageSize, mean, std));
+    }
+    const S = rt.imageSize;
+    const res = await generate(rt, {
+      classId: job.classId,
+      cfg: job.cfg,
+      topK: job.topK,
+      topP: job.topP,
+      temperature: job.temperature,
+      seed: job.seed,
+      count: job.count,
+      ...(job.reference?.force === 'detail' ? { forceDetailFrom: reference } : {}),
+      ...(job.reference?.force === 'semantic' ? { forceSemanticFrom: reference } : {}),
+      signal: job.signal,
+      previews: job.onScale !== undefined,
+      onScale: (scale, previews, p) => {
+        job.onScale?.({ scale, scales: p.scales, previews: (previews ?? []).map((rgb) => pngImage(rgb, S, S).pngBase64), elapsedMs: p.elapsedMs });
+      },
+    });
+    const info = rt.info();
+    const set: GeneratedSet = {
+      model: { name: info.name, imageSize: S, scales: info.scales, tokensPerBranch: info.tokensPerBranch, branches: info.branches },
+      settings: {
+        classId: res.settings.classId,
+        className: res.settings.className,
+        cfg: res.settings.cfg,
+        topK: res.settings.topK,
+        topP: res.settings.topP,
+        temperature: res.settings.temperature,
+        seed: res.settings.seed,
+        count: res.settings.count,
+        ...(res.settings.forced ? { forced: res.settings.forced } : {}),
+      },
+      samples: res.samples.map((x) => {
+        if (!x.rgb) throw new Error('generate returned no final image');
+        return { index: x.index, tokens: x.tokens, png: pngImage(x.rgb, S, S) };
+      }),
+      timingsMs: { ...res.timingsMs },
+    };
+    return set;
   }
 
   dispose(): void {

@@ -5,7 +5,8 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Inspection, PngImage } from '../core/types';
-import type { ExportFormat, PngTarget } from '../../shared/protocol';
+import type { ExportFormat, PngTarget, SampleFormat } from '../../shared/protocol';
+import type { GeneratedSet } from './backend';
 
 export interface TokensJson {
   format: 'imagefolder-tokens';
@@ -180,5 +181,95 @@ export async function exists(p: string): Promise<boolean> {
     return true;
   } catch {
     return false;
+  }
+}
+
+// ---------------------------------------------------------------- generated samples
+
+export interface GeneratedTokensJson {
+  format: 'imagefolder-tokens';
+  formatVersion: 1;
+  /** what made these tokens: the generator (no source image) */
+  generated: {
+    className: string;
+    classId: number;
+    cfg: number;
+    topK: number;
+    topP: number;
+    temperature: number;
+    seed: number;
+    /** sample index within its run: with the seed, enough to reproduce it (docs/core-api.md) */
+    sample: number;
+    forced: 'detail' | 'semantic' | null;
+    reference: string | null;
+  };
+  model: { name: string; imageSize: number; scales: number[]; tokensPerBranch: number };
+  branches: { index: number; name: string; role: string; codebookSize: number }[];
+  indices: number[][];
+  byScale: number[][][];
+}
+
+/** The same layout as an inspection's tokens JSON (indices, byScale), with the generation settings. */
+export function generatedTokensJson(set: GeneratedSet, sample: number, reference: string | null): GeneratedTokensJson {
+  const s = set.samples[sample];
+  if (!s) throw new Error(`no sample ${sample} in this generation`);
+  const scales = set.model.scales;
+  const byScale = s.tokens.map((flat) => {
+    const out: number[][] = [];
+    let off = 0;
+    for (const side of scales) {
+      out.push(flat.slice(off, off + side * side));
+      off += side * side;
+    }
+    return out;
+  });
+  const g = set.settings;
+  return {
+    format: 'imagefolder-tokens',
+    formatVersion: 1,
+    generated: {
+      className: g.className,
+      classId: g.classId,
+      cfg: g.cfg,
+      topK: g.topK,
+      topP: g.topP,
+      temperature: g.temperature,
+      seed: g.seed,
+      sample: s.index,
+      forced: g.forced ?? null,
+      reference: g.forced ? reference : null,
+    },
+    model: { name: set.model.name, imageSize: set.model.imageSize, scales: [...scales], tokensPerBranch: set.model.tokensPerBranch },
+    branches: set.model.branches.map((b, i) => ({ index: i, name: b.name, role: b.role, codebookSize: b.codebookSize })),
+    indices: s.tokens.map((row) => [...row]),
+    byScale,
+  };
+}
+
+/** File contents and save-dialog defaults for one generated sample. */
+export function planSampleExport(set: GeneratedSet, sample: number, format: SampleFormat, reference: string | null = null): ExportPlan {
+  const s = set.samples[sample];
+  if (!s) throw new Error(`no sample ${sample} in this generation`);
+  const cls = set.settings.className.replace(/[^A-Za-z0-9_-]+/g, '_').slice(0, 40) || 'class';
+  const stem = `${cls}-seed${set.settings.seed}-${s.index}`;
+  switch (format) {
+    case 'png':
+      return { bytes: Buffer.from(s.png.pngBase64, 'base64'), defaultName: `${stem}.png`, filterName: 'PNG image', extensions: ['png'] };
+    case 'tokens-json':
+      return {
+        bytes: new TextEncoder().encode(JSON.stringify(generatedTokensJson(set, sample, reference), null, 1) + '\n'),
+        defaultName: `${stem}.tokens.json`,
+        filterName: 'JSON',
+        extensions: ['json'],
+      };
+    case 'tokens-npy': {
+      const L = set.model.tokensPerBranch;
+      const flat: number[] = [];
+      for (const row of s.tokens) {
+        if (row.length !== L) throw new Error('generated tokens do not match tokensPerBranch');
+        flat.push(...row);
+      }
+      return { bytes: encodeNpyInt64(flat, [s.tokens.length, L]), defaultName: `${stem}.tokens.npy`, filterName: 'NumPy array', extensions: ['npy'] };
+    }
   }
 }

@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import type { InspectorBackend } from './backend';
 import { registerCommands } from './commands';
 import { createBackend } from './coreBackend';
+import { GENERATE_VIEW_TYPE, GeneratePanels } from './generatePanels';
 import { EDITOR_VIEW_TYPE, PANEL_VIEW_TYPE, PanelManager } from './panels';
 import type { Logger } from './session';
 import { resolveSettings, SECTION, type ResolvedSettings } from './settings';
@@ -41,26 +42,36 @@ export function activateWith(context: vscode.ExtensionContext, makeBackend: (log
   };
   const backend = makeBackend(log);
   const ui = new VscodeUi(channel, () => Promise.resolve(vscode.commands.executeCommand<boolean>(COMMANDS.selectModel)).then((r) => r === true));
-  const manager = new PanelManager({ context, backend, ui, log, settings });
+  const generatePanels = new GeneratePanels({ context, backend, ui, log, settings });
+  const manager = new PanelManager({
+    context,
+    backend,
+    ui,
+    log,
+    settings,
+    openGenerator: (reference, force) => generatePanels.openChecked(reference, force),
+  });
   log.info(`ImageFolder Inspector ${String((context.extension.packageJSON as { version?: unknown }).version)} activated (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'untrusted'})`);
 
   const refreshAll = (why: string): void => {
-    const sessions = manager.allSessions();
+    const sessions = [...manager.allSessions(), ...generatePanels.allSessions()];
     if (sessions.length === 0) return;
-    log.info(`${why}: refreshing ${sessions.length} inspector panel(s)`);
+    log.info(`${why}: refreshing ${sessions.length} panel(s)`);
     for (const s of sessions) void s.refresh();
   };
 
   context.subscriptions.push(
     channel,
     { dispose: () => manager.dispose() },
+    { dispose: () => generatePanels.dispose() },
     { dispose: () => backend.dispose() },
     vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, manager),
+    vscode.window.registerWebviewPanelSerializer(GENERATE_VIEW_TYPE, generatePanels),
     vscode.window.registerCustomEditorProvider(EDITOR_VIEW_TYPE, manager, {
       supportsMultipleEditorsPerDocument: true,
       webviewOptions: { retainContextWhenHidden: false },
     }),
-    ...registerCommands({ manager, backend, log, channel, settings }),
+    ...registerCommands({ manager, generatePanels, backend, log, channel, settings }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration(`${SECTION}.generation`) && !e.affectsConfiguration(`${SECTION}.modelPath`)) return;
       if (e.affectsConfiguration(SECTION)) refreshAll('settings changed');

@@ -20,6 +20,8 @@ export interface HtmlParts {
   /** the stylesheet's text (media/inspector.css) */
   style: string;
   title: string;
+  /** which view the bundle builds: the inspector (default) or the Generate view */
+  view?: 'inspector' | 'generate';
 }
 
 export function contentSecurityPolicy(nonce: string): string {
@@ -75,8 +77,8 @@ ${inlineStyle(p.style)}
 <title>${escapeHtml(p.title)}</title>
 </head>
 <body>
-<main id="app" data-testid="inspector" data-state="loading" aria-busy="true">
-<p id="status" data-testid="status" role="status">Loading inspector…</p>
+<main id="app" data-testid="${p.view === 'generate' ? 'generator' : 'inspector'}" data-view="${p.view ?? 'inspector'}" data-state="loading" aria-busy="true">
+<p id="status" data-testid="status" role="status">Loading ${p.view === 'generate' ? 'the Generate view' : 'inspector'}…</p>
 </main>
 <script nonce="${p.nonce}">
 ${inlineScript(p.script)}

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { parseWebviewState, type HostToWebview } from '../../shared/protocol';
 import type { InspectorBackend } from './backend';
 import { buildWebviewHtml, makeNonce } from './html';
-import { InspectorSession, type HostUi, type Logger, type SessionTarget } from './session';
+import { InspectorSession, type HostUi, type Logger, type SessionDeps, type SessionTarget } from './session';
 import type { ResolvedSettings } from './settings';
 
 export const PANEL_VIEW_TYPE = 'imagefolderInspector.panel';
@@ -20,7 +20,7 @@ export function isImagePath(p: string): boolean {
   return (IMAGE_EXTENSIONS as readonly string[]).includes(ext);
 }
 
-const WEBVIEW_OPTIONS: vscode.WebviewOptions & vscode.WebviewPanelOptions = {
+export const WEBVIEW_OPTIONS: vscode.WebviewOptions & vscode.WebviewPanelOptions = {
   enableScripts: true,
   enableCommandUris: false,
   enableForms: false,
@@ -32,7 +32,7 @@ const WEBVIEW_OPTIONS: vscode.WebviewOptions & vscode.WebviewPanelOptions = {
 const assetCache = new Map<string, { script: string; style: string }>();
 
 /** The webview bundle and stylesheet, read once per extension folder (they never change while it runs). */
-function webviewAssets(extensionPath: string): { script: string; style: string } {
+export function webviewAssets(extensionPath: string): { script: string; style: string } {
   let assets = assetCache.get(extensionPath);
   if (!assets) {
     const read = (rel: string): string => {
@@ -61,6 +61,8 @@ export interface PanelManagerDeps {
   ui: HostUi;
   log: Logger;
   settings: () => ResolvedSettings;
+  /** the inspector's "Generate with this image's … tokens" (generatePanels.ts) */
+  openGenerator?: SessionDeps['openGenerator'];
 }
 
 export class PanelManager implements vscode.WebviewPanelSerializer, vscode.CustomReadonlyEditorProvider {
@@ -119,6 +121,7 @@ export class PanelManager implements vscode.WebviewPanelSerializer, vscode.Custo
       log: this.deps.log,
       settings: this.deps.settings,
       post: (m: HostToWebview) => webview.postMessage(m),
+      ...(this.deps.openGenerator ? { openGenerator: this.deps.openGenerator } : {}),
     });
     const nonce = makeNonce();
     webview.html = buildWebviewHtml({ nonce, ...webviewAssets(context.extensionUri.fsPath), title: panel.title });

@@ -16,7 +16,8 @@ import {
 } from '../../shared/protocol';
 import { isCancellation, type InspectorBackend } from './backend';
 import { describeError, type ErrorAction } from './errors';
-import { FileExistsError, planExport, writeFileAtomic } from './exporter';
+import { planExport } from './exporter';
+import { saveThroughDialog } from './saveFlow';
 import type { ResolvedSettings } from './settings';
 
 export interface Logger {
@@ -57,6 +58,11 @@ export interface SessionDeps {
   post: (message: HostToWebview) => void | PromiseLike<unknown>;
   settings: () => ResolvedSettings;
   now?: () => number;
+  /**
+   * Opens the Generate view with this image as the teacher-forcing reference (the "Generate with
+   * this image's detail/semantic tokens" buttons); resolves to an error text when it cannot.
+   */
+  openGenerator?: (reference: { path: string; resource: string }, force: 'detail' | 'semantic') => Promise<string | undefined>;
 }
 
 export type ExportResult = { written: string } | { cancelled: true };
@@ -198,6 +204,20 @@ export class InspectorSession {
         else ok('cancelled');
         return;
       }
+      case 'generateFrom': {
+        if (this.target.mode !== 'image' || !this.deps.openGenerator) {
+          err('Generation from an image is only available in an image inspector.');
+          return;
+        }
+        const problem = await this.deps.openGenerator({ path: this.target.path, resource: this.target.resource }, req.force);
+        if (problem) err(problem);
+        else ok();
+        return;
+      }
+      case 'generate':
+      case 'saveSample':
+        err(`${req.type} belongs to the Generate view ("ImageFolder: Generate Images"), not to an inspector.`);
+        return;
     }
   }
 
@@ -317,28 +337,16 @@ export class InspectorSession {
     if (!ins) throw new Error('no inspection to export');
     const k = scale ?? ins.progressive.length - 1;
     const plan = planExport(ins, format, target, k);
-    const chosen = await this.deps.ui.showSaveDialog({
-      defaultPath: path.join(path.dirname(this.target.path), plan.defaultName),
-      filters: { [plan.filterName]: plan.extensions },
+    const r = await saveThroughDialog(this.deps.ui, plan, {
+      defaultDir: path.dirname(this.target.path),
       title: `Export ${format === 'png' ? 'reconstruction' : 'tokens'} of ${path.basename(this.target.path)}`,
     });
-    if (!chosen) return { cancelled: true };
-    if (!path.isAbsolute(chosen)) throw new Error('save dialog returned a relative path');
-    try {
-      await writeFileAtomic(chosen, plan.bytes, false);
-    } catch (e) {
-      if (!(e instanceof FileExistsError)) {
-        this.report(e, `Could not export to ${chosen}`);
-        return { cancelled: true };
-      }
-      if (!(await this.deps.ui.confirmOverwrite(chosen))) return { cancelled: true };
-      try {
-        await writeFileAtomic(chosen, plan.bytes, true);
-      } catch (e2) {
-        this.report(e2, `Could not export to ${chosen}`);
-        return { cancelled: true };
-      }
+    if ('failed' in r) {
+      this.report(r.failed, `Could not export to ${r.path}`);
+      return { cancelled: true };
     }
+    if ('cancelled' in r) return r;
+    const chosen = r.written;
     this.deps.log.info(`exported ${format} (${plan.bytes.length} bytes) to ${chosen}`);
     this.deps.ui.showInfo(`ImageFolder: saved ${path.basename(chosen)}`);
     return { written: chosen };

@@ -31,6 +31,8 @@ export interface GenerationDefaults {
 export interface ResolvedSettings {
   runtime: RuntimeSettings;
   generation: GenerationDefaults;
+  /** generation settings the user set explicitly (they override the model package's defaults) */
+  generationUserSet: (keyof GenerationDefaults)[];
   /** workspace-level model path present but ignored because the workspace is untrusted */
   modelPathIgnored: boolean;
   /** the configured model path could not be used (empty string when fine) */
@@ -102,10 +104,17 @@ export function resolveSettings(ctx: ResolveContext): ResolvedSettings {
   const generation: GenerationDefaults = {
     cfg: num(get('generation.cfg'), 3, 0, 50),
     topK: num(get('generation.topK'), 0, 0, 1_000_000, true),
-    topP: num(get('generation.topP'), 0.95, 0, 1),
+    // top-p 0 would keep nothing (the core requires (0, 1]): treated as invalid
+    topP: num(get('generation.topP'), 0.95, Number.MIN_VALUE, 1),
     temperature: num(get('generation.temperature'), 1, 0.01, 10),
     seed: num(get('generation.seed'), 0, 0, 2 ** 31 - 1, true),
     count: num(get('generation.count'), 4, 1, 64, true),
   };
-  return { runtime, generation, modelPathIgnored, modelPathProblem: problem };
+  const generationUserSet = (Object.keys(generation) as (keyof GenerationDefaults)[]).filter((k) => {
+    const v = ctx.read(`generation.${k}`);
+    const set = v?.globalValue !== undefined || (ctx.trusted && (v?.workspaceValue !== undefined || v?.workspaceFolderValue !== undefined));
+    // an invalid value fell back to the default above: not a choice to honour
+    return set && generation[k] === effective(v, ctx.trusted);
+  });
+  return { runtime, generation, generationUserSet, modelPathIgnored, modelPathProblem: problem };
 }

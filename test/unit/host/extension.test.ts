@@ -4,7 +4,6 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { activateWith } from '../../../src/extension/host/extension';
-import { GENERATOR_MISSING_MESSAGE } from '../../../src/extension/host/commands';
 import type { HostToWebview } from '../../../src/shared/protocol';
 import * as vscode from './fakeVscode';
 import { FakeBackend } from './fakes';
@@ -69,7 +68,9 @@ describe('extension host (vscode stubbed at the boundary)', () => {
     for (const c of pkg.contributes.commands) assert.equal(c.category, 'ImageFolder');
     for (const id of contributed) assert.ok(pkg.activationEvents.includes(`onCommand:${id}`), id);
     assert.ok(pkg.activationEvents.includes('onCustomEditor:imagefolderInspector.inspector'));
-    assert.ok(pkg.activationEvents.every((e) => e.startsWith('onCommand:imagefolderInspector.') || e.startsWith('onCustomEditor:imagefolderInspector.') || e === 'onWebviewPanel:imagefolderInspector.panel'));
+    assert.ok(pkg.activationEvents.every((e) => e.startsWith('onCommand:imagefolderInspector.') || e.startsWith('onCustomEditor:imagefolderInspector.') || e === 'onWebviewPanel:imagefolderInspector.panel' || e === 'onWebviewPanel:imagefolderInspector.generate'));
+    assert.ok(pkg.activationEvents.includes('onWebviewPanel:imagefolderInspector.generate'));
+    assert.ok(vscode.state.serializers.has('imagefolderInspector.generate'));
     assert.deepEqual(pkg.contributes.customEditors.map((e) => [e.viewType, e.priority]), [['imagefolderInspector.inspector', 'option']]);
     assert.ok(vscode.state.customEditors.has('imagefolderInspector.inspector'));
     assert.ok(vscode.state.serializers.has('imagefolderInspector.panel'));
@@ -127,9 +128,12 @@ describe('extension host (vscode stubbed at the boundary)', () => {
     assert.ok(asked);
   });
 
-  it('Generate Images explains that the generator is not in this model yet', async () => {
+  it('Generate Images on a model without a generator says so, naming the model, and opens nothing', async () => {
     await vscode.commands.executeCommand('imagefolderInspector.generate');
-    assert.deepEqual(vscode.state.messages.map((m) => m.text), [GENERATOR_MISSING_MESSAGE]);
+    assert.equal(vscode.state.panels.length, 0);
+    assert.equal(vscode.state.messages.length, 1);
+    assert.match(vscode.state.messages[0].text, /cannot generate images: the model "fake" has no generator.*Select Model/);
+    assert.deepEqual(vscode.state.messages[0].items, ['Select Model']);
   });
 
   it('Show Codebook Usage for Folder opens a folder panel that computes usage', async () => {

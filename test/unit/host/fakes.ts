@@ -1,6 +1,6 @@
 // Fake runtime backend and fake HostUi for host-logic tests.
 import type { Inspection } from '../../../src/extension/core/types';
-import type { FolderOptions, InspectOptions, InspectorBackend, ModelSummary, RuntimeSettings } from '../../../src/extension/host/backend';
+import type { FolderOptions, GeneratedSet, GeneratorInfo, InspectOptions, InspectorBackend, ModelSummary, RuntimeSettings } from '../../../src/extension/host/backend';
 import type { FolderUsageView } from '../../../src/shared/protocol';
 import type { HostUi, Logger, ProgressReporter } from '../../../src/extension/host/session';
 import type { ErrorAction } from '../../../src/extension/host/errors';
@@ -30,6 +30,24 @@ export class FakeBackend implements InspectorBackend {
     this.calls.push({ op: 'describe', path: settings.modelDir, settings });
     if (this.fail) return Promise.reject(this.fail);
     return Promise.resolve({ name: 'fake', dir: settings.modelDir, builtIn: false, provider: 'cpu' });
+  }
+  /** the fake model has no generator (generation is tested against the real tiny package) */
+  generatorInfo(settings: RuntimeSettings): Promise<GeneratorInfo> {
+    this.calls.push({ op: 'generatorInfo', path: settings.modelDir, settings });
+    return Promise.resolve({
+      model: 'fake',
+      dir: settings.modelDir,
+      imageSize: 64,
+      scales: [1, 2],
+      classes: [],
+      defaults: { cfg: 0, topK: 0, topP: 1, temperature: 1 },
+      about: {},
+      missing: { code: 'MODEL_NO_GENERATOR', message: 'the model "fake" has no generator' },
+    });
+  }
+  generate(): Promise<GeneratedSet> {
+    this.calls.push({ op: 'generate', path: '', settings: defaultSettings().runtime });
+    return Promise.reject(Object.assign(new Error('the model "fake" has no generator'), { code: 'MODEL_NO_GENERATOR', name: 'UserError' }));
   }
   dispose(): void {
     this.disposed = true;

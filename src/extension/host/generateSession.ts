@@ -1,0 +1,346 @@
+// One Generate panel's host-side logic: validates every webview message, describes the model's
+// generator, runs generations with per-scale previews and cancellation, saves samples through a
+// confirmed save dialog. No `vscode` import: generatePanels.ts supplies HostUi, `post` and the
+// settings, so this unit-tests with the real backend on the tiny test package.
+
+import * as path from 'node:path';
+import {
+  MAX_GENERATE_COUNT,
+  PROTOCOL_VERSION,
+  parseGenerateParams,
+  parseWebviewMessage,
+  type GenerateParams,
+  type GenerationSummary,
+  type GeneratorView,
+  type HostToWebview,
+  type PanelInfo,
+  type Request,
+  type SampleFormat,
+} from '../../shared/protocol';
+import type { GeneratedSet, GeneratorInfo, InspectorBackend } from './backend';
+import { describeError } from './errors';
+import { planSampleExport } from './exporter';
+import { saveThroughDialog } from './saveFlow';
+import type { HostUi, Logger } from './session';
+import type { ResolvedSettings } from './settings';
+
+/** The image whose tokens can be teacher-forced, when the view was opened from an inspector. */
+export interface ReferenceImage {
+  path: string;
+  /** file URI string, kept in the webview state so a restored panel has the same reference */
+  resource: string;
+}
+
+export interface GenerateSessionDeps {
+  backend: InspectorBackend;
+  ui: HostUi;
+  log: Logger;
+  post: (message: HostToWebview) => void | PromiseLike<unknown>;
+  settings: () => ResolvedSettings;
+  /** folder the save dialog starts in (the reference's folder is preferred) */
+  defaultSaveDir: () => string;
+  now?: () => number;
+}
+
+/** The notification text for "Generate Images" on a model without a (usable) generator. */
+export function generatorMissingMessage(info: Pick<GeneratorInfo, 'model' | 'missing' | 'fallbackReason'>): string {
+  const why = info.missing?.message ?? `the model "${info.model}" has no generator`;
+  const fallback = info.fallbackReason ? ` (${info.fallbackReason})` : '';
+  return `ImageFolder: cannot generate images: ${why}${fallback}. Choose a model package with generator graphs (docs/model-format.md, "Generator graphs") with "ImageFolder: Select Model".`;
+}
+
+function aboutText(about: Record<string, unknown>): string {
+  const parts: string[] = [];
+  if (typeof about.depth === 'number') parts.push(`depth ${about.depth}`);
+  if (typeof about.width === 'number') parts.push(`width ${about.width}`);
+  if (typeof about.steps === 'number') parts.push(`${about.steps} training steps`);
+  if (typeof about.hours === 'number') parts.push(`${about.hours} h`);
+  return parts.join(', ');
+}
+
+/** The form's starting values: what the user set explicitly, else the package's recommendation. */
+export function formDefaults(info: GeneratorInfo, s: ResolvedSettings, force: GenerateParams['force']): GenerateParams {
+  const set = new Set(s.generationUserSet);
+  const pick = <K extends 'cfg' | 'topK' | 'topP' | 'temperature'>(k: K): number => (set.has(k) ? s.generation[k] : info.defaults[k]);
+  return {
+    classId: 0,
+    cfg: pick('cfg'),
+    topK: pick('topK'),
+    topP: pick('topP'),
+    temperature: pick('temperature'),
+    seed: s.generation.seed,
+    count: Math.min(s.generation.count, MAX_GENERATE_COUNT),
+    force,
+  };
+}
+
+interface Run {
+  id: number;
+  ac: AbortController;
+}
+
+export class GenerateSession {
+  private running: Run | undefined;
+  private runSeq = 0;
+  private last: { run: number; set: GeneratedSet } | undefined;
+  private info: GeneratorInfo | undefined;
+  private rejected = 0;
+  private disposed = false;
+  private force: GenerateParams['force'];
+
+  constructor(
+    readonly reference: ReferenceImage | undefined,
+    private readonly deps: GenerateSessionDeps,
+    force: GenerateParams['force'] = reference ? 'detail' : 'none',
+  ) {
+    this.force = reference ? force : 'none';
+  }
+
+  get panelInfo(): PanelInfo {
+    return { title: this.reference ? `Generate: ${path.basename(this.reference.path)}` : 'Generate', resource: this.reference?.resource ?? '', mode: 'generate' };
+  }
+
+  get rejectedMessages(): number {
+    return this.rejected;
+  }
+
+  get lastGeneration(): GeneratedSet | undefined {
+    return this.last?.set;
+  }
+
+  get busy(): boolean {
+    return this.running !== undefined;
+  }
+
+  private post(m: HostToWebview): void {
+    if (this.disposed) return;
+    try {
+      const r = this.deps.post(m);
+      if (r && typeof (r as PromiseLike<unknown>).then === 'function') (r as PromiseLike<unknown>).then(undefined, () => undefined);
+    } catch {
+      // panel already gone
+    }
+  }
+
+  /** Entry point for every message the webview sends. Validates first; never throws. */
+  async handleMessage(raw: unknown): Promise<void> {
+    if (this.disposed) return;
+    const parsed = parseWebviewMessage(raw);
+    if (!parsed.ok) {
+      this.rejected++;
+      if (this.rejected <= 10 || this.rejected % 100 === 0) this.deps.log.warn(`rejected Generate view message #${this.rejected}: ${parsed.error}`);
+      return;
+    }
+    const msg = parsed.value;
+    try {
+      switch (msg.kind) {
+        case 'ready':
+          this.post({ kind: 'init', protocol: PROTOCOL_VERSION, info: this.panelInfo });
+          await this.describe();
+          return;
+        case 'log': {
+          const line = `Generate view: ${msg.message.replace(/[\r\n]+/g, ' ')}`;
+          if (msg.level === 'error') this.deps.log.error(line);
+          else if (msg.level === 'warn') this.deps.log.warn(line);
+          else this.deps.log.info(line);
+          return;
+        }
+        case 'request':
+          await this.handleRequest(msg.id, msg.request);
+          return;
+      }
+    } catch (e) {
+      this.deps.log.error(`Generate view message handling failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    }
+  }
+
+  /** (Re)describes the configured model's generator to the webview; false when it has none. */
+  async describe(): Promise<boolean> {
+    let info: GeneratorInfo;
+    try {
+      info = await this.deps.backend.generatorInfo(this.deps.settings().runtime);
+    } catch (e) {
+      this.report(e, 'Could not load the model');
+      return false;
+    }
+    if (this.disposed) return false;
+    this.info = info;
+    if (info.missing) {
+      const message = generatorMissingMessage(info);
+      this.deps.log.warn(message);
+      this.post({ kind: 'error', message, code: info.missing.code });
+      return false;
+    }
+    const view: GeneratorView = {
+      model: info.model,
+      imageSize: info.imageSize,
+      scales: info.scales,
+      classes: info.classes,
+      defaults: formDefaults(info, this.deps.settings(), this.force),
+      maxCount: MAX_GENERATE_COUNT,
+      reference: this.reference ? { title: path.basename(this.reference.path) } : null,
+      about: aboutText(info.about),
+      ...(info.fallbackReason ? { note: info.fallbackReason } : {}),
+    };
+    this.post({ kind: 'generator', view });
+    return true;
+  }
+
+  /** Opened again from an inspector with another branch to force: the form follows. */
+  async setForce(force: 'detail' | 'semantic'): Promise<void> {
+    if (!this.reference) return;
+    this.force = force;
+    if (!this.running) await this.describe();
+  }
+
+  private async handleRequest(id: number, req: Request): Promise<void> {
+    const ok = (result?: string): void => this.post({ kind: 'response', id, ok: true, ...(result === undefined ? {} : { result }) });
+    const err = (error: string): void => this.post({ kind: 'response', id, ok: false, error });
+    switch (req.type) {
+      case 'generate': {
+        const problem = await this.generate(req.params);
+        if (problem) err(problem);
+        else ok();
+        return;
+      }
+      case 'cancel':
+        if (this.running && (req.target === 0 || req.target === this.running.id)) this.running.ac.abort();
+        ok('cancelled');
+        return;
+      case 'saveSample': {
+        const r = await this.saveSample(req.run, req.sample, req.format);
+        if (r.error) err(r.error);
+        else ok(r.result);
+        return;
+      }
+      case 'selectModel': {
+        const changed = await this.deps.ui.selectModel();
+        if (changed && !this.running) await this.describe();
+        ok(changed ? 'changed' : 'unchanged');
+        return;
+      }
+      case 'reinspect':
+      case 'export':
+      case 'folderUsage':
+      case 'generateFrom':
+        err(`${req.type} is not available in the Generate view.`);
+        return;
+    }
+  }
+
+  /**
+   * Runs one generation; resolves to an error text for the request's response (undefined on
+   * success). Progress goes to the webview as generationStart / generationScale / generationDone.
+   */
+  async generate(raw: GenerateParams): Promise<string | undefined> {
+    if (this.running) return 'A generation is already running in this panel: wait for it or cancel it.';
+    const info = this.info ?? ((await this.describe()) ? this.info : undefined);
+    if (!info || info.missing) return info ? generatorMissingMessage(info) : 'The model could not be loaded.';
+    // the protocol checked the ranges; only the host knows how many classes this model has
+    const checked = parseGenerateParams(raw, info.classes.length);
+    if (!checked.ok) return checked.error;
+    const p = checked.value;
+    if (p.force !== 'none' && !this.reference) return 'Teacher forcing needs a reference image: open the Generate view from an inspector.';
+    const run: Run = { id: ++this.runSeq, ac: new AbortController() };
+    this.running = run;
+    const settings = this.deps.settings();
+    const now = this.deps.now ?? Date.now;
+    const t0 = now();
+    const forced = p.force === 'none' ? null : p.force;
+    const summary: GenerationSummary = {
+      classId: p.classId,
+      className: info.classes[p.classId],
+      cfg: p.cfg,
+      topK: p.topK,
+      topP: p.topP,
+      temperature: p.temperature,
+      seed: p.seed,
+      count: p.count,
+      forced,
+      reference: forced && this.reference ? path.basename(this.reference.path) : null,
+    };
+    const N = info.scales.length;
+    this.post({ kind: 'generationStart', run: run.id, count: p.count, scales: N, summary });
+    const what = `${p.count} ${summary.className} sample${p.count === 1 ? '' : 's'}`;
+    try {
+      const set = await this.deps.ui.withProgress(`ImageFolder: generating ${what}`, (report, signal) => {
+        if (signal.aborted) run.ac.abort();
+        else signal.addEventListener('abort', () => run.ac.abort(), { once: true });
+        return this.deps.backend.generate({
+          settings: settings.runtime,
+          classId: p.classId,
+          cfg: p.cfg,
+          topK: p.topK,
+          topP: p.topP,
+          temperature: p.temperature,
+          seed: p.seed,
+          count: p.count,
+          ...(forced && this.reference ? { reference: { imagePath: this.reference.path, force: forced } } : {}),
+          signal: run.ac.signal,
+          onScale: (s) => {
+            if (run.ac.signal.aborted) return;
+            report(`scale ${s.scale + 1} of ${s.scales}`, 100 / s.scales);
+            this.post({ kind: 'generationScale', run: run.id, scale: s.scale, scales: s.scales, previews: s.previews, elapsedMs: Math.round(s.elapsedMs) });
+          },
+        });
+      });
+      if (this.disposed) return undefined;
+      this.last = { run: run.id, set };
+      const ms = Math.round(now() - t0);
+      const timings = Object.entries(set.timingsMs)
+        .map(([k, v]) => `${k} ${Math.round(v)} ms`)
+        .join(', ');
+      this.deps.log.info(
+        `generated ${what} with model "${set.model.name}" (seed ${set.settings.seed}, cfg ${set.settings.cfg}, top-k ${set.settings.topK}, top-p ${set.settings.topP}, temperature ${set.settings.temperature}${forced ? `, ${forced} tokens of ${summary.reference}` : ''}) in ${ms} ms; ${timings}`,
+      );
+      this.post({ kind: 'generationDone', run: run.id, samples: set.samples.map((s) => s.png.pngBase64), summary, elapsedMs: ms });
+      return undefined;
+    } catch (e) {
+      if (this.disposed) return undefined;
+      const d = this.report(e, `Could not generate ${what}`);
+      return d;
+    } finally {
+      if (this.running === run) this.running = undefined;
+    }
+  }
+
+  /** Saves one sample of the latest generation where the user chooses. */
+  async saveSample(run: number, sample: number, format: SampleFormat): Promise<{ result?: string; error?: string }> {
+    const last = this.last;
+    if (!last || last.run !== run) return { error: 'That generation is no longer available (a newer one replaced it, or the panel was reloaded): generate again.' };
+    if (sample >= last.set.samples.length) return { error: `This generation has ${last.set.samples.length} sample(s); there is no sample ${sample + 1}.` };
+    const plan = planSampleExport(last.set, sample, format, this.reference ? path.basename(this.reference.path) : null);
+    const what = format === 'png' ? 'image' : 'tokens';
+    const r = await saveThroughDialog(this.deps.ui, plan, {
+      defaultDir: this.reference ? path.dirname(this.reference.path) : this.deps.defaultSaveDir(),
+      title: `Save the ${what} of generated sample ${sample + 1}`,
+    });
+    if ('failed' in r) return { error: this.report(r.failed, `Could not save to ${r.path}`) };
+    if ('cancelled' in r) return { result: 'cancelled' };
+    this.deps.log.info(`saved generated sample ${sample + 1} (${format}, ${plan.bytes.length} bytes) to ${r.written}`);
+    this.deps.ui.showInfo(`ImageFolder: saved ${path.basename(r.written)}`);
+    return { result: `saved ${path.basename(r.written)}` };
+  }
+
+  /** Posts the error to the webview (and a notification unless cancelled); returns its text. */
+  private report(e: unknown, subject: string): string {
+    const d = describeError(e, subject);
+    if (d.cancelled) this.deps.log.info(d.message);
+    else {
+      this.deps.log.error(`${d.message}${!d.user && e instanceof Error && e.stack ? `\n${e.stack}` : ''}`);
+      this.deps.ui.showError(d.message, d.actions);
+    }
+    this.post({ kind: 'error', message: d.message, code: d.code });
+    return d.message;
+  }
+
+  /** Settings changed (model path): describe the new model's generator unless a run is going. */
+  async refresh(): Promise<void> {
+    if (!this.running) await this.describe();
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.running?.ac.abort();
+  }
+}

@@ -1,0 +1,314 @@
+// The Generate view's host logic against the REAL core backend and the tiny test package
+// (test/fixtures/tiny-model, which has a generator): generator description, progress scale by scale
+// with decoded previews, determinism, teacher forcing, cancellation, validation and saving.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { MAX_COUNT, MAX_SEED } from '../../../src/extension/core/generate';
+import { CoreBackend } from '../../../src/extension/host/coreBackend';
+import { GenerateSession, generatorMissingMessage, type ReferenceImage } from '../../../src/extension/host/generateSession';
+import { resolveSettings, type ResolvedSettings } from '../../../src/extension/host/settings';
+import { MAX_GENERATE_COUNT, MAX_GENERATE_SEED, type GenerateParams, type HostToWebview } from '../../../src/shared/protocol';
+import { FakeUi, MemLog } from './fakes';
+
+function findRoot(): string {
+  for (let d = __dirname; d !== path.dirname(d); d = path.dirname(d)) {
+    const f = path.join(d, 'package.json');
+    if (fs.existsSync(f) && (JSON.parse(fs.readFileSync(f, 'utf8')) as { name?: string }).name === 'imagefolder-inspector') return d;
+  }
+  throw new Error('repository root not found');
+}
+
+const root = findRoot();
+const TINY = path.join(root, 'test', 'fixtures', 'tiny-model');
+const manifest = JSON.parse(fs.readFileSync(path.join(TINY, 'manifest.json'), 'utf8')) as {
+  name: string;
+  classes: string[];
+  scales: number[];
+  image: { size: number };
+  tokensPerBranch: number;
+  branches: { role: string }[];
+  generator: { defaults: { cfg: number; topK: number; topP: number; temperature: number } };
+};
+const N = manifest.scales.length;
+const S = manifest.image.size;
+
+/** A copy of the tiny package without its generator (graphs, classes, generator removed). */
+export function packageWithoutGenerator(dir: string): string {
+  const out = path.join(dir, 'no-generator');
+  fs.mkdirSync(out);
+  for (const f of ['codebooks.bin', 'decoder.onnx', 'encoder.onnx']) fs.copyFileSync(path.join(TINY, f), path.join(out, f));
+  const m = JSON.parse(fs.readFileSync(path.join(TINY, 'manifest.json'), 'utf8')) as Record<string, unknown> & { graphs: Record<string, unknown> };
+  delete m.graphs.generator;
+  delete m.graphs.nextInput;
+  delete m.classes;
+  delete m.generator;
+  m.name = 'tiny-without-generator';
+  fs.writeFileSync(path.join(out, 'manifest.json'), JSON.stringify(m));
+  return out;
+}
+
+function settingsFor(modelPath: string, extra: Record<string, unknown> = {}): ResolvedSettings {
+  const values: Record<string, unknown> = { modelPath, provider: 'cpu', ...extra };
+  return resolveSettings({ read: (k) => (k in values ? { globalValue: values[k] } : undefined), trusted: true, extensionRoot: root });
+}
+
+function pngSize(b64: string): { w: number; h: number } {
+  const b = Buffer.from(b64, 'base64');
+  assert.equal(b.subarray(1, 4).toString('latin1'), 'PNG', 'a PNG');
+  return { w: b.readUInt32BE(16), h: b.readUInt32BE(20) };
+}
+
+describe('Generate view host session (real backend, tiny test package)', function () {
+  this.timeout(180_000);
+  let backend: CoreBackend;
+  let tmp: string;
+
+  before(() => {
+    backend = new CoreBackend(new MemLog());
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ifi-gen-'));
+  });
+  after(() => {
+    backend.dispose();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  function setup(o: { reference?: ReferenceImage; force?: 'detail' | 'semantic'; modelPath?: string; settings?: Record<string, unknown> } = {}) {
+    const ui = new FakeUi();
+    const log = new MemLog();
+    const posted: HostToWebview[] = [];
+    const hooks: { onPost?: (m: HostToWebview) => void } = {};
+    const settings = settingsFor(o.modelPath ?? TINY, o.settings);
+    const post = (m: HostToWebview): void => {
+      posted.push(JSON.parse(JSON.stringify(m)) as HostToWebview);
+      hooks.onPost?.(m);
+    };
+    const session = new GenerateSession(o.reference, { backend, ui, log, settings: () => settings, post, defaultSaveDir: () => tmp }, o.force);
+    return { ui, log, posted, session, hooks };
+  }
+
+  const params = (p: Partial<GenerateParams> = {}): GenerateParams => ({ classId: 1, cfg: 2, topK: 0, topP: 0.9, temperature: 1, seed: 5, count: 2, force: 'none', ...p });
+  const response = (posted: HostToWebview[], id: number) => posted.find((m) => m.kind === 'response' && m.id === id);
+
+  it('the protocol limits are the core\'s', () => {
+    assert.equal(MAX_GENERATE_COUNT, MAX_COUNT);
+    assert.equal(MAX_GENERATE_SEED, MAX_SEED);
+  });
+
+  it('answers ready with init and the generator: the package\'s classes and recommended defaults', async () => {
+    const { session, posted } = setup();
+    await session.handleMessage({ kind: 'ready', protocol: 1 });
+    assert.deepEqual(posted.map((m) => m.kind), ['init', 'generator']);
+    const init = posted[0];
+    assert.ok(init.kind === 'init');
+    assert.deepEqual(init.info, { title: 'Generate', resource: '', mode: 'generate' });
+    const g = posted[1];
+    assert.ok(g.kind === 'generator');
+    assert.equal(g.view.model, manifest.name);
+    assert.deepEqual(g.view.classes, manifest.classes);
+    assert.deepEqual(g.view.scales, manifest.scales);
+    const d = manifest.generator.defaults;
+    assert.deepEqual(g.view.defaults, { classId: 0, cfg: d.cfg, topK: d.topK, topP: d.topP, temperature: d.temperature, seed: 0, count: 4, force: 'none' });
+    assert.equal(g.view.reference, null);
+  });
+
+  it('explicit user settings override the package defaults in the form', async () => {
+    const { session, posted } = setup({ settings: { 'generation.cfg': 1.5, 'generation.topK': 7, 'generation.seed': 42, 'generation.count': 3 } });
+    await session.describe();
+    const g = posted.find((m) => m.kind === 'generator');
+    assert.ok(g && g.kind === 'generator');
+    assert.equal(g.view.defaults.cfg, 1.5);
+    assert.equal(g.view.defaults.topK, 7);
+    assert.equal(g.view.defaults.topP, manifest.generator.defaults.topP, 'not set: the package value');
+    assert.equal(g.view.defaults.seed, 42);
+    assert.equal(g.view.defaults.count, 3);
+  });
+
+  it('generates with progress scale by scale: a decoded PNG preview per sample per scale, changing across scales, then the final images', async () => {
+    const { session, posted, ui, log } = setup();
+    await session.handleMessage({ kind: 'ready', protocol: 1 });
+    await session.handleMessage({ kind: 'request', id: 3, request: { type: 'generate', params: params() } });
+    assert.deepEqual(response(posted, 3), { kind: 'response', id: 3, ok: true });
+    const start = posted.find((m) => m.kind === 'generationStart');
+    assert.ok(start && start.kind === 'generationStart');
+    assert.equal(start.count, 2);
+    assert.equal(start.scales, N);
+    assert.equal(start.summary.className, manifest.classes[1]);
+    const scales = posted.filter((m): m is Extract<HostToWebview, { kind: 'generationScale' }> => m.kind === 'generationScale');
+    assert.deepEqual(scales.map((m) => m.scale), [...Array(N).keys()]);
+    for (const m of scales) {
+      assert.equal(m.run, start.run);
+      assert.equal(m.previews.length, 2);
+      for (const p of m.previews) assert.deepEqual(pngSize(p), { w: S, h: S });
+    }
+    for (const i of [0, 1]) {
+      const distinct = new Set(scales.map((m) => m.previews[i])).size;
+      assert.ok(distinct >= N / 2, `sample ${i}: the preview changed across scales (${distinct} distinct of ${N})`);
+    }
+    const done = posted.find((m) => m.kind === 'generationDone');
+    assert.ok(done && done.kind === 'generationDone');
+    assert.deepEqual(done.samples, scales[N - 1].previews, 'the final images are the all-scales decode');
+    assert.notEqual(done.samples[0], done.samples[1], 'two samples differ');
+    assert.equal(posted.indexOf(done) < posted.indexOf(response(posted, 3)!), true, 'results before the response');
+    assert.match(ui.progress[0], new RegExp(`generating 2 ${manifest.classes[1]} samples`));
+    assert.ok(log.lines.some((l) => /generated 2 .* with model "tiny-test-model" \(seed 5, cfg 2/.test(l)), log.lines.join('\n'));
+    const set = session.lastGeneration!;
+    assert.equal(set.samples[0].tokens.length, manifest.branches.length);
+    assert.equal(set.samples[0].tokens[0].length, manifest.tokensPerBranch);
+  });
+
+  it('is reproducible: the same seed gives the same images, another seed others', async () => {
+    const a = setup();
+    const b = setup();
+    await a.session.generate(params({ count: 1, seed: 11 }));
+    await b.session.generate(params({ count: 1, seed: 11 }));
+    const c = setup();
+    await c.session.generate(params({ count: 1, seed: 12 }));
+    const final = (p: HostToWebview[]) => (p.find((m) => m.kind === 'generationDone') as Extract<HostToWebview, { kind: 'generationDone' }>).samples[0];
+    assert.equal(final(a.posted), final(b.posted));
+    assert.notEqual(final(a.posted), final(c.posted));
+  });
+
+  it('teacher forcing keeps the reference image\'s detail tokens at every scale (paper Fig. 8)', async () => {
+    const image = path.join(root, 'samples', 'cat-face.png');
+    const ref = { path: image, resource: `file://${image}` };
+    const { session, posted } = setup({ reference: ref, force: 'detail' });
+    await session.handleMessage({ kind: 'ready', protocol: 1 });
+    const g = posted.find((m) => m.kind === 'generator');
+    assert.ok(g && g.kind === 'generator');
+    assert.deepEqual(g.view.reference, { title: 'cat-face.png' });
+    assert.equal(g.view.defaults.force, 'detail');
+    assert.equal(await session.generate(params({ count: 2, force: 'detail' })), undefined);
+    const ins = await backend.inspect(image, { settings: settingsFor(TINY).runtime, signal: new AbortController().signal });
+    const detail = manifest.branches.findIndex((b) => b.role === 'detail');
+    const semantic = 1 - detail;
+    const set = session.lastGeneration!;
+    for (const s of set.samples) assert.deepEqual(s.tokens[detail], ins.indices[detail], 'forced detail tokens');
+    assert.notDeepEqual(set.samples[0].tokens[semantic], set.samples[1].tokens[semantic], 'semantic tokens sampled');
+    assert.equal(set.settings.forced, 'detail');
+    const start = posted.find((m) => m.kind === 'generationStart');
+    assert.ok(start && start.kind === 'generationStart' && start.summary.reference === 'cat-face.png' && start.summary.forced === 'detail');
+  });
+
+  it('cancel stops a running generation: no final images, a cancelled error, the next run works', async () => {
+    const { session, posted, hooks } = setup();
+    await session.describe();
+    // the webview's Cancel as soon as the first preview arrives
+    hooks.onPost = (m) => {
+      if (m.kind === 'generationScale') void session.handleMessage({ kind: 'request', id: 2, request: { type: 'cancel', target: 0 } });
+    };
+    await session.handleMessage({ kind: 'request', id: 1, request: { type: 'generate', params: params({ count: 2 }) } });
+    hooks.onPost = undefined;
+    assert.deepEqual(response(posted, 2), { kind: 'response', id: 2, ok: true, result: 'cancelled' });
+    assert.equal(posted.some((m) => m.kind === 'generationDone'), false);
+    assert.ok(posted.filter((m) => m.kind === 'generationScale').length < N);
+    const e = posted.find((m) => m.kind === 'error');
+    assert.ok(e && e.kind === 'error' && e.code === 'CANCELLED');
+    const r = response(posted, 1);
+    assert.ok(r && r.kind === 'response' && !r.ok && /cancelled/.test(r.error));
+    assert.equal(await session.generate(params({ count: 1 })), undefined);
+    assert.ok(posted.some((m) => m.kind === 'generationDone'));
+  });
+
+  it('refuses a second generation while one runs, and settings the model cannot take, with specific errors', async () => {
+    const { session, posted } = setup();
+    await session.describe();
+    const first = session.generate(params({ count: 1 }));
+    assert.match((await session.generate(params())) ?? '', /already running/);
+    await first;
+    assert.match((await session.generate(params({ classId: manifest.classes.length }))) ?? '', new RegExp(`class must be one of the model's ${manifest.classes.length} classes`));
+    assert.match((await session.generate(params({ force: 'detail' }))) ?? '', /needs a reference image/);
+    await session.handleMessage({ kind: 'request', id: 9, request: { type: 'export', format: 'tokens-json' } });
+    const r = response(posted, 9);
+    assert.ok(r && r.kind === 'response' && !r.ok && /not available in the Generate view/.test(r.error));
+  });
+
+  it('hostile messages are dropped without running anything', async () => {
+    const { session, posted } = setup();
+    const bad: unknown[] = [
+      { kind: 'request', id: 1, request: { type: 'generate', params: { ...params(), cfg: -1 } } },
+      { kind: 'request', id: 2, request: { type: 'generate', params: { ...params(), topP: 0 } } },
+      { kind: 'request', id: 3, request: { type: 'generate', params: { ...params(), count: 1000 } } },
+      { kind: 'request', id: 4, request: { type: 'generate', params: { ...params(), seed: 2 ** 60 } } },
+      { kind: 'request', id: 5, request: { type: 'generate', params: { ...params(), path: '/etc/passwd' } } },
+      { kind: 'request', id: 6, request: { type: 'saveSample', run: 1, sample: 0, format: 'png', path: '/tmp/x.png' } },
+      { kind: 'request', id: 7, request: { type: 'generate', params: { ...params(), temperature: 0 } } },
+      null,
+      'generate',
+    ];
+    for (const m of bad) await session.handleMessage(m);
+    assert.deepEqual(posted, []);
+    assert.equal(session.rejectedMessages, bad.length);
+  });
+
+  it('saves a sample as PNG, tokens JSON and .npy only where the save dialog says, asking before replacing', async () => {
+    const { session, posted, ui } = setup();
+    await session.describe();
+    await session.generate(params({ count: 2, seed: 3 }));
+    const done = posted.find((m) => m.kind === 'generationDone') as Extract<HostToWebview, { kind: 'generationDone' }>;
+    const set = session.lastGeneration!;
+    const dir = path.join(tmp, 'saved');
+    fs.mkdirSync(dir);
+    const before = fs.readdirSync(tmp).sort();
+
+    ui.saveAnswer = path.join(dir, 'one.png');
+    await session.handleMessage({ kind: 'request', id: 20, request: { type: 'saveSample', run: done.run, sample: 1, format: 'png' } });
+    assert.equal(fs.readFileSync(ui.saveAnswer).toString('base64'), done.samples[1]);
+    assert.equal(path.basename(ui.saveDialogs[0].defaultPath), `${manifest.classes[1]}-seed3-1.png`);
+    assert.equal(path.dirname(ui.saveDialogs[0].defaultPath), tmp);
+
+    ui.saveAnswer = path.join(dir, 'one.tokens.json');
+    await session.handleMessage({ kind: 'request', id: 21, request: { type: 'saveSample', run: done.run, sample: 0, format: 'tokens-json' } });
+    const j = JSON.parse(fs.readFileSync(ui.saveAnswer, 'utf8')) as { format: string; indices: number[][]; byScale: number[][][]; generated: { seed: number; className: string; sample: number } };
+    assert.equal(j.format, 'imagefolder-tokens');
+    assert.deepEqual(j.indices, set.samples[0].tokens);
+    assert.equal(j.byScale[0].length, N);
+    assert.deepEqual(j.generated, { ...j.generated, seed: 3, className: manifest.classes[1], sample: 0 });
+
+    ui.saveAnswer = path.join(dir, 'one.tokens.npy');
+    await session.handleMessage({ kind: 'request', id: 22, request: { type: 'saveSample', run: done.run, sample: 0, format: 'tokens-npy' } });
+    const npy = fs.readFileSync(ui.saveAnswer);
+    assert.equal(npy.subarray(1, 6).toString('latin1'), 'NUMPY');
+    assert.match(npy.toString('latin1', 10, 80), new RegExp(`'shape': \\(${manifest.branches.length}, ${manifest.tokensPerBranch}\\)`));
+
+    // replacing: the modal is declined, then accepted
+    ui.saveAnswer = path.join(dir, 'one.png');
+    ui.overwriteAnswer = false;
+    await session.handleMessage({ kind: 'request', id: 23, request: { type: 'saveSample', run: done.run, sample: 0, format: 'png' } });
+    assert.equal(fs.readFileSync(ui.saveAnswer).toString('base64'), done.samples[1], 'kept');
+    assert.deepEqual(ui.overwritePrompts, [ui.saveAnswer]);
+    ui.overwriteAnswer = true;
+    await session.handleMessage({ kind: 'request', id: 24, request: { type: 'saveSample', run: done.run, sample: 0, format: 'png' } });
+    assert.equal(fs.readFileSync(ui.saveAnswer).toString('base64'), done.samples[0], 'replaced');
+
+    // dismissed dialog, a stale run, a sample that does not exist: nothing written
+    ui.saveAnswer = undefined;
+    await session.handleMessage({ kind: 'request', id: 25, request: { type: 'saveSample', run: done.run, sample: 0, format: 'png' } });
+    await session.handleMessage({ kind: 'request', id: 26, request: { type: 'saveSample', run: done.run + 1, sample: 0, format: 'png' } });
+    await session.handleMessage({ kind: 'request', id: 27, request: { type: 'saveSample', run: done.run, sample: 5, format: 'png' } });
+    const rs = [25, 26, 27].map((id) => response(posted, id));
+    assert.deepEqual(rs[0], { kind: 'response', id: 25, ok: true, result: 'cancelled' });
+    assert.ok(rs[1] && rs[1].kind === 'response' && !rs[1].ok && /no longer available/.test(rs[1].error));
+    assert.ok(rs[2] && rs[2].kind === 'response' && !rs[2].ok && /has 2 sample\(s\); there is no sample 6/.test(rs[2].error));
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['one.png', 'one.tokens.json', 'one.tokens.npy']);
+    assert.deepEqual(fs.readdirSync(tmp).sort(), before);
+  });
+
+  it('a model without a generator: a clear error naming the model, and generate refuses', async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'nogen-'));
+    const { session, posted } = setup({ modelPath: packageWithoutGenerator(dir) });
+    await session.handleMessage({ kind: 'ready', protocol: 1 });
+    const e = posted.find((m) => m.kind === 'error');
+    assert.ok(e && e.kind === 'error');
+    assert.equal(e.code, 'MODEL_NO_GENERATOR');
+    assert.match(e.message, /the model "tiny-without-generator" has no generator/);
+    assert.match((await session.generate(params())) ?? '', /tiny-without-generator" has no generator/);
+    assert.equal(posted.some((m) => m.kind === 'generationStart'), false);
+  });
+
+  it('the message for a missing generator names the model and the fallback', () => {
+    const text = generatorMissingMessage({ model: 'm', missing: { code: 'MODEL_NO_GENERATOR', message: 'the model "m" has no generator' }, fallbackReason: 'The model at /x could not be used' });
+    assert.match(text, /cannot generate images: the model "m" has no generator \(The model at \/x could not be used\)\. Choose a model package/);
+  });
+});
