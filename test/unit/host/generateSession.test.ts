@@ -11,17 +11,9 @@ import { GenerateSession, generatorMissingMessage, type ReferenceImage } from '.
 import { resolveSettings, type ResolvedSettings } from '../../../src/extension/host/settings';
 import { MAX_GENERATE_COUNT, MAX_GENERATE_SEED, type GenerateParams, type HostToWebview } from '../../../src/shared/protocol';
 import { FakeUi, MemLog } from './fakes';
+import { packageWithoutGenerator, repoRoot, TINY } from './tinyModel';
 
-function findRoot(): string {
-  for (let d = __dirname; d !== path.dirname(d); d = path.dirname(d)) {
-    const f = path.join(d, 'package.json');
-    if (fs.existsSync(f) && (JSON.parse(fs.readFileSync(f, 'utf8')) as { name?: string }).name === 'imagefolder-inspector') return d;
-  }
-  throw new Error('repository root not found');
-}
-
-const root = findRoot();
-const TINY = path.join(root, 'test', 'fixtures', 'tiny-model');
+const root = repoRoot();
 const manifest = JSON.parse(fs.readFileSync(path.join(TINY, 'manifest.json'), 'utf8')) as {
   name: string;
   classes: string[];
@@ -33,21 +25,6 @@ const manifest = JSON.parse(fs.readFileSync(path.join(TINY, 'manifest.json'), 'u
 };
 const N = manifest.scales.length;
 const S = manifest.image.size;
-
-/** A copy of the tiny package without its generator (graphs, classes, generator removed). */
-export function packageWithoutGenerator(dir: string): string {
-  const out = path.join(dir, 'no-generator');
-  fs.mkdirSync(out);
-  for (const f of ['codebooks.bin', 'decoder.onnx', 'encoder.onnx']) fs.copyFileSync(path.join(TINY, f), path.join(out, f));
-  const m = JSON.parse(fs.readFileSync(path.join(TINY, 'manifest.json'), 'utf8')) as Record<string, unknown> & { graphs: Record<string, unknown> };
-  delete m.graphs.generator;
-  delete m.graphs.nextInput;
-  delete m.classes;
-  delete m.generator;
-  m.name = 'tiny-without-generator';
-  fs.writeFileSync(path.join(out, 'manifest.json'), JSON.stringify(m));
-  return out;
-}
 
 function settingsFor(modelPath: string, extra: Record<string, unknown> = {}): ResolvedSettings {
   const values: Record<string, unknown> = { modelPath, provider: 'cpu', ...extra };

@@ -1,11 +1,17 @@
 import * as assert from 'node:assert/strict';
 import {
+  MAX_CFG,
+  MAX_GENERATE_COUNT,
+  MAX_GENERATE_SEED,
   MAX_WEBVIEW_MESSAGE_CHARS,
   PROTOCOL_VERSION,
   isHostMessage,
+  parseGenerateParams,
+  parseGenerateState,
   parseWebviewMessage,
   parseWebviewState,
   requestMessage,
+  type GenerateParams,
   type HostToWebview,
   type WebviewToHost,
 } from '../../../src/shared/protocol';
@@ -134,5 +140,105 @@ describe('protocol: webview state and host messages', () => {
     assert.equal(isHostMessage({ kind: 'inspection' }), false);
     assert.equal(isHostMessage({ kind: 'nope' }), false);
     assert.equal(isHostMessage(null), false);
+  });
+});
+
+describe('protocol: the Generate view', () => {
+  const params: GenerateParams = { classId: 2, cfg: 3, topK: 600, topP: 0.95, temperature: 1, seed: 7, count: 4, force: 'none' };
+  const gen = (p: Record<string, unknown>) => ({ kind: 'request', id: 1, request: { type: 'generate', params: { ...params, ...p } } });
+
+  it('round-trips valid generate, saveSample and generateFrom requests', () => {
+    const ok: WebviewToHost[] = [
+      requestMessage(1, { type: 'generate', params }),
+      requestMessage(2, { type: 'generate', params: { ...params, cfg: 0, topK: 0, topP: 1, temperature: 0.01, seed: 0, count: 1, force: 'detail' } }),
+      requestMessage(3, { type: 'generate', params: { ...params, cfg: MAX_CFG, seed: MAX_GENERATE_SEED, count: MAX_GENERATE_COUNT, force: 'semantic' } }),
+      requestMessage(4, { type: 'saveSample', run: 1, sample: 0, format: 'png' }),
+      requestMessage(5, { type: 'saveSample', run: 9, sample: MAX_GENERATE_COUNT - 1, format: 'tokens-json' }),
+      requestMessage(6, { type: 'saveSample', run: 9, sample: 3, format: 'tokens-npy' }),
+      requestMessage(7, { type: 'generateFrom', force: 'detail' }),
+      requestMessage(8, { type: 'generateFrom', force: 'semantic' }),
+    ];
+    for (const m of ok) {
+      const r = parseWebviewMessage(JSON.parse(JSON.stringify(m)));
+      assert.ok(r.ok, `rejected ${JSON.stringify(m)}: ${r.ok ? '' : r.error}`);
+      assert.deepEqual(r.value, m);
+    }
+  });
+
+  const hostile: [string, unknown, RegExp][] = [
+    ['negative cfg', gen({ cfg: -0.5 }), /cfg must be a number from 0/],
+    ['NaN cfg', gen({ cfg: NaN }), /cfg/],
+    ['infinite cfg', gen({ cfg: Infinity }), /cfg/],
+    ['string cfg', gen({ cfg: '3' }), /cfg/],
+    ['top-p 0', gen({ topP: 0 }), /top-p must be a number in \(0, 1\]/],
+    ['top-p above 1', gen({ topP: 1.01 }), /top-p/],
+    ['fractional top-k', gen({ topK: 2.5 }), /top-k must be an integer >= 0/],
+    ['negative top-k', gen({ topK: -1 }), /top-k/],
+    ['temperature 0', gen({ temperature: 0 }), /temperature must be a number > 0/],
+    ['negative temperature', gen({ temperature: -1 }), /temperature/],
+    ['negative seed', gen({ seed: -1 }), /seed must be an integer from 0 to 9007199254740991/],
+    ['seed beyond 2^53', gen({ seed: 2 ** 60 }), /seed/],
+    ['fractional seed', gen({ seed: 1.5 }), /seed/],
+    ['count 0', gen({ count: 0 }), /count must be an integer from 1 to 64/],
+    ['count above the cap', gen({ count: MAX_GENERATE_COUNT + 1 }), /count/],
+    ['negative class', gen({ classId: -1 }), /class must be one of/],
+    ['fractional class', gen({ classId: 0.5 }), /class/],
+    ['unknown force', gen({ force: 'both' }), /force must be none, detail or semantic/],
+    ['a path smuggled into params', gen({ path: '/etc/passwd' }), /unexpected key "path"/],
+    ['missing params field', { kind: 'request', id: 1, request: { type: 'generate', params: { classId: 0 } } }, /missing/],
+    ['params not an object', { kind: 'request', id: 1, request: { type: 'generate', params: [1, 2] } }, /params must be an object/],
+    ['extra key on generate', { kind: 'request', id: 1, request: { type: 'generate', params, model: '/tmp/evil' } }, /unexpected key "model"/],
+    ['save: a path', { kind: 'request', id: 1, request: { type: 'saveSample', run: 1, sample: 0, format: 'png', path: '/tmp/x.png' } }, /unexpected key "path"/],
+    ['save: run 0', { kind: 'request', id: 1, request: { type: 'saveSample', run: 0, sample: 0, format: 'png' } }, /run must be a generation id/],
+    ['save: negative sample', { kind: 'request', id: 1, request: { type: 'saveSample', run: 1, sample: -1, format: 'png' } }, /sample must be an integer from 0 to 63/],
+    ['save: sample beyond the cap', { kind: 'request', id: 1, request: { type: 'saveSample', run: 1, sample: 64, format: 'png' } }, /sample/],
+    ['save: unknown format', { kind: 'request', id: 1, request: { type: 'saveSample', run: 1, sample: 0, format: 'exe' } }, /format must be png, tokens-json or tokens-npy/],
+    ['generateFrom: none', { kind: 'request', id: 1, request: { type: 'generateFrom', force: 'none' } }, /force must be detail or semantic/],
+    ['generateFrom: a path', { kind: 'request', id: 1, request: { type: 'generateFrom', force: 'detail', image: '/etc/passwd' } }, /unexpected key "image"/],
+  ];
+  for (const [name, m, why] of hostile) {
+    it(`rejects ${name} with a specific error`, () => {
+      const r = parseWebviewMessage(m);
+      assert.equal(r.ok, false);
+      assert.match(r.ok ? '' : r.error, why);
+    });
+  }
+
+  it('bounds the class by the model when the host knows its classes', () => {
+    assert.ok(parseGenerateParams(params, 3).ok);
+    const r = parseGenerateParams({ ...params, classId: 3 }, 3);
+    assert.equal(r.ok, false);
+    assert.match(r.ok ? '' : r.error, /class must be one of the model's 3 classes \(got 3\)/);
+  });
+
+  it('validates the Generate view state', () => {
+    const good = { view: 'generate', params, reference: 'file:///tmp/a.png' };
+    assert.deepEqual(parseGenerateState(good), { ok: true, value: good });
+    assert.deepEqual(parseGenerateState({ ...good, reference: null }), { ok: true, value: { ...good, reference: null } });
+    assert.equal(parseGenerateState({ ...good, view: 'inspector' }).ok, false);
+    assert.equal(parseGenerateState({ ...good, params: { ...params, topP: 0 } }).ok, false);
+    assert.equal(parseGenerateState({ ...good, reference: 7 }).ok, false);
+    assert.equal(parseGenerateState({ ...good, reference: 'x'.repeat(5000) }).ok, false);
+    assert.equal(parseGenerateState({ ...good, extra: 1 }).ok, false);
+    assert.equal(parseGenerateState({ resource: 'file:///a.png', mode: 'image', scale: 0, ablation: 'both', highlight: null }).ok, false);
+    assert.equal(parseWebviewState(good).ok, false, 'an inspector never restores a Generate state');
+  });
+
+  it('recognises the generation host messages and rejects malformed ones', () => {
+    const summary = { classId: 0, className: 'a', cfg: 3, topK: 0, topP: 0.95, temperature: 1, seed: 0, count: 2, forced: null, reference: null };
+    const msgs: HostToWebview[] = [
+      { kind: 'init', protocol: PROTOCOL_VERSION, info: { title: 'Generate', resource: '', mode: 'generate' } },
+      {
+        kind: 'generator',
+        view: { model: 'm', imageSize: 64, scales: [1, 2], classes: ['a', 'b'], defaults: params, maxCount: MAX_GENERATE_COUNT, reference: null, about: '' },
+      },
+      { kind: 'generationStart', run: 1, count: 2, scales: 10, summary },
+      { kind: 'generationScale', run: 1, scale: 0, scales: 10, previews: ['iVBOR', 'iVBOR'], elapsedMs: 5 },
+      { kind: 'generationDone', run: 1, samples: ['iVBOR', 'iVBOR'], summary, elapsedMs: 50 },
+    ];
+    for (const m of msgs) assert.ok(isHostMessage(JSON.parse(JSON.stringify(m))), m.kind);
+    assert.equal(isHostMessage({ kind: 'generationScale', run: 1, scale: 0, previews: [1] }), false);
+    assert.equal(isHostMessage({ kind: 'generationStart', run: 0, count: 2, scales: 10, summary }), false);
+    assert.equal(isHostMessage({ kind: 'generator', view: { classes: 'a' } }), false);
   });
 });
