@@ -31,6 +31,8 @@ export const CODE_SERVER_VERSION = '4.100.3';
  * shared with other work, loading the workbench has taken 2+ minutes. Only failures wait this long.
  */
 export const SLOW_MS = Number(process.env.IMAGEFOLDER_E2E_SLOW_MS) || 300_000;
+/** How long a reloaded window may take to start its extension host before the harness reloads again. */
+const RELOAD_HOST_MS = 120_000;
 
 const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -303,19 +305,25 @@ function copyExtensionHostLogs(userDataDir: string, dest: string): void {
   }
 }
 
-/** True once an extension host of this server has activated its startup extensions. */
-export function extensionHostStarted(vs: CodeServer): boolean {
+/** How many extension hosts of this server (one per window load) have activated their startup extensions. */
+export function extensionHostsStarted(vs: CodeServer): number {
   const logs = path.join(vs.userDataDir, 'logs');
-  if (!fs.existsSync(logs)) return false;
+  if (!fs.existsSync(logs)) return 0;
+  let n = 0;
   for (const session of fs.readdirSync(logs)) {
     const dir = path.join(logs, session);
     if (!fs.statSync(dir).isDirectory()) continue;
     for (const host of fs.readdirSync(dir).filter((d) => d.startsWith('exthost'))) {
       const f = path.join(dir, host, 'remoteexthost.log');
-      if (fs.existsSync(f) && /Eager extensions activated/.test(fs.readFileSync(f, 'utf8'))) return true;
+      if (fs.existsSync(f) && /Eager extensions activated/.test(fs.readFileSync(f, 'utf8'))) n++;
     }
   }
-  return false;
+  return n;
+}
+
+/** True once an extension host of this server has activated its startup extensions. */
+export function extensionHostStarted(vs: CodeServer): boolean {
+  return extensionHostsStarted(vs) > 0;
 }
 
 /** Text of the extension's "ImageFolder" output channel as the server wrote it to disk. */
@@ -559,10 +567,28 @@ export class Workbench {
 
   /** Reloads the whole window (Developer: Reload Window) and waits for the workbench again. */
   async reloadWindow(waitForFile: string): Promise<void> {
+    const before = extensionHostsStarted(this.vs);
     await this.runCommand('Developer: Reload Window');
     await this.page.waitForLoadState('domcontentloaded');
     await this.page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: SLOW_MS });
     await this.waitForExplorer(waitForFile);
+    // code-server 4.100 under heavy load sometimes starts the new extension host and then never
+    // sends it anything: not even vscode.git activates, and every webview stays blank (seen in CI
+    // and locally, with no line from this extension). That is the workbench's failure, not the
+    // panels': reload once more, as a user would, and say so in the log.
+    const t0 = Date.now();
+    const started = async (): Promise<boolean> => extensionHostsStarted(this.vs) > before;
+    try {
+      await waitFor('the extension host to start after the reload', started, RELOAD_HOST_MS, 1000);
+    } catch {
+      log(`no extension host activity ${RELOAD_HOST_MS / 1000} s after the reload (code-server stall); reloading once more`);
+      await this.screenshot('stalled-reload');
+      await this.page.reload({ waitUntil: 'domcontentloaded', timeout: SLOW_MS });
+      await this.page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: SLOW_MS });
+      await this.waitForExplorer(waitForFile);
+      await waitFor('the extension host to start after the second reload', started, SLOW_MS, 1000);
+    }
+    log(`extension host restarted ${((Date.now() - t0) / 1000).toFixed(1)} s after the reload`);
   }
 
   async close(): Promise<void> {
