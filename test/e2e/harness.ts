@@ -381,7 +381,10 @@ export class Workbench {
 
   /** Errors logged by webview documents (the inspector): uncaught exceptions and console.error. */
   webviewErrors(): ConsoleEntry[] {
-    return this.console.filter((c) => c.webview && (c.type === 'error' || /Uncaught/.test(c.text)));
+    // A failed resource load counts when it is this extension's: VS Code's own image preview loads
+    // workspace files through the webview service worker, whose misses after a reload are code-server's.
+    const foreignLoad = (c: ConsoleEntry): boolean => /Failed to load resource/.test(c.text) && !/imagefolder-inspector/.test(c.url);
+    return this.console.filter((c) => c.webview && (c.type === 'error' || /Uncaught/.test(c.text)) && !foreignLoad(c));
   }
 
   /** Saves a screenshot as test-results/e2e/<label>-NN-<name>.png and returns its path. */
