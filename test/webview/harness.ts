@@ -47,7 +47,10 @@ export interface WebviewPage {
 
 const TYPES: Record<string, string> = { '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json', '.svg': 'image/svg+xml' };
 
-export async function openWebview(browser: Browser, o: { theme?: ThemeKind; state?: unknown; width?: number; height?: number } = {}): Promise<WebviewPage> {
+export async function openWebview(
+  browser: Browser,
+  o: { theme?: ThemeKind; state?: unknown; width?: number; height?: number; view?: 'inspector' | 'generate' } = {},
+): Promise<WebviewPage> {
   const root = repoRoot();
   const theme = THEMES[o.theme ?? 'dark'];
   const context = await browser.newContext({ viewport: { width: o.width ?? 1180, height: o.height ?? 900 }, deviceScaleFactor: 1 });
@@ -63,6 +66,7 @@ export async function openWebview(browser: Browser, o: { theme?: ThemeKind; stat
     script: fs.readFileSync(path.join(root, 'dist', 'webview.js'), 'utf8'),
     style: fs.readFileSync(path.join(root, 'media', 'inspector.css'), 'utf8'),
     title: 'ImageFolder Inspector',
+    view: o.view ?? 'inspector',
   });
   await context.route('**/*', async (route) => {
     const url = new URL(route.request().url());

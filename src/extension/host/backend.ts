@@ -69,8 +69,11 @@ export interface GenerateJob {
   /** teacher forcing: this image's tokens of `force` are kept at every scale (encoded by the same model) */
   reference?: { imagePath: string; force: 'detail' | 'semantic' };
   signal: AbortSignal;
-  /** after each scale: decoded previews of scales 0..scale, one base64 PNG per sample */
-  onScale?: (p: { scale: number; scales: number; previews: string[]; elapsedMs: number }) => void;
+  /**
+   * after each scale: decoded previews of scales 0..scale, one base64 PNG per sample. A returned
+   * promise is awaited before the next scale (backpressure: the view keeps up, Cancel stays prompt).
+   */
+  onScale?: (p: { scale: number; scales: number; previews: string[]; elapsedMs: number }) => void | Promise<void>;
 }
 
 export interface GeneratedSet {

@@ -192,9 +192,8 @@ export class CoreBackend implements InspectorBackend {
       ...(job.reference?.force === 'semantic' ? { forceSemanticFrom: reference } : {}),
       signal: job.signal,
       previews: job.onScale !== undefined,
-      onScale: (scale, previews, p) => {
-        job.onScale?.({ scale, scales: p.scales, previews: (previews ?? []).map((rgb) => pngImage(rgb, S, S).pngBase64), elapsedMs: p.elapsedMs });
-      },
+      onScale: (scale, previews, p) =>
+        job.onScale?.({ scale, scales: p.scales, previews: (previews ?? []).map((rgb) => pngImage(rgb, S, S).pngBase64), elapsedMs: p.elapsedMs }),
     });
     const info = rt.info();
     const set: GeneratedSet = {

@@ -112,14 +112,21 @@ export class GenerateSession {
     return this.running !== undefined;
   }
 
-  private post(m: HostToWebview): void {
-    if (this.disposed) return;
+  /** Posts to the webview; resolves once delivered (never rejects: a closed panel just drops it). */
+  private post(m: HostToWebview): Promise<void> {
+    if (this.disposed) return Promise.resolve();
     try {
       const r = this.deps.post(m);
-      if (r && typeof (r as PromiseLike<unknown>).then === 'function') (r as PromiseLike<unknown>).then(undefined, () => undefined);
+      if (r && typeof (r as PromiseLike<unknown>).then === 'function') {
+        return Promise.resolve(r as PromiseLike<unknown>).then(
+          () => undefined,
+          () => undefined,
+        );
+      }
     } catch {
       // panel already gone
     }
+    return Promise.resolve();
   }
 
   /** Entry point for every message the webview sends. Validates first; never throws. */
@@ -135,7 +142,7 @@ export class GenerateSession {
     try {
       switch (msg.kind) {
         case 'ready':
-          this.post({ kind: 'init', protocol: PROTOCOL_VERSION, info: this.panelInfo });
+          void this.post({ kind: 'init', protocol: PROTOCOL_VERSION, info: this.panelInfo });
           await this.describe();
           return;
         case 'log': {
@@ -168,7 +175,7 @@ export class GenerateSession {
     if (info.missing) {
       const message = generatorMissingMessage(info);
       this.deps.log.warn(message);
-      this.post({ kind: 'error', message, code: info.missing.code });
+      void this.post({ kind: 'error', message, code: info.missing.code });
       return false;
     }
     const view: GeneratorView = {
@@ -182,7 +189,7 @@ export class GenerateSession {
       about: aboutText(info.about),
       ...(info.fallbackReason ? { note: info.fallbackReason } : {}),
     };
-    this.post({ kind: 'generator', view });
+    void this.post({ kind: 'generator', view });
     return true;
   }
 
@@ -194,8 +201,8 @@ export class GenerateSession {
   }
 
   private async handleRequest(id: number, req: Request): Promise<void> {
-    const ok = (result?: string): void => this.post({ kind: 'response', id, ok: true, ...(result === undefined ? {} : { result }) });
-    const err = (error: string): void => this.post({ kind: 'response', id, ok: false, error });
+    const ok = (result?: string): void => void this.post({ kind: 'response', id, ok: true, ...(result === undefined ? {} : { result }) });
+    const err = (error: string): void => void this.post({ kind: 'response', id, ok: false, error });
     switch (req.type) {
       case 'generate': {
         const problem = await this.generate(req.params);
@@ -260,7 +267,7 @@ export class GenerateSession {
       reference: forced && this.reference ? path.basename(this.reference.path) : null,
     };
     const N = info.scales.length;
-    this.post({ kind: 'generationStart', run: run.id, count: p.count, scales: N, summary });
+    void this.post({ kind: 'generationStart', run: run.id, count: p.count, scales: N, summary });
     const what = `${p.count} ${summary.className} sample${p.count === 1 ? '' : 's'}`;
     try {
       const set = await this.deps.ui.withProgress(`ImageFolder: generating ${what}`, (report, signal) => {
@@ -278,9 +285,10 @@ export class GenerateSession {
           ...(forced && this.reference ? { reference: { imagePath: this.reference.path, force: forced } } : {}),
           signal: run.ac.signal,
           onScale: (s) => {
-            if (run.ac.signal.aborted) return;
+            if (run.ac.signal.aborted) return undefined;
             report(`scale ${s.scale + 1} of ${s.scales}`, 100 / s.scales);
-            this.post({ kind: 'generationScale', run: run.id, scale: s.scale, scales: s.scales, previews: s.previews, elapsedMs: Math.round(s.elapsedMs) });
+            // wait for delivery before the next scale: previews never pile up behind a Cancel
+            return this.post({ kind: 'generationScale', run: run.id, scale: s.scale, scales: s.scales, previews: s.previews, elapsedMs: Math.round(s.elapsedMs) });
           },
         });
       });
@@ -293,7 +301,7 @@ export class GenerateSession {
       this.deps.log.info(
         `generated ${what} with model "${set.model.name}" (seed ${set.settings.seed}, cfg ${set.settings.cfg}, top-k ${set.settings.topK}, top-p ${set.settings.topP}, temperature ${set.settings.temperature}${forced ? `, ${forced} tokens of ${summary.reference}` : ''}) in ${ms} ms; ${timings}`,
       );
-      this.post({ kind: 'generationDone', run: run.id, samples: set.samples.map((s) => s.png.pngBase64), summary, elapsedMs: ms });
+      void this.post({ kind: 'generationDone', run: run.id, samples: set.samples.map((s) => s.png.pngBase64), summary, elapsedMs: ms });
       return undefined;
     } catch (e) {
       if (this.disposed) return undefined;
@@ -330,7 +338,7 @@ export class GenerateSession {
       this.deps.log.error(`${d.message}${!d.user && e instanceof Error && e.stack ? `\n${e.stack}` : ''}`);
       this.deps.ui.showError(d.message, d.actions);
     }
-    this.post({ kind: 'error', message: d.message, code: d.code });
+    void this.post({ kind: 'error', message: d.message, code: d.code });
     return d.message;
   }
 
