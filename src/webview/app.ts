@@ -126,7 +126,8 @@ export class App {
   }
 
   private persist(): void {
-    if (!this.info) return;
+    // the Generate view keeps its own state (generateApp.ts)
+    if (!this.info || this.info.mode === 'generate') return;
     this.host.saveState({
       resource: this.info.resource,
       mode: this.info.mode,

@@ -183,7 +183,7 @@ describe('Generate view webview (headless Chromium, production CSP, real host se
       // Save: the host opens its save dialog (dismissed here: nothing written)
       await w.page.click(testid('save-json-1'));
       await w.page.waitForFunction(() => (window as unknown as { __posted: { kind: string; request?: { type: string } }[] }).__posted.some((m) => m.request?.type === 'saveSample'));
-      const save = (await w.posted()).find((m) => m.kind === 'request' && (m.request as { type: string }).type === 'saveSample') as { request: unknown };
+      const save = (await w.posted()).find((m) => m.kind === 'request' && (m.request as { type: string }).type === 'saveSample') as unknown as { request: unknown };
       assert.deepEqual(save.request, { type: 'saveSample', run: 1, sample: 1, format: 'tokens-json' });
       for (let t = 0; t < 100 && b.ui.saved.length === 0; t++) await new Promise((r) => setTimeout(r, 20));
       assert.equal(path.basename(b.ui.saved[0] ?? ''), `${manifest.classes[last]}-seed9-1.tokens.json`);
