@@ -6,11 +6,12 @@
 // local files; given a buffer it has no base URL and loads nothing but data: URIs (see
 // test/unit/image.test.ts). librsvg never fetches over the network.
 
-import { promises as fsp } from 'node:fs';
+import { constants as fsConstants, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { ResizeMode } from './types';
 import { UserError } from './errors';
 import { loadSharp } from './native';
+import { pngDamage } from './png';
 
 export const DEFAULT_PIXEL_LIMIT = 100_000_000;
 
@@ -30,26 +31,93 @@ export interface PreparedImage {
   notes: string[];
 }
 
-function mapSharpError(e: unknown, name: string, pixelLimit: number): UserError {
+const READABLE = 'PNG, JPEG, WebP, AVIF, GIF, TIFF, SVG';
+
+/** Text (UTF-8 without control bytes other than whitespace) rather than binary data? */
+function looksLikeText(b: Buffer): boolean {
+  const head = b.subarray(0, 512);
+  if (head.length === 0 || head.includes(0)) return false;
+  let control = 0;
+  for (const c of head) if (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d && c !== 0x0c) control++;
+  // a multi-byte character cut at byte 512 is not a reason to call it binary
+  return control === 0 && !head.subarray(0, b.length > head.length ? head.length - 3 : head.length).toString('utf8').includes('\ufffd');
+}
+
+const hex = (b: Buffer) => [...b.subarray(0, 8)].map((v) => v.toString(16).padStart(2, '0')).join(' ');
+
+/** The end-of-image marker a complete JPEG ends with (trailing zero padding allowed). */
+function jpegHasEnd(b: Buffer): boolean {
+  let end = b.length;
+  while (end > 2 && b[end - 1] === 0) end--;
+  return b[end - 2] === 0xff && b[end - 1] === 0xd9;
+}
+
+/** Turns a sharp/libvips failure into one line that names the file and says what is wrong with it. */
+function mapSharpError(e: unknown, name: string, bytes: Buffer, pixelLimit: number, size?: { width?: number; height?: number }): UserError {
   const msg = (e as Error).message ?? String(e);
   if (/exceeds pixel limit/i.test(msg)) {
-    return new UserError('IMAGE_TOO_LARGE', `${name}: image exceeds the pixel limit of ${(pixelLimit / 1e6).toFixed(pixelLimit < 1e6 ? 3 : 0)} MP`);
+    const mp = (n: number) => (n / 1e6).toFixed(n < 1e6 ? 3 : 0);
+    const what = size?.width && size?.height ? `${size.width} x ${size.height} pixels (${mp(size.width * size.height)} MP)` : 'image';
+    return new UserError('IMAGE_TOO_LARGE', `${name}: ${what} exceeds the pixel limit of ${mp(pixelLimit)} MP`);
   }
-  if (/unsupported image format/i.test(msg)) return new UserError('IMAGE_UNSUPPORTED', `${name}: not an image format that can be read`);
-  // sharp's messages look like "Input buffer has corrupt header: <libvips detail>"; keep the detail.
-  const detail = msg.split('\n')[0].replace(/^Input (buffer|file) (has|contains) /, '').replace(/:\s*$/, '').trim();
-  return new UserError('IMAGE_CORRUPT', `${name}: corrupt or truncated image${detail ? ` (${detail})` : ''}`);
+  if (/unsupported image format/i.test(msg)) {
+    const what = looksLikeText(bytes) ? `the file holds text; readable formats: ${READABLE}` : `its first bytes ${hex(bytes)} match none of ${READABLE}`;
+    return new UserError('IMAGE_UNSUPPORTED', `${name}: not an image format that can be read (${what})`);
+  }
+  if (/amplification factor|entity reference loop/i.test(msg)) {
+    return new UserError('IMAGE_CORRUPT', `${name}: SVG refused: its XML entities expand beyond the parser's limit (an "entity bomb")`);
+  }
+  // sharp's messages look like "Input buffer has corrupt header: <libvips detail>". "corrupt header"
+  // is sharp's word for any failure while reading, so only libvips' detail is kept.
+  const detail = msg
+    .split('\n')[0]
+    .replace(/^Input (buffer|file) (has|contains) /, '')
+    .replace(/^corrupt header:\s*/, '')
+    .replace(/^(VipsJpeg|vipspng|VipsForeignLoad\w*|gifload|webp2vips|heif\w*|tiff2vips):\s*/i, '')
+    .replace(/:\s*$/, '')
+    .trim();
+  const structural = pngDamage(bytes);
+  if (structural) return new UserError('IMAGE_CORRUPT', `${name}: ${structural}`);
+  const isJpeg = bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
+  if (isJpeg && (/premature end/i.test(detail) || !jpegHasEnd(bytes))) {
+    return new UserError('IMAGE_CORRUPT', `${name}: truncated JPEG: the file ends after ${bytes.length} bytes, without its end-of-image marker`);
+  }
+  if (isJpeg) return new UserError('IMAGE_CORRUPT', `${name}: corrupt JPEG data${detail && detail !== 'corrupt header' ? ` (${detail})` : ''}`);
+  return new UserError('IMAGE_CORRUPT', `${name}: corrupt or truncated image${detail && detail !== 'corrupt header' ? ` (${detail})` : ''}`);
 }
 
 async function readInput(input: string | Uint8Array): Promise<{ bytes: Buffer; name: string }> {
-  if (typeof input !== 'string') return { bytes: Buffer.from(input.buffer, input.byteOffset, input.byteLength), name: '<buffer>' };
+  if (typeof input !== 'string') {
+    const bytes = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+    if (bytes.length === 0) throw new UserError('IMAGE_CORRUPT', '<buffer>: empty (0 bytes), not an image');
+    return { bytes, name: '<buffer>' };
+  }
+  const name = path.basename(input);
+  let bytes: Buffer;
   try {
-    return { bytes: await fsp.readFile(input), name: path.basename(input) };
+    // O_NONBLOCK: a named pipe given as an image must not block the read forever; it is refused below.
+    const fh = await fsp.open(input, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) {
+        const kind = st.isDirectory() ? 'a folder' : st.isFIFO() ? 'a named pipe' : st.isSocket() ? 'a socket' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : 'not a regular file';
+        throw new UserError('IMAGE_UNREADABLE', `${input}: is ${kind}, not an image file`);
+      }
+      bytes = await fh.readFile();
+    } finally {
+      await fh.close();
+    }
   } catch (e) {
+    if (e instanceof UserError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new UserError('IMAGE_NOT_FOUND', `${input}: no such file`);
+    if (code === 'EISDIR') throw new UserError('IMAGE_UNREADABLE', `${input}: is a folder, not an image file`);
+    if (code === 'EACCES' || code === 'EPERM') throw new UserError('IMAGE_UNREADABLE', `${input}: permission denied`);
+    if (code === 'ERR_FS_FILE_TOO_LARGE') throw new UserError('IMAGE_TOO_LARGE', `${input}: the file is over 2 GiB, too large to read`);
     throw new UserError('IMAGE_UNREADABLE', `${input}: cannot read (${code ?? (e as Error).message})`);
   }
+  if (bytes.length === 0) throw new UserError('IMAGE_CORRUPT', `${name}: empty file (0 bytes), not an image`);
+  return { bytes, name };
 }
 
 export async function loadImage(input: string | Uint8Array, opts: ImageOptions): Promise<PreparedImage> {
@@ -62,12 +130,14 @@ export async function loadImage(input: string | Uint8Array, opts: ImageOptions):
   try {
     meta = await sharp(bytes, base).metadata();
   } catch (e) {
-    throw mapSharpError(e, name, opts.pixelLimit);
+    // Over the limit: read the header again without it, only to name the size in the message.
+    const size = /exceeds pixel limit/i.test((e as Error).message ?? '') ? await sharp(bytes, { ...base, limitInputPixels: false }).metadata().catch(() => undefined) : undefined;
+    throw mapSharpError(e, name, bytes, opts.pixelLimit, size);
   }
   const notes: string[] = [];
   const w0 = meta.width ?? 0;
   const h0 = meta.height ?? 0;
-  if (!w0 || !h0) throw new UserError('IMAGE_CORRUPT', `${name}: image has no size`);
+  if (!w0 || !h0) throw new UserError('IMAGE_CORRUPT', `${name}: image has no size (its header gives width ${w0} and height ${h0})`);
   if ((meta.pages ?? 1) > 1) notes.push(`${meta.format === 'gif' || meta.format === 'webp' ? 'animation' : 'multi-page image'}: first of ${meta.pages} ${meta.format === 'tiff' || meta.format === 'pdf' ? 'pages' : 'frames'} used`);
   if (meta.orientation && meta.orientation > 1) notes.push(`EXIF orientation ${meta.orientation} applied`);
   if (meta.space === 'cmyk') notes.push('CMYK converted to sRGB');
@@ -112,7 +182,7 @@ export async function loadImage(input: string | Uint8Array, opts: ImageOptions):
     if (/colou?r|background/i.test((e as Error).message) && /Expected|Unable to parse/i.test((e as Error).message)) {
       throw new UserError('BAD_ARGUMENT', `background: not a colour: ${opts.background}`);
     }
-    throw mapSharpError(e, name, opts.pixelLimit);
+    throw mapSharpError(e, name, bytes, opts.pixelLimit, density ? undefined : { width: w0, height: h0 });
   }
 }
 

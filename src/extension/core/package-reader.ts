@@ -40,6 +40,7 @@ export interface Manifest {
 }
 
 export interface ModelPackage {
+  /** the package folder with symbolic links resolved (the folder every file is read from) */
   dir: string;
   manifest: Manifest;
   encoderPath: string;
@@ -237,27 +238,132 @@ export function checkGraph(file: string, spec: GraphSpec, g: GraphSummary): void
   }
 }
 
-export function readGraph(dir: string, file: string): GraphSummary {
+/** What a directory entry that is not a regular file is, for messages. */
+function kindOf(st: fs.Stats | fs.Dirent): string {
+  if (st.isDirectory()) return 'a folder';
+  if (st.isSymbolicLink()) return 'a symbolic link';
+  if (st.isFIFO()) return 'a named pipe';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  return st.isFile() ? 'a file' : 'not a regular file';
+}
+
+const errno = (e: unknown): string | undefined => (e as NodeJS.ErrnoException | null)?.code;
+
+/**
+ * The model folder, with symbolic links resolved. A folder reached through a link is read as the
+ * folder it points to (the user chose the path; in an untrusted workspace a workspace-level model
+ * path is ignored before it gets here), and every file is then read from that real folder.
+ */
+function resolveModelDir(dir: string): string {
+  let st: fs.Stats;
   try {
-    return parseOnnx(fs.readFileSync(path.join(dir, file)));
+    st = fs.lstatSync(dir);
+  } catch (e) {
+    if (errno(e) === 'ENOENT' || errno(e) === 'ENOTDIR') throw new UserError('MODEL_NOT_FOUND', `model folder not found: ${dir}`);
+    throw new UserError('MODEL_NOT_FOUND', `model folder cannot be read: ${dir} (${errno(e) ?? (e as Error).message})`);
+  }
+  let real: string;
+  try {
+    real = fs.realpathSync(dir);
+  } catch (e) {
+    const target = st.isSymbolicLink() ? fs.readlinkSync(dir) : '';
+    if (errno(e) === 'ELOOP') throw new UserError('MODEL_NOT_FOUND', `model folder ${dir} is a symbolic link loop`);
+    if (st.isSymbolicLink() && errno(e) === 'ENOENT') {
+      throw new UserError('MODEL_NOT_FOUND', `model folder ${dir} is a dangling symbolic link (to ${target}, which does not exist)`);
+    }
+    throw new UserError('MODEL_NOT_FOUND', `model folder cannot be read: ${dir} (${errno(e) ?? (e as Error).message})`);
+  }
+  const target = fs.statSync(real);
+  if (!target.isDirectory()) {
+    const via = st.isSymbolicLink() ? ` (a symbolic link to ${real}, which is ${kindOf(target)})` : ` (it is ${kindOf(target)})`;
+    throw new UserError('MODEL_NOT_FOUND', `model folder ${dir} is not a folder${via}`);
+  }
+  return real;
+}
+
+/**
+ * A package file that is a symbolic link is refused, whatever it points to: the package is
+ * validated and then handed to onnxruntime by path, so a link could point the validated name at
+ * any file the user can read (and be re-pointed after validation). The message says where it goes.
+ */
+function symlinkError(realDir: string, shownDir: string, name: string): UserError {
+  const p = path.join(realDir, name);
+  let target = '?';
+  try {
+    target = fs.readlinkSync(p);
+  } catch {
+    // raced away; the message still names the file
+  }
+  const refused = 'refused (package files must be regular files, not symbolic links; docs/model-format.md)';
+  let real: string;
+  try {
+    real = fs.realpathSync(p);
+  } catch (e) {
+    if (errno(e) === 'ELOOP') return new UserError('MODEL_SYMLINK', `${name} in ${shownDir} is a symbolic link loop (${name} -> ${target}): ${refused}`);
+    return new UserError('MODEL_SYMLINK', `${name} in ${shownDir} is a dangling symbolic link (to ${target}, which does not exist): ${refused}`);
+  }
+  const inside = path.dirname(real) === realDir;
+  const to = inside || target === real ? target : `${target}, i.e. ${real}`;
+  return new UserError('MODEL_SYMLINK', `${name} in ${shownDir} is a symbolic link to ${to}, ${inside ? 'inside' : 'outside'} the package: ${refused}`);
+}
+
+/**
+ * Reads one package file without following a link and without blocking on a named pipe swapped
+ * in after the directory scan (O_NOFOLLOW | O_NONBLOCK where the platform has them).
+ */
+function readPackageFile(realDir: string, shownDir: string, name: string): Buffer {
+  const p = path.join(realDir, name);
+  const c = fs.constants;
+  let fd: number;
+  try {
+    fd = fs.openSync(p, c.O_RDONLY | (c.O_NOFOLLOW ?? 0) | (c.O_NONBLOCK ?? 0));
+  } catch (e) {
+    if (errno(e) === 'ELOOP' || errno(e) === 'EMLINK') throw symlinkError(realDir, shownDir, name);
+    if (errno(e) === 'ENOENT') throw new UserError('MODEL_MISSING_FILE', `${name} is missing from ${shownDir}`);
+    throw new UserError('MODEL_NOT_A_FILE', `${name} in ${shownDir} cannot be read (${errno(e) ?? (e as Error).message})`);
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw new UserError('MODEL_NOT_A_FILE', `${name} in ${shownDir} is ${kindOf(st)}, not a regular file`);
+    return fs.readFileSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+export function readGraph(dir: string, file: string, shownDir = dir): GraphSummary {
+  const bytes = readPackageFile(dir, shownDir, file);
+  try {
+    return parseOnnx(bytes);
   } catch (e) {
     throw new UserError('MODEL_BAD_GRAPH', `${file}: not a valid ONNX model (${(e as Error).message})`);
   }
 }
 
 export function readModelPackage(dirIn: string): ModelPackage {
-  const dir = path.resolve(dirIn);
+  const shown = path.resolve(dirIn);
+  const dir = resolveModelDir(shown);
   let entries: fs.Dirent[];
   try {
     entries = fs.readdirSync(dir, { withFileTypes: true });
-  } catch {
-    throw new UserError('MODEL_NOT_FOUND', `model folder not found: ${dir}`);
+  } catch (e) {
+    throw new UserError('MODEL_NOT_FOUND', `model folder cannot be read: ${shown} (${errno(e) ?? (e as Error).message})`);
   }
-  const names = new Set(entries.map((e) => e.name));
-  if (!names.has('manifest.json')) throw new UserError('MODEL_MISSING_FILE', `manifest.json is missing from ${dir}`);
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)); // the first problem reported is the same everywhere
+  // Links first, whatever their name: a link is refused even where a regular file would be allowed.
+  const link = entries.find((e) => e.isSymbolicLink());
+  if (link) throw symlinkError(dir, shown, link.name);
+  const notRegular = (e: fs.Dirent | undefined, name: string): UserError | undefined =>
+    e && !e.isFile() ? new UserError('MODEL_NOT_A_FILE', `${name} in ${shown} is ${kindOf(e)}, not a regular file`) : undefined;
+  const manifestEntry = entries.find((e) => e.name === 'manifest.json');
+  if (!manifestEntry) throw new UserError('MODEL_MISSING_FILE', `manifest.json is missing from ${shown}`);
+  const manifestProblem = notRegular(manifestEntry, 'manifest.json');
+  if (manifestProblem) throw manifestProblem;
   let raw: unknown;
+  const manifestBytes = readPackageFile(dir, shown, 'manifest.json');
   try {
-    raw = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+    raw = JSON.parse(manifestBytes.toString('utf8'));
   } catch (e) {
     throw new UserError('MODEL_BAD_MANIFEST', `manifest.json: invalid JSON (${(e as Error).message})`);
   }
@@ -266,22 +372,26 @@ export function readModelPackage(dirIn: string): ModelPackage {
   const required = new Set([...REQUIRED, manifest.graphs.encoder.file, manifest.graphs.decoder.file, manifest.codebooks.file]);
   for (const f of required) {
     const e = entries.find((x) => x.name === f);
-    if (!e || !e.isFile()) throw new UserError('MODEL_MISSING_FILE', `${f} is missing from ${dir}`);
+    if (!e) throw new UserError('MODEL_MISSING_FILE', `${f} is missing from ${shown}`);
+    const problem = notRegular(e, f);
+    if (problem) throw problem;
   }
   const allowed = new Set([...required, ...OPTIONAL, ...graphFiles]);
   for (const e of entries) {
-    if (!allowed.has(e.name) || !e.isFile()) {
+    if (!allowed.has(e.name)) {
       throw new UserError(
         'MODEL_EXTRA_FILE',
-        `${e.name}: unexpected ${e.isDirectory() ? 'folder' : 'file'} in model package ${dir} (a package holds only the files docs/model-format.md lists)`,
+        `${e.name}: unexpected ${e.isDirectory() ? 'folder' : 'file'} in model package ${shown} (a package holds only the files docs/model-format.md lists)`,
       );
     }
+    const problem = notRegular(e, e.name);
+    if (problem) throw problem;
   }
-  const encoder = readGraph(dir, manifest.graphs.encoder.file);
+  const encoder = readGraph(dir, manifest.graphs.encoder.file, shown);
   checkGraph(manifest.graphs.encoder.file, manifest.graphs.encoder, encoder);
-  const decoder = readGraph(dir, manifest.graphs.decoder.file);
+  const decoder = readGraph(dir, manifest.graphs.decoder.file, shown);
   checkGraph(manifest.graphs.decoder.file, manifest.graphs.decoder, decoder);
-  const codebooks = readCodebooks(dir, manifest);
+  const codebooks = readCodebooks(dir, shown, manifest);
   return {
     dir,
     manifest,
@@ -294,9 +404,9 @@ export function readModelPackage(dirIn: string): ModelPackage {
   };
 }
 
-function readCodebooks(dir: string, m: Manifest): Float32Array[] {
+function readCodebooks(dir: string, shownDir: string, m: Manifest): Float32Array[] {
   const [P, V, D] = m.codebooks.shape;
-  const bytes = fs.readFileSync(path.join(dir, m.codebooks.file));
+  const bytes = readPackageFile(dir, shownDir, m.codebooks.file);
   const want = P * V * D * 4;
   if (bytes.length !== want) {
     throw new UserError(

@@ -1,6 +1,7 @@
 // Minimal PNG encoder for the model's small RGB outputs. Synchronous zlib on a 64x64 image takes
 // well under a millisecond, cheaper than a round trip through sharp's thread pool, and the
-// output is deterministic (the tests compare bytes).
+// output is deterministic (the tests compare bytes). The chunk/CRC helpers are exported for the
+// image pipeline (pngDamage: how a PNG that failed to decode is damaged) and the tests.
 
 import * as zlib from 'node:zlib';
 import type { PngImage } from './types';
@@ -15,13 +16,17 @@ const CRC_TABLE = (() => {
   return t;
 })();
 
-function crc32(buf: Uint8Array, start: number, end: number): number {
+/** CRC-32 (ISO 3309, as PNG uses it) of buf[start, end). */
+export function crc32(buf: Uint8Array, start = 0, end = buf.length): number {
   let c = 0xffffffff;
   for (let i = start; i < end; i++) c = CRC_TABLE[(c ^ buf[i]) & 0xff] ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
 
-function chunk(type: string, data: Uint8Array): Buffer {
+const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/** One PNG chunk: length, type, data, CRC of type and data. */
+export function pngChunk(type: string, data: Uint8Array): Buffer {
   const out = Buffer.alloc(12 + data.length);
   out.writeUInt32BE(data.length, 0);
   out.write(type, 4, 'ascii');
@@ -43,14 +48,36 @@ export function encodePng(rgb: Uint8Array, width: number, height: number): Buffe
   ihdr.writeUInt32BE(height, 4);
   ihdr[8] = 8; // bit depth
   ihdr[9] = 2; // colour type RGB
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', zlib.deflateSync(raw, { level: 6 })),
-    chunk('IEND', new Uint8Array(0)),
-  ]);
+  return pngFromChunks([pngChunk('IHDR', ihdr), pngChunk('IDAT', zlib.deflateSync(raw, { level: 6 })), pngChunk('IEND', new Uint8Array(0))]);
+}
+
+/** The PNG signature followed by the given chunks (made with pngChunk). */
+export function pngFromChunks(chunks: Uint8Array[]): Buffer {
+  return Buffer.concat([Buffer.from(SIGNATURE), ...chunks]);
 }
 
 export function pngImage(rgb: Uint8Array, width: number, height: number): PngImage {
   return { width, height, pngBase64: encodePng(rgb, width, height).toString('base64') };
+}
+
+/**
+ * Why a PNG that failed to decode is damaged, from its chunk structure alone: where it is cut off,
+ * or which chunk fails its CRC. Undefined when the chunks look intact (the decoder's own detail
+ * is then the best description) or when the bytes are not a PNG.
+ */
+export function pngDamage(b: Uint8Array): string | undefined {
+  if (b.length < 8 || SIGNATURE.some((v, i) => b[i] !== v)) return undefined;
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const cut = `truncated PNG: the file ends after ${b.length} bytes`;
+  for (let pos = 8; ; ) {
+    if (pos === b.length) return `${cut}, before its IEND chunk`;
+    if (pos + 8 > b.length) return `${cut}, inside a chunk header`;
+    const len = view.getUint32(pos);
+    const raw = String.fromCharCode(b[pos + 4], b[pos + 5], b[pos + 6], b[pos + 7]);
+    const name = /^[A-Za-z]{4}$/.test(raw) ? `${raw} chunk` : 'chunk';
+    if (pos + 12 + len > b.length) return `${cut}, inside its ${name} at byte ${pos}`;
+    if (crc32(b, pos + 4, pos + 8 + len) !== view.getUint32(pos + 8 + len)) return `corrupt PNG: the ${name} at byte ${pos} fails its CRC check`;
+    if (raw === 'IEND') return undefined;
+    pos += 12 + len;
+  }
 }

@@ -14,6 +14,7 @@ import {
   loadImage,
   pngImage,
   toTensor,
+  UserError,
   type FolderStats,
   type Inspection,
 } from '../core';
@@ -112,6 +113,9 @@ export class CoreBackend implements InspectorBackend {
     const r = await this.withModel(s, (rt) =>
       inspect(rt, imagePath, { resize: s.resize, background: s.background, pixelLimit: s.pixelLimit, signal: o.signal }),
     );
+    // The core checks the signal between steps; a cancel that lands during the last decoder run
+    // (or while it waits behind other panels' runs) must still end with no result.
+    if (o.signal.aborted) throw new UserError('CANCELLED', 'cancelled');
     if (r.fallback) r.value.notes = [r.fallback, ...r.value.notes];
     return r.value;
   }

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import sharp from 'sharp';
 import type { UserErrorCode } from '../../../src/extension/core';
+import { pngChunk, pngFromChunks } from '../../../src/extension/core/png';
 
 export type Expectation = { ok: true; note?: RegExp } | { ok: false; code: UserErrorCode; message: RegExp };
 
@@ -17,36 +18,14 @@ export interface CorpusEntry {
   expect: Expectation;
 }
 
-const crcTable = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-function crc32(buf: Buffer): number {
-  let c = 0xffffffff;
-  for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-function chunk(type: string, data: Buffer): Buffer {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(td));
-  return Buffer.concat([len, td, crc]);
-}
-/** A well-formed PNG header (valid CRCs) with any width/height, bit depth and colour type. */
+/** A well-formed PNG header (valid CRCs) with any width/height, bit depth and colour type, written with the core's PNG chunk writer. */
 export function pngWithHeader(width: number, height: number, idat: Buffer, bitDepth = 8, colourType = 2): Buffer {
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
   ihdr[8] = bitDepth;
   ihdr[9] = colourType;
-  return Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]);
+  return pngFromChunks([pngChunk('IHDR', ihdr), pngChunk('IDAT', idat), pngChunk('IEND', Buffer.alloc(0))]);
 }
 
 /** A real, fully decodable 1-bit greyscale PNG of width x height (all black), cheap to make. */
@@ -104,23 +83,23 @@ export async function makeCorpus(dir: string): Promise<CorpusEntry[]> {
   const png = await photo.clone().png({ compressionLevel: 0 }).toBuffer();
   const jpg = await photo.clone().jpeg({ quality: 90 }).toBuffer();
 
-  add('empty file', 'empty.png', Buffer.alloc(0), fail('IMAGE_CORRUPT', /^empty\.png: corrupt or truncated image \(Input Buffer is empty\)/));
-  add('text with an image extension', 'readme.jpg', 'Hello, this is a text file pretending to be a JPEG.\n', fail('IMAGE_UNSUPPORTED', /^readme\.jpg: not an image format/));
+  add('empty file', 'empty.png', Buffer.alloc(0), fail('IMAGE_CORRUPT', /^empty\.png: empty file \(0 bytes\), not an image$/));
+  add('text with an image extension', 'readme.jpg', 'Hello, this is a text file pretending to be a JPEG.\n', fail('IMAGE_UNSUPPORTED', /^readme\.jpg: not an image format that can be read \(the file holds text; readable formats: PNG, JPEG, WebP, AVIF, GIF, TIFF, SVG\)$/));
   // Fixed "random" bytes (a seeded LCG) so failures reproduce.
   const rnd = Buffer.alloc(4096);
   let seed = 12345;
   for (let i = 0; i < rnd.length; i++) rnd[i] = (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
-  add('random bytes', 'random.webp', rnd, fail('IMAGE_UNSUPPORTED', /^random\.webp: not an image format/));
-  add('truncated PNG', 'truncated.png', png.subarray(0, Math.floor(png.length / 2)), fail('IMAGE_CORRUPT', /^truncated\.png: corrupt or truncated image/));
-  add('truncated JPEG', 'truncated.jpg', jpg.subarray(0, Math.floor(jpg.length * 0.6)), fail('IMAGE_CORRUPT', /^truncated\.jpg: corrupt or truncated image/));
+  add('random bytes', 'random.webp', rnd, fail('IMAGE_UNSUPPORTED', /^random\.webp: not an image format that can be read \(its first bytes d3 a7 50 7f 56 56 96 f1 match none of PNG, JPEG, WebP, AVIF, GIF, TIFF, SVG\)$/));
+  add('truncated PNG', 'truncated.png', png.subarray(0, Math.floor(png.length / 2)), fail('IMAGE_CORRUPT', new RegExp(`^truncated\\.png: truncated PNG: the file ends after ${Math.floor(png.length / 2)} bytes, inside its IDAT chunk at byte \\d+$`)));
+  add('truncated JPEG', 'truncated.jpg', jpg.subarray(0, Math.floor(jpg.length * 0.6)), fail('IMAGE_CORRUPT', new RegExp(`^truncated\\.jpg: truncated JPEG: the file ends after ${Math.floor(jpg.length * 0.6)} bytes, without its end-of-image marker$`)));
   const badPng = Buffer.from(png);
-  for (let i = 60; i < badPng.length - 20; i += 7) badPng[i] ^= 0x5a; // IDAT bytes flipped, CRCs now wrong
-  add('corrupted PNG (flipped IDAT bytes)', 'corrupted.png', badPng, fail('IMAGE_CORRUPT', /^corrupted\.png: corrupt or truncated image/));
+  for (let i = 62; i < badPng.length - 20; i += 7) badPng[i] ^= 0x5a; // IDAT data bytes flipped (its type kept), CRCs now wrong
+  add('corrupted PNG (flipped IDAT bytes)', 'corrupted.png', badPng, fail('IMAGE_CORRUPT', /^corrupted\.png: corrupt PNG: the IDAT chunk at byte \d+ fails its CRC check$/));
   const badJpg = Buffer.from(jpg);
   for (let i = Math.floor(badJpg.length / 2); i < badJpg.length - 2; i += 3) badJpg[i] = 0xff; // entropy data replaced by markers
-  add('corrupted JPEG (entropy data overwritten)', 'corrupted.jpg', badJpg, fail('IMAGE_CORRUPT', /^corrupted\.jpg: corrupt or truncated image/));
-  add('PNG header claiming 100000 x 100000', 'huge-header.png', pngWithHeader(100_000, 100_000, zlib.deflateSync(Buffer.alloc(1000))), fail('IMAGE_TOO_LARGE', /^huge-header\.png: image exceeds the pixel limit of 100 MP/));
-  add('a real 150 MP image (1-bit PNG, 12500 x 12000)', 'real-150mp.png', bigBlackPng(12_500, 12_000), fail('IMAGE_TOO_LARGE', /^real-150mp\.png: image exceeds the pixel limit of 100 MP/));
+  add('corrupted JPEG (entropy data overwritten)', 'corrupted.jpg', badJpg, fail('IMAGE_CORRUPT', /^corrupted\.jpg: corrupt JPEG data \(.+\)$/));
+  add('PNG header claiming 100000 x 100000', 'huge-header.png', pngWithHeader(100_000, 100_000, zlib.deflateSync(Buffer.alloc(1000))), fail('IMAGE_TOO_LARGE', /^huge-header\.png: 100000 x 100000 pixels \(10000 MP\) exceeds the pixel limit of 100 MP$/));
+  add('a real 150 MP image (1-bit PNG, 12500 x 12000)', 'real-150mp.png', bigBlackPng(12_500, 12_000), fail('IMAGE_TOO_LARGE', /^real-150mp\.png: 12500 x 12000 pixels \(150 MP\) exceeds the pixel limit of 100 MP$/));
   add('1 x 1', 'one.png', await solid(1, 1, '#ff0000').png().toBuffer(), ok());
   add('4000 x 3', 'strip.png', await solid(4000, 3, '#00ff00').png().toBuffer(), ok(/centre-cropped 4000x3 to a square/));
   add('fully transparent', 'transparent.png', await sharp({ create: { width: 32, height: 32, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } }).png().toBuffer(), ok(/transparency composited on #ffffff/));
@@ -156,7 +135,7 @@ export async function makeCorpus(dir: string): Promise<CorpusEntry[]> {
     'SVG entity bomb (billion laughs)',
     'bomb.svg',
     `<?xml version="1.0"?>\n<!DOCTYPE svg [\n${ents.join('\n')}\n]>\n<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16"><text x="0" y="10">&lol9;</text></svg>`,
-    fail('IMAGE_CORRUPT', /^bomb\.svg: corrupt or truncated image/),
+    fail('IMAGE_CORRUPT', /^bomb\.svg: SVG refused: its XML entities expand beyond the parser's limit \(an "entity bomb"\)$/),
   );
   const small = await photo.clone().png().toBuffer();
   add('file name with spaces', 'my holiday photo.png', small, ok());

@@ -230,12 +230,22 @@ describe('broken copies of the real model (issue 7)', function () {
     } catch {
       this.skip(); // no symlinks on this file system
     }
-    assert.equal(readModelPackage(link).manifest.name, JSON.parse(fs.readFileSync(path.join(TEST_MODEL, 'manifest.json'), 'utf8')).name);
+    const viaLink = readModelPackage(link);
+    assert.equal(viaLink.manifest.name, JSON.parse(fs.readFileSync(path.join(TEST_MODEL, 'manifest.json'), 'utf8')).name);
+    assert.equal(viaLink.dir, fs.realpathSync(target), 'files are read from the folder the link points to');
+    await loadAndRun(link); // onnxruntime creates both sessions from the resolved paths
+    const esc = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const outside = path.join(TEST_MODEL, 'encoder.onnx');
     const d = copyModel((dir) => {
       fs.rmSync(path.join(dir, 'encoder.onnx'));
-      fs.symlinkSync(path.join(TEST_MODEL, 'encoder.onnx'), path.join(dir, 'encoder.onnx'));
+      fs.symlinkSync(outside, path.join(dir, 'encoder.onnx'));
     });
-    assert.throws(() => readModelPackage(d), (e) => isUserErrorWith(e, 'MODEL_MISSING_FILE', /^encoder\.onnx is missing/));
+    const refused = (what: string) => new RegExp(`^encoder\\.onnx in ${esc(d)} is ${what}: refused \\(package files must be regular files, not symbolic links`);
+    assert.throws(() => readModelPackage(d), (e) => isUserErrorWith(e, 'MODEL_SYMLINK', refused(`a symbolic link to ${esc(outside)}(, i\\.e\\. .*)?, outside the package`)));
+    await assert.rejects(loadAndRun(d), (e) => isUserErrorWith(e, 'MODEL_SYMLINK'));
+    fs.rmSync(path.join(d, 'encoder.onnx'));
+    fs.symlinkSync(path.join(d, 'encoder-gone.onnx'), path.join(d, 'encoder.onnx'));
+    assert.throws(() => readModelPackage(d), (e) => isUserErrorWith(e, 'MODEL_SYMLINK', refused(`a dangling symbolic link \\(to ${esc(path.join(d, 'encoder-gone.onnx'))}, which does not exist\\)`)));
   });
 });
 

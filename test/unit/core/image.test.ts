@@ -1,6 +1,7 @@
 // Every format and odd case the image pipeline promises, generated here with sharp.
 
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp, { type Sharp } from 'sharp';
@@ -190,7 +191,37 @@ describe('image pipeline', () => {
     const file = path.join(tmpDir(), 'bad.png');
     const header = Buffer.from('89504e470d0a1a0a0000000d49484452000000600000006008060000', 'hex');
     fs.writeFileSync(file, Buffer.concat([header, Buffer.from('this is not image data at all')]));
-    await rejectsWith(loadImage(file, opts()), 'IMAGE_CORRUPT', /^bad\.png: corrupt or truncated image/);
+    await rejectsWith(loadImage(file, opts()), 'IMAGE_CORRUPT', /^bad\.png: corrupt PNG: the IHDR chunk at byte 8 fails its CRC check$/);
+  });
+
+  it('names an empty file and an empty buffer as empty', async () => {
+    const file = path.join(tmpDir(), 'empty.webp');
+    fs.writeFileSync(file, '');
+    await rejectsWith(loadImage(file, opts()), 'IMAGE_CORRUPT', /^empty\.webp: empty file \(0 bytes\), not an image$/);
+    await rejectsWith(loadImage(new Uint8Array(0), opts()), 'IMAGE_CORRUPT', /^<buffer>: empty \(0 bytes\), not an image$/);
+  });
+
+  it('reads an image that is a symbolic link like the file it points to', async function () {
+    const dir = tmpDir();
+    const real = path.join(dir, 'real.png');
+    await solid(20, 20, '#3366cc').png().toFile(real);
+    const link = path.join(dir, 'link.png');
+    try {
+      fs.symlinkSync(real, link);
+    } catch {
+      this.skip(); // no symlinks on this file system
+    }
+    assert.deepEqual((await loadImage(link, opts())).rgb, (await loadImage(real, opts())).rgb);
+  });
+
+  it('refuses a folder or a named pipe given as an image, at once (a pipe would block a read forever)', async function () {
+    const dir = tmpDir();
+    const folder = path.join(dir, 'album.png');
+    fs.mkdirSync(folder);
+    await rejectsWith(loadImage(folder, opts()), 'IMAGE_UNREADABLE', new RegExp(`^${folder.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: is a folder, not an image file$`));
+    const pipe = path.join(dir, 'pipe.png');
+    if (spawnSync('mkfifo', [pipe]).status !== 0) this.skip(); // no mkfifo on this platform
+    await rejectsWith(loadImage(pipe, opts()), 'IMAGE_UNREADABLE', /pipe\.png: is a named pipe, not an image file$/);
   });
 
   it('reports a non-image as unsupported, naming the file', async () => {

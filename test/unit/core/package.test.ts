@@ -1,9 +1,10 @@
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readModelPackage, UserError, type UserErrorCode } from '../../../src/extension/core';
 import { parseOnnx } from '../../../src/extension/core/onnx-proto';
-import { SMALL, onnxModel, smallEncoder, writeSmallPackage, type LooseJson } from './helpers';
+import { SMALL, onnxModel, smallEncoder, tmpDir, writeSmallPackage, type LooseJson } from './helpers';
 
 function rejects(dir: string, code: UserErrorCode, pattern: RegExp): void {
   assert.throws(
@@ -159,4 +160,117 @@ describe('model package validation', () => {
       'MODEL_CUSTOM_OP',
       /^encoder\.onnx: uses custom operator domain 'com\.example\.custom'/,
     ));
+});
+
+// Symbolic links and other non-regular files in and around a package, made for real in temporary
+// folders (docs/model-format.md, "Files"): a package file that is a link is refused whatever it
+// points to, with a message saying where it points; a model folder reached through a link is read
+// as the folder it points to.
+describe('model package: symbolic links and non-regular files', () => {
+  const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  let canLink = true;
+  before(() => {
+    const d = tmpDir('ifi-linkprobe-');
+    try {
+      fs.symlinkSync(path.join(d, 'nowhere'), path.join(d, 'probe'));
+    } catch {
+      canLink = false; // e.g. Windows without the symlink privilege
+    }
+    fs.rmSync(d, { recursive: true, force: true });
+  });
+  beforeEach(function () {
+    if (!canLink) this.skip();
+  });
+  /** A small package whose `name` is replaced by a symbolic link to `target` (string as written). */
+  function withLink(name: string, target: (dir: string) => string): string {
+    const dir = writeSmallPackage();
+    const t = target(dir);
+    fs.rmSync(path.join(dir, name), { force: true });
+    fs.symlinkSync(t, path.join(dir, name));
+    return dir;
+  }
+
+  it('a graph that is a link to a file outside the package is refused, naming the target', () => {
+    const other = writeSmallPackage();
+    const target = path.join(other, 'encoder.onnx');
+    const dir = withLink('encoder.onnx', () => target);
+    rejects(dir, 'MODEL_SYMLINK', new RegExp(`^encoder\\.onnx in ${esc(dir)} is a symbolic link to ${esc(target)}, outside the package: refused \\(package files must be regular files, not symbolic links`));
+  });
+
+  it('a relative link out of the package shows the link text and where it resolves', () => {
+    const other = writeSmallPackage();
+    const dir = withLink('codebooks.bin', (d) => path.relative(d, path.join(other, 'codebooks.bin')));
+    const real = fs.realpathSync(path.join(other, 'codebooks.bin'));
+    rejects(dir, 'MODEL_SYMLINK', new RegExp(`^codebooks\\.bin in .* is a symbolic link to \\.\\.[/\\\\].*codebooks\\.bin, i\\.e\\. ${esc(real)}, outside the package: refused`));
+  });
+
+  it('a dangling link is refused as dangling, not reported as missing', () => {
+    const dir = withLink('decoder.onnx', () => '/nonexistent/ifi/decoder.onnx');
+    rejects(dir, 'MODEL_SYMLINK', /^decoder\.onnx in .* is a dangling symbolic link \(to \/nonexistent\/ifi\/decoder\.onnx, which does not exist\): refused/);
+  });
+
+  it('a link to another file inside the package is refused too (links are never followed)', () => {
+    const dir = withLink('decoder.onnx', () => 'encoder.onnx');
+    rejects(dir, 'MODEL_SYMLINK', /^decoder\.onnx in .* is a symbolic link to encoder\.onnx, inside the package: refused/);
+  });
+
+  it('a link loop is named as a loop', () => {
+    const dir = withLink('encoder.onnx', () => 'encoder.onnx');
+    rejects(dir, 'MODEL_SYMLINK', /^encoder\.onnx in .* is a symbolic link loop \(encoder\.onnx -> encoder\.onnx\): refused/);
+  });
+
+  it('a manifest.json that is a link is refused before it is read', () => {
+    const elsewhere = tmpDir('ifi-manifest-');
+    const target = path.join(elsewhere, 'manifest.json');
+    const dir = writeSmallPackage();
+    fs.renameSync(path.join(dir, 'manifest.json'), target);
+    fs.symlinkSync(target, path.join(dir, 'manifest.json'));
+    rejects(dir, 'MODEL_SYMLINK', new RegExp(`^manifest\\.json in .* is a symbolic link to ${esc(target)}, outside the package: refused`));
+  });
+
+  it('an optional file (eval.json) or an unlisted name that is a link is refused as a link', () => {
+    const other = writeSmallPackage();
+    rejects(withLink('eval.json', () => path.join(other, 'manifest.json')), 'MODEL_SYMLINK', /^eval\.json in .* is a symbolic link to .*manifest\.json, outside the package/);
+    const lib = path.join(tmpDir('ifi-lib-'), 'libcustom_ops.so');
+    fs.writeFileSync(lib, 'not really a library');
+    rejects(withLink('libcustom_ops.so', () => lib), 'MODEL_SYMLINK', new RegExp(`^libcustom_ops\\.so in .* is a symbolic link to ${esc(lib)}, outside the package`));
+  });
+
+  it('a model folder reached through a link is read from the folder it points to', () => {
+    const real = writeSmallPackage();
+    const link = path.join(tmpDir('ifi-dirlink-'), 'current');
+    fs.symlinkSync(real, link, 'dir');
+    const pkg = readModelPackage(link);
+    assert.equal(pkg.manifest.name, 'tiny-test');
+    assert.equal(pkg.dir, fs.realpathSync(real));
+    assert.equal(pkg.encoderPath, path.join(fs.realpathSync(real), 'encoder.onnx'));
+  });
+
+  it('a dangling model-folder link and a link to a file say so', () => {
+    const base = tmpDir('ifi-dirlink-');
+    const dangling = path.join(base, 'model');
+    fs.symlinkSync(path.join(base, 'gone'), dangling, 'dir');
+    rejects(dangling, 'MODEL_NOT_FOUND', new RegExp(`^model folder ${esc(dangling)} is a dangling symbolic link \\(to ${esc(path.join(base, 'gone'))}, which does not exist\\)$`));
+    const file = path.join(base, 'model.txt');
+    fs.writeFileSync(file, 'x');
+    const toFile = path.join(base, 'model2');
+    fs.symlinkSync(file, toFile);
+    rejects(toFile, 'MODEL_NOT_FOUND', new RegExp(`^model folder ${esc(toFile)} is not a folder \\(a symbolic link to .*model\\.txt, which is a file\\)$`));
+    rejects(file, 'MODEL_NOT_FOUND', new RegExp(`^model folder ${esc(file)} is not a folder \\(it is a file\\)$`));
+  });
+
+  it('a required file that is a folder is named as a folder, not as missing', () => {
+    const dir = writeSmallPackage();
+    fs.rmSync(path.join(dir, 'encoder.onnx'));
+    fs.mkdirSync(path.join(dir, 'encoder.onnx'));
+    rejects(dir, 'MODEL_NOT_A_FILE', /^encoder\.onnx in .* is a folder, not a regular file$/);
+  });
+
+  it('a manifest.json that is a named pipe is refused at once (reading it would block forever)', function () {
+    const dir = writeSmallPackage();
+    fs.rmSync(path.join(dir, 'manifest.json'));
+    const r = spawnSync('mkfifo', [path.join(dir, 'manifest.json')]);
+    if (r.status !== 0) this.skip(); // no mkfifo on this platform
+    rejects(dir, 'MODEL_NOT_A_FILE', /^manifest\.json in .* is a named pipe, not a regular file$/);
+  });
 });

@@ -65,6 +65,24 @@ describe('core backend (real runtime, built-in model)', function () {
     assert.ok(log.lines.some((l) => l.startsWith('warn') && l.includes(tmp)));
   });
 
+  it('falls back when a configured package file is a symbolic link, and the note says where it points', async function () {
+    const model = path.join(root, 'models', 'imagefolder-mini');
+    const linked = fs.mkdtempSync(path.join(os.tmpdir(), 'ifi-linked-'));
+    try {
+      for (const f of ['manifest.json', 'decoder.onnx', 'codebooks.bin']) fs.copyFileSync(path.join(model, f), path.join(linked, f));
+      try {
+        fs.symlinkSync(path.join(model, 'encoder.onnx'), path.join(linked, 'encoder.onnx'));
+      } catch {
+        this.skip(); // no symlinks on this file system
+      }
+      const ins = await backend.inspect(path.join(root, 'samples', 'rocket.png'), { settings: settings(linked), signal: new AbortController().signal });
+      assert.match(ins.notes[0], /encoder\.onnx in .* is a symbolic link to .*encoder\.onnx.*, outside the package: refused.*built-in model was used instead/);
+      assert.equal(ins.model.dir, fs.realpathSync(model), 'the built-in model ran');
+    } finally {
+      fs.rmSync(linked, { recursive: true, force: true });
+    }
+  });
+
   it('does not fall back for image errors', async () => {
     const bad = path.join(tmp, 'bad.png');
     fs.writeFileSync(bad, 'not an image');
