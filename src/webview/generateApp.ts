@@ -179,10 +179,10 @@ export class GenerateApp {
     const formError = h('p', { class: 'form-error', testid: 'form-error', role: 'alert' });
     const progressText = h('span', { testid: 'generation-progress', class: 'muted' });
     const bar = h('progress', { testid: 'generation-progress-bar', max: String(view.scales.length), value: '0' });
-    const summary = h('p', { testid: 'generation-summary', class: 'muted' });
-    const samples = h('section', { class: 'samples', testid: 'samples', 'aria-label': 'Generated samples' });
+    // re-described (settings changed, another forcing branch): samples already shown stay
+    const summary = this.els.summary ?? h('p', { testid: 'generation-summary', class: 'muted' });
+    const samples = this.els.samples ?? h('section', { class: 'samples', testid: 'samples', 'aria-label': 'Generated samples' });
     this.els = { generate, cancel, formError, progressText, bar, summary, samples };
-    this.cards = [];
     this.content.replaceChildren(
       this.toolbar(),
       this.status,

@@ -234,5 +234,29 @@ describe('e2e: the inspector in VS Code (code-server 4.100.3)', function () {
     assert.ok(seen.length >= 1, 'the preview was visible while generating');
     assertNoWebviewProblems(wb);
   });
-});
 
+  it('7b. from an inspector, "Generate with detail tokens" teacher-forces that image\'s detail tokens', async function () {
+    const gen = generatorAbsence();
+    if (gen.reason) {
+      log(`SKIPPED: ${gen.reason}`);
+      this.skip();
+    }
+    await wb.runCommand('View: Close All Editors');
+    await waitFor('no editors', async () => (await wb.tabTitles()).length === 0, 15_000);
+    const inspector = await tokenizeFromExplorer(wb, IMAGE);
+    await inspector.locator('[data-testid="generate-from-detail"]').click();
+    await waitFor('the Generate tab of the image', async () => (await wb.tabTitles()).includes(`Generate: ${IMAGE}`), 120_000);
+    const web = await wb.webviewFor(`Generate: ${IMAGE}`, INSPECT_TIMEOUT);
+    await waitForGenerate(web, (s) => s.state === 'ready', 'ready', INSPECT_TIMEOUT);
+    assert.equal(await web.locator('[data-testid="force"]').inputValue(), 'detail', 'detail tokens forced');
+    await web.locator('[data-testid="count"]').fill('1');
+    await web.locator('[data-testid="generate"]').click();
+    const s = await waitForGenerate(web, (x) => x.state === 'ready' && x.samples === 1, 'one final sample', INSPECT_TIMEOUT);
+    log(`teacher-forced: "${s.status}"`);
+    const summary = (await web.locator('[data-testid="generation-summary"]').textContent()) ?? '';
+    assert.ok(summary.endsWith(`detail tokens of ${IMAGE}`), `summary: ${summary}`);
+    await expectImage(web, 'generated-sample-0');
+    await wb.screenshot('generate-teacher-forced');
+    assertNoWebviewProblems(wb);
+  });
+});

@@ -188,6 +188,13 @@ describe('Generate view webview (headless Chromium, production CSP, real host se
       for (let t = 0; t < 100 && b.ui.saved.length === 0; t++) await new Promise((r) => setTimeout(r, 20));
       assert.equal(path.basename(b.ui.saved[0] ?? ''), `${manifest.classes[last]}-seed9-1.tokens.json`);
 
+      // settings changed: the host describes the model again; the samples shown stay
+      await w.page.$eval(testid('class-picker'), (el) => ((el as HTMLElement).dataset.old = '1'));
+      await b.session.refresh();
+      await w.page.waitForFunction(() => (document.querySelector('[data-testid="class-picker"]') as HTMLElement | null)?.dataset.old === undefined);
+      assert.equal(await w.page.getAttribute(testid('generated-sample-1'), 'src'), finals[1]);
+      assert.equal(await w.page.getAttribute('#app', 'data-samples'), '2');
+
       const state = (await w.state()) as { view: string; params: Record<string, unknown>; reference: unknown };
       assert.equal(state.view, 'generate');
       assert.equal(state.reference, null);
