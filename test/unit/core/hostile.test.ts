@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { ModelRuntime, UserError, inspect, loadImage, readModelPackage, type ImageOptions, type Inspection, type UserErrorCode } from '../../../src/extension/core';
-import { CLI, REPO, TEST_MODEL, hasRealModel, onnxModel, tmpDir } from './helpers';
+import { CLI, REPO, TEST_MODEL, hasRealModel, onnxModel, tmpDir, writeSmallPackage } from './helpers';
 import { makeCorpus, type CorpusEntry } from './hostile-corpus';
 
 function isUserErrorWith(e: unknown, code: UserErrorCode, message?: RegExp): true {
@@ -246,6 +246,64 @@ describe('broken copies of the real model (issue 7)', function () {
     fs.rmSync(path.join(d, 'encoder.onnx'));
     fs.symlinkSync(path.join(d, 'encoder-gone.onnx'), path.join(d, 'encoder.onnx'));
     assert.throws(() => readModelPackage(d), (e) => isUserErrorWith(e, 'MODEL_SYMLINK', refused(`a dangling symbolic link \\(to ${esc(path.join(d, 'encoder-gone.onnx'))}, which does not exist\\)`)));
+  });
+});
+
+/**
+ * y = x + W, float [1], where the initializer W is stored as ONNX "external data" at `location`
+ * (TensorProto.data_location = EXTERNAL): ONNX Runtime reads it from that file when the session is created.
+ */
+function graphWithExternalWeight(location: string): Buffer {
+  const varint = (n: number): number[] => {
+    const o: number[] = [];
+    for (; n >= 0x80; n = Math.floor(n / 128)) o.push((n % 128) | 0x80);
+    return [...o, n];
+  };
+  const num = (f: number, n: number) => [...varint(f * 8), ...varint(n)];
+  const bytes = (f: number, b: number[]) => [...varint(f * 8 + 2), ...varint(b.length), ...b];
+  const str = (f: number, t: string) => bytes(f, [...Buffer.from(t, 'utf8')]);
+  const value = (name: string) => [...str(1, name), ...bytes(2, bytes(1, [...num(1, 1), ...bytes(2, bytes(1, num(1, 1)))]))];
+  const entry = (k: string, v: string) => bytes(13, [...str(1, k), ...str(2, v)]);
+  const weight = [...num(1, 1), ...num(2, 1), ...str(8, 'W'), ...entry('location', location), ...entry('length', '4'), ...num(14, 1)];
+  const node = [...str(1, 'x'), ...str(1, 'W'), ...str(2, 'y'), ...str(4, 'Add')];
+  const graph = [...bytes(1, node), ...str(2, 'g'), ...bytes(5, weight), ...bytes(11, value('x')), ...bytes(12, value('y'))];
+  return Buffer.from([...num(1, 8), ...bytes(7, graph), ...bytes(8, [...str(1, ''), ...num(2, 17)])]);
+}
+
+describe('graph weights stored outside the package (ONNX external data, issue 7)', function () {
+  this.timeout(120_000);
+  /** A small package with an extra graph (`graphs.generator`, run through the runtime like any graph) reading W from `location`. */
+  function packageWith(location: string): string {
+    return writeSmallPackage((m, files) => {
+      m.graphs.generator = { file: 'generator.onnx', inputs: { x: [1] }, outputs: { y: [1] } };
+      files['generator.onnx'] = graphWithExternalWeight(location);
+    });
+  }
+  async function run(dir: string): Promise<number> {
+    const { Tensor } = await import('onnxruntime-node');
+    const rt = await ModelRuntime.load(dir, { provider: 'cpu', threads: 1 });
+    try {
+      const out = await rt.runGraph('generator', { x: new Tensor('float32', new Float32Array([0]), [1]) });
+      return (out.y.data as Float32Array)[0];
+    } finally {
+      await rt.dispose();
+    }
+  }
+
+  it('inside the package the weight is read (the test graph is valid)', async () => {
+    const dir = packageWith('codebooks.bin');
+    assert.equal(await run(dir), new Float32Array([Math.sin(1)])[0]); // codebooks.bin starts with sin(1)
+  });
+
+  it('a relative path out of the package or an absolute path is refused by ONNX Runtime, with MODEL_BAD_GRAPH naming the graph', async () => {
+    const secretDir = tmpDir('ifi-secret-');
+    const secret = path.join(secretDir, 'secret.bin');
+    fs.writeFileSync(secret, Buffer.from(new Float32Array([42.5]).buffer));
+    // packages and the secret are both made in the temporary folder: '../<secret folder>/secret.bin' leaves the package
+    for (const location of [path.join('..', path.basename(secretDir), 'secret.bin'), secret]) {
+      const dir = packageWith(location);
+      await assert.rejects(run(dir), (e) => isUserErrorWith(e, 'MODEL_BAD_GRAPH', /^generator\.onnx: onnxruntime cannot load it \(.*External data path/));
+    }
   });
 });
 
