@@ -7,21 +7,20 @@
 // is then timed with time.process_time in place of time.perf_counter. --clock wall compares wall
 // time (use it on an idle machine). TS wall and CPU time are always both printed.
 //
-//   npm run bench -- [--model DIR] [--torch-weights FILE.pt] [--clock cpu|wall] [--repeat N] [--threads N] [--no-torch]
-//                    [--no-generate | --generate-only]   (generation: bench/generate.ts)
+//   npm run bench -- [--model DIR] [--torch-weights FILE.pt] [--torch-gen-weights FILE.pt] [--clock cpu|wall]
+//                    [--repeat N] [--threads N] [--no-torch] [--no-generate | --generate-only]   (generation: bench/generate.ts)
 
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ModelRuntime, inspectMany, loadImage, toTensor, progressiveMask, decodePlan, builtInModelDir } from '../src/extension/core';
 import { benchGeneration, printGeneration, type GenerationBench } from './generate';
+import { runTorchBench, type Clock } from './torch';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const BATCHES = [1, 8];
 
-type Clock = 'cpu' | 'wall';
 type Timing = Record<Clock, number>;
 
 /** per-image ms of each piece of work, on both clocks */
@@ -91,30 +90,9 @@ async function benchTs(modelDir: string, repeat: number, threads: number): Promi
 type TorchRow = { batch: number; encode_ms: number; decode_ms: number; inspect_ms: number };
 
 function benchTorch(repeat: number, threads: number, clock: Clock, weights?: string): TorchRow[] | string {
-  const script = path.join(ROOT, 'training', 'bench_torch.py');
-  if (!fs.existsSync(script)) return `${path.relative(ROOT, script)} not found`;
-  const python = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
   const args = ['--threads', String(threads), '--repeat', String(repeat), '--batches', BATCHES.join(','), ...(weights ? ['--weights', weights] : [])];
-  // CPU clock: run the unchanged script with perf_counter swapped for process_time (all threads).
-  const argv =
-    clock === 'cpu'
-      ? ['-c', `import runpy, sys, time; time.perf_counter = time.process_time; sys.argv = ${JSON.stringify([script, ...args])}; runpy.run_path(sys.argv[0], run_name="__main__")`]
-      : [script, ...args];
-  const r = spawnSync(python, argv, {
-    cwd: ROOT,
-    // Like onnxruntime here (allow_spinning 0), OpenMP/OpenBLAS threads must not busy-wait: spinning
-    // counts as CPU time and, on a shared machine, multiplies PyTorch's by ~5.
-    env: clock === 'cpu' ? { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' } : process.env,
-    encoding: 'utf8',
-    timeout: 1_800_000, // a starved, niced PyTorch on a shared machine can take many minutes
-  });
-  if (r.error) return r.error.message;
-  if (r.status !== 0) return (r.stderr || '').trim().split('\n').slice(-1)[0] || `exit ${r.status}`;
-  const rows = r.stdout
-    .split('\n')
-    .filter((l) => l.trim().startsWith('{'))
-    .map((l) => JSON.parse(l) as TorchRow);
-  return rows.length ? rows : 'no JSON lines printed';
+  const rows = runTorchBench(ROOT, args, clock);
+  return typeof rows === 'string' ? rows : (rows.filter((r) => 'batch' in r) as unknown as TorchRow[]);
 }
 
 const f = (x: number | undefined) => (x === undefined ? '     -  ' : x.toFixed(1).padStart(8));
@@ -122,15 +100,16 @@ const ratio = (torch: number | undefined, ts: number) => (torch === undefined ? 
 
 async function main() {
   const { values } = parseArgs({
-    options: { model: { type: 'string' }, 'torch-weights': { type: 'string' }, clock: { type: 'string' }, repeat: { type: 'string' }, threads: { type: 'string' }, 'no-torch': { type: 'boolean' }, 'no-generate': { type: 'boolean' }, 'generate-only': { type: 'boolean' } },
+    options: { model: { type: 'string' }, 'torch-weights': { type: 'string' }, 'torch-gen-weights': { type: 'string' }, clock: { type: 'string' }, repeat: { type: 'string' }, threads: { type: 'string' }, 'no-torch': { type: 'boolean' }, 'no-generate': { type: 'boolean' }, 'generate-only': { type: 'boolean' } },
   });
   const modelDir = values.model ?? process.env.IFI_BENCH_MODEL ?? builtInModelDir(ROOT);
   const repeat = Number(values.repeat ?? 5);
   const threads = Number(values.threads ?? 2);
   const clock: Clock = values.clock === 'wall' ? 'wall' : 'cpu';
   console.log(`model ${modelDir}, ${threads} threads, ${repeat} timed runs after a warm-up, per-image ms`);
+  const torchGen = values['no-torch'] ? undefined : { clock, weights: values['torch-weights'], genWeights: values['torch-gen-weights'] };
   if (values['generate-only']) {
-    const g = await benchGeneration(modelDir, ROOT, repeat, threads);
+    const g = await benchGeneration(modelDir, ROOT, repeat, threads, torchGen);
     printGeneration(g);
     const out = path.join(ROOT, 'out', 'bench', 'generate-results.json');
     fs.mkdirSync(path.dirname(out), { recursive: true });
@@ -166,7 +145,7 @@ async function main() {
   }
   let generation: GenerationBench | string = 'skipped (--no-generate)';
   if (!values['no-generate']) {
-    generation = await benchGeneration(modelDir, ROOT, repeat, threads);
+    generation = await benchGeneration(modelDir, ROOT, repeat, threads, torchGen);
     printGeneration(generation);
   }
   const out = path.join(ROOT, 'out', 'bench', 'results.json');

@@ -15,6 +15,7 @@ import torch.nn as nn
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from export import OPSET, load_model  # noqa: E402
 from imagefolder.generator import FoldedGenerator, GeneratorConfig  # noqa: E402
+from imagefolder.sampling import DEFAULTS  # noqa: E402
 
 
 class StepGraph(nn.Module):
@@ -87,7 +88,7 @@ def main():
                                 "outputs": {"next_input": [-1, L - 1, c.in_dim]}}
     m["generator"] = {"nullClass": c.num_classes, "depth": c.depth, "heads": c.heads, "width": c.width,
                       "steps": ck["step"], "hours": round(ck["elapsed"] / 3600, 3),
-                      "defaults": {"cfg": 3.0, "topK": 600, "topP": 0.95, "temperature": 1.0}}
+                      "defaults": dict(DEFAULTS)}
     (a.out / "manifest.json").write_text(json.dumps(m, indent=2) + "\n")
     if a.weights:
         torch.save({"ema": {k: v.half() for k, v in ck["ema"].items()}, "config": ck["config"], "classes": ck["classes"],

@@ -27,10 +27,11 @@ from imagefolder.data import Batches, load_split, smoke_split  # noqa: E402
 from imagefolder.model import ImageFolderTokenizer, Teacher, TokenizerConfig  # noqa: E402
 
 
-def log(out: Path, msg: str):
+def log(out: Path, msg: str, name: str = "train.log"):
+    """Print a timestamped line and append it to <out>/<name>."""
     line = time.strftime("%H:%M:%S ") + msg
     print(line, flush=True)
-    with open(out / "train.log", "a") as f:
+    with open(out / name, "a") as f:
         f.write(line + "\n")
 
 

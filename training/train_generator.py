@@ -23,14 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from export import load_model  # noqa: E402
 from imagefolder.data import load_split, smoke_split, to_tensor  # noqa: E402
 from imagefolder.generator import FoldedGenerator, GeneratorConfig  # noqa: E402
-from train import atomic_save  # noqa: E402
+from train import atomic_save, log as train_log  # noqa: E402
 
 
 def log(out: Path, msg: str):
-    line = time.strftime("%H:%M:%S ") + msg
-    print(line, flush=True)
-    with open(out / "train-generator.log", "a") as f:
-        f.write(line + "\n")
+    train_log(out, msg, "train-generator.log")
 
 
 @torch.no_grad()

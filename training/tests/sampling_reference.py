@@ -10,39 +10,16 @@ most likely token(s): VAR's cumulative-mass rule without dependence on the order
 """
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from imagefolder.sampling import draw, filtered_probs, guided  # noqa: E402
+
 torch.set_default_dtype(torch.float64)
-
-
-def guided(cond, uncond, k, n, cfg, temperature):
-    t = cfg * k / (n - 1) if n > 1 else 0.0
-    logits = cond.clone() if t == 0 else (1 + t) * cond - t * uncond
-    return logits / temperature, t
-
-
-def filtered_probs(logits, top_k, top_p):
-    v = logits.numel()
-    l = logits.clone()
-    if 0 < top_k < v:
-        thr = torch.topk(l, top_k).values.min()
-        l = l.masked_fill(l < thr, float("-inf"))
-    if top_p < 1:
-        p = torch.softmax(l, -1)
-        above = ((p[None, :] > p[:, None]).to(p.dtype) * p[None, :]).sum(1)
-        keep = (above < top_p) | (p == p.max())
-        l = l.masked_fill(~keep, float("-inf"))
-    return torch.softmax(l, -1)
-
-
-def draw(probs, u):
-    c = torch.cumsum(probs, 0)
-    i = int(torch.searchsorted(c, torch.tensor([u * float(c[-1])]), right=True)[0])
-    nz = torch.nonzero(probs > 0).flatten()
-    return min(i, int(nz[-1]))
 
 
 def f32(a):
@@ -90,11 +67,11 @@ def main():
         c, u = torch.tensor(cond), torch.tensor(uncond)
         for (k, n, cfg, top_k, top_p, temp) in settings:
             logits, t = guided(c, u, k, n, cfg, temp)
-            p = filtered_probs(logits, top_k, top_p)
+            p = filtered_probs(logits[None], top_k, top_p)[0]
             cases.append({
                 "vector": name, "scale": k, "scales": n, "cfg": cfg, "topK": top_k, "topP": top_p, "temperature": temp,
                 "t": t, "kept": int((p > 0).sum()), "probs": [float(x) for x in p],
-                "draws": [{"u": uu, "index": draw(p, uu)} for uu in us],
+                "draws": [{"u": uu, "index": int(draw(p, torch.tensor(uu)))} for uu in us],
             })
     out = {"note": "written by training/tests/sampling_reference.py (torch %s, float64)" % torch.__version__,
            "vectors": {k: {"cond": v[0], "uncond": v[1]} for k, v in vectors.items()}, "cases": cases}

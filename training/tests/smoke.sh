@@ -17,4 +17,20 @@ node training/tests/check_package.js "$tmp/pkg" "$tmp/fix"
 $PY training/train_generator.py --smoke --tokenizer "$tmp/run/ckpt.pt" --out "$tmp/gen" > /dev/null
 $PY training/export_generator.py --gen "$tmp/gen/gen-ckpt.pt" --tokenizer "$tmp/run/ckpt.pt" --out "$tmp/pkg" --fixtures "$tmp/genfix" 2> "$tmp/export-gen.err" > /dev/null
 node training/tests/check_generator.js "$tmp/pkg" "$tmp/genfix"
+$PY training/evaluate_generator.py --smoke --gen "$tmp/gen/gen-ckpt.pt" --tokenizer "$tmp/run/ckpt.pt" --out "$tmp/pkg" \
+    --per-class 2 --cfgs 0,default --batch 6 > /dev/null
+$PY - "$tmp/pkg" <<'PY'   # the generator section sits next to the tokenizer's, with sane values
+import json, math, sys, pathlib
+pkg = pathlib.Path(sys.argv[1])
+e, m = json.loads((pkg / "eval.json").read_text()), json.loads((pkg / "manifest.json").read_text())
+g = e["generator"]
+assert len(e["psnrByScale"]) == 10 and g["classes"] == m["classes"], g
+assert [s["cfg"] for s in g["settings"]] == [0, m["generator"]["defaults"]["cfg"]], g["settings"]
+for acc in [g["validation"]["accuracy"]] + [s["accuracy"] for s in g["settings"]]:
+    assert set(acc["perClass"]) <= set(g["classes"]) and all(0 <= v <= 1 for v in acc["perClass"].values()), acc
+    assert 0 <= acc["mean"] <= 1, acc
+for d in [g["validation"]["frechetTrainImages"]] + [s["frechet"] for s in g["settings"]]:
+    assert math.isfinite(d) and d > -1e-6, d
+assert (pkg / "eval.md").read_text().count("## Generator") == 1 and (pkg / "generator-sheet.png").stat().st_size > 0
+PY
 echo "training smoke test: 1 passed, 0 failed"
