@@ -176,6 +176,11 @@ def main():
         "training": {"steps": ck["step"], "images": ck["images_seen"], "hours": round(ck["elapsed"] / 3600, 3)},
     }
     a.out.mkdir(parents=True, exist_ok=True)
+    # evaluate_generator.py's sections (eval.json "generator", eval.md "## Generator") survive a rerun
+    old_json = json.loads((a.out / "eval.json").read_text()) if (a.out / "eval.json").exists() else {}
+    old_md = (a.out / "eval.md").read_text() if (a.out / "eval.md").exists() else ""
+    if "generator" in old_json:
+        ev["generator"] = old_json["generator"]
     (a.out / "eval.json").write_text(json.dumps(ev, indent=1) + "\n")
     pick = np.concatenate([np.flatnonzero(src == s)[:4] for s in range(3)])
     columns = contact_sheet(model, val["images"][pick], a.out / "contact-sheet.png")
@@ -198,7 +203,8 @@ def main():
     lines += ["", f"Linear probe on emoji categories ({len(classes)} classes, majority baseline {majority:.3f}): "
               f"semantic branch {probe['semantic']:.3f}, detail branch {probe['detail']:.3f}.", "",
               "![contact sheet](contact-sheet.png)", "", "Columns: " + ", ".join(columns) + ". Rows: 4 emoji, 4 clipart, 4 photo crops."]
-    (a.out / "eval.md").write_text("\n".join(lines) + "\n")
+    generator_md = old_md[old_md.index("\n## Generator\n"):] if "\n## Generator\n" in old_md else ""
+    (a.out / "eval.md").write_text("\n".join(lines) + "\n" + generator_md)
 
     manifest_path = a.out / "manifest.json"
     if manifest_path.exists():

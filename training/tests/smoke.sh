@@ -33,4 +33,6 @@ for d in [g["validation"]["frechetTrainImages"]] + [s["frechet"] for s in g["set
     assert math.isfinite(d) and d > -1e-6, d
 assert (pkg / "eval.md").read_text().count("## Generator") == 1 and (pkg / "generator-sheet.png").stat().st_size > 0
 PY
+$PY training/evaluate.py --ckpt "$tmp/run/ckpt.pt" --out "$tmp/pkg" --smoke > /dev/null   # a rerun keeps the generator's sections
+$PY -c "import json; assert 'generator' in json.load(open('$tmp/pkg/eval.json')); assert open('$tmp/pkg/eval.md').read().count('## Generator') == 1"
 echo "training smoke test: 1 passed, 0 failed"
