@@ -272,6 +272,31 @@ describe('Generate view host session (real backend, tiny test package)', functio
     assert.deepEqual(fs.readdirSync(tmp).sort(), before);
   });
 
+  it('a reference that is not an image: one clear error naming the problem, and the next run works', async () => {
+    const bad = path.join(tmp, 'not-an-image.png');
+    fs.writeFileSync(bad, 'just text');
+    const { session, posted, ui } = setup({ reference: { path: bad, resource: `file://${bad}` }, force: 'detail' });
+    await session.describe();
+    const problem = await session.generate(params({ count: 1, force: 'detail' }));
+    assert.match(problem ?? '', /^Could not generate 1 .* sample: .*not an image format that can be read/);
+    assert.equal(ui.errors.length, 1);
+    const e = posted.find((m) => m.kind === 'error');
+    assert.ok(e && e.kind === 'error' && /^IMAGE_/.test(e.code ?? ''), JSON.stringify(e));
+    assert.equal(await session.generate(params({ count: 1, force: 'none' })), undefined);
+  });
+
+  it('closing the panel mid-run stops the generation and posts nothing more', async () => {
+    const { session, posted, hooks } = setup();
+    await session.describe();
+    hooks.onPost = (m) => {
+      if (m.kind === 'generationScale') session.dispose();
+    };
+    assert.equal(await session.generate(params({ count: 2 })), undefined);
+    const kinds = posted.map((m) => m.kind);
+    assert.deepEqual(kinds, ['generator', 'generationStart', 'generationScale'], 'nothing after the dispose');
+    assert.equal(session.busy, false);
+  });
+
   it('a model without a generator: a clear error naming the model, and generate refuses', async () => {
     const dir = fs.mkdtempSync(path.join(tmp, 'nogen-'));
     const { session, posted } = setup({ modelPath: packageWithoutGenerator(dir) });
