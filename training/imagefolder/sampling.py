@@ -115,9 +115,10 @@ def generate(gen, tok, class_ids, seed: int = 0, sample_ids=None, cfg: float = D
              temperature: float = DEFAULTS["temperature"], mode: str = "cache"):
     """class_ids [B] -> indices [B, P, L] (P = 2: detail, semantic), the host's generate(). Row b
     is sample sample_ids[b] (default b) of the seed, with that sample's random stream. Per scale:
-    one generator step on [cond rows; null-class rows] with the KV cache (mode "cache"), or with the prefix's keys and
-    values rebuilt scale by scale (mode "recompute", same tokens); then both branches sampled;
-    then the next scale's inputs from the tokens so far, as the exported next-input graph does."""
+    one generator step on [cond rows; null-class rows] with the KV cache (mode "cache"), or with
+    the prefix's keys and values rebuilt scale by scale (mode "recompute", same tokens); then both
+    branches sampled; then the next scale's inputs from the tokens so far, as the exported
+    next-input graph does."""
     c = gen.cfg
     scales, N, V = c.scales, len(c.scales), c.vocab
     offsets = scale_offsets(scales)
