@@ -7,6 +7,7 @@ conditioned on the emoji category.
 Resumable like train.py (<out>/gen-ckpt.pt every few minutes), logs to <out>/train-generator.log.
 """
 import argparse
+import hashlib
 import copy
 import json
 import math
@@ -49,6 +50,15 @@ def tokenize(tok, images_uint8, batch=64):
     return torch.cat(idx_all), torch.cat(x_all)
 
 
+def tokenizer_fingerprint(tok) -> str:
+    """Short hash of the tokenizer's weights (the generator's targets and inputs depend on all of them)."""
+    h = hashlib.sha256()
+    for name, t in sorted(tok.state_dict().items()):
+        h.update(name.encode())
+        h.update(t.detach().float().contiguous().numpy().tobytes())
+    return h.hexdigest()[:12]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tokenizer", type=Path, required=True, help="tokenizer checkpoint or shipped weights")
@@ -83,14 +93,18 @@ def main():
         images = np.concatenate([images, images[:, :, ::-1]])  # flips double the small set
         labels = np.concatenate([labels, labels])
 
+    # The tokens belong to one tokenizer: a resumed run on a retrained tokenizer (same architecture,
+    # new weights) re-tokenizes and fine-tunes from the earlier generator instead of reusing stale codes.
     cache = out / "tokens.pt"
-    if cache.exists():
-        idx, x_in = torch.load(cache)
+    tok_id = tokenizer_fingerprint(tok)
+    cached = torch.load(cache) if cache.exists() else None
+    if cached is not None and len(cached) == 3 and cached[2] == tok_id:
+        idx, x_in, _ = cached
     else:
         t0 = time.time()
         idx, x_in = tokenize(tok, images)
-        torch.save((idx, x_in), cache)
-        log(out, f"tokenized {len(idx)} images in {time.time() - t0:.0f} s")
+        torch.save((idx, x_in, tok_id), cache)
+        log(out, f"tokenized {len(idx)} images with tokenizer {tok_id} in {time.time() - t0:.0f} s")
     y = torch.from_numpy(labels)
 
     cfg = GeneratorConfig(num_classes=len(classes), vocab=tok.cfg.codebook_size, scales=tok.cfg.scales)
