@@ -7,11 +7,12 @@ conditioned on the emoji category.
 Resumable like train.py (<out>/gen-ckpt.pt every few minutes), logs to <out>/train-generator.log.
 """
 import argparse
-import hashlib
 import copy
+import hashlib
 import json
 import math
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -132,7 +133,10 @@ def main():
                      "classes": classes, "step": step, "elapsed": elapsed, "device": str(device),
                      "tokenizer": str(a.tokenizer)}, ckpt_path)
 
-    while elapsed < budget:
+    stop = []  # SIGTERM/SIGINT: finish the step, save, exit (a resumed run loses nothing)
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    signal.signal(signal.SIGINT, lambda *_: stop.append(1))
+    while elapsed < budget and not stop:
         t_step = time.time()
         pick = torch.from_numpy(rng.integers(0, len(idx), a.batch))
         cls = y[pick].clone()
