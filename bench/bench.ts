@@ -8,13 +8,13 @@
 // time (use it on an idle machine). TS wall and CPU time are always both printed.
 //
 //   npm run bench -- [--model DIR] [--torch-weights FILE.pt] [--torch-gen-weights FILE.pt] [--clock cpu|wall]
-//                    [--repeat N] [--threads N] [--no-torch] [--no-generate | --generate-only]   (generation: bench/generate.ts)
+//                    [--repeat N] [--rounds N] [--threads N] [--no-torch] [--no-generate | --generate-only]   (generation: bench/generate.ts)
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ModelRuntime, inspectMany, loadImage, toTensor, progressiveMask, decodePlan, builtInModelDir } from '../src/extension/core';
+import { ModelRuntime, inspectMany, loadImage, toTensor, progressiveMask, decodePlan, builtInModelDir, MAX_DECODE_BATCH } from '../src/extension/core';
 import { benchGeneration, printGeneration, type GenerationBench } from './generate';
 import { runTorchBench, type Clock } from './torch';
 
@@ -28,7 +28,7 @@ interface Row {
   batch: number;
   encode: Timing;
   decode: Timing;
-  /** encoder + the inspection's decoder batch: the model work PyTorch's "inspect" also does */
+  /** encoder + the inspection's decoder tiles (in inspectMany's runs): PyTorch's "inspect" */
   inspectModel: Timing;
   /** everything the panel shows: decode of the file, resize, model work, PNGs, metrics, maps */
   inspect: Timing;
@@ -75,10 +75,11 @@ async function benchTs(modelDir: string, repeat: number, threads: number): Promi
     const decode = await timed(() => rt.decode(progIdx, progMasks), repeat, B);
     const inspectModel = await timed(async () => {
       const idx = await rt.encode(tensor, B);
-      await rt.decode(
-        idx.flatMap((i) => plan.map(() => i)),
-        idx.flatMap(() => plan),
-      );
+      const tileIdx = idx.flatMap((i) => plan.map(() => i));
+      const tileMasks = idx.flatMap(() => plan);
+      for (let t = 0; t < tileIdx.length; t += MAX_DECODE_BATCH) {
+        await rt.decode(tileIdx.slice(t, t + MAX_DECODE_BATCH), tileMasks.slice(t, t + MAX_DECODE_BATCH));
+      }
     }, repeat, B);
     const inspect = await timed(() => inspectMany(rt, images.slice(0, B), {}), repeat, B);
     rows.push({ batch: B, encode, decode, inspectModel, inspect });
@@ -87,12 +88,39 @@ async function benchTs(modelDir: string, repeat: number, threads: number): Promi
   return rows;
 }
 
-type TorchRow = { batch: number; encode_ms: number; decode_ms: number; inspect_ms: number };
+/** PyTorch ms per image; inspect_full_ms: training/bench_inspect.py, the same work as inspectMany */
+type TorchRow = { batch: number; encode_ms: number; decode_ms: number; inspect_ms: number; inspect_full_ms?: number };
 
 function benchTorch(repeat: number, threads: number, clock: Clock, weights?: string): TorchRow[] | string {
-  const args = ['--threads', String(threads), '--repeat', String(repeat), '--batches', BATCHES.join(','), ...(weights ? ['--weights', weights] : [])];
+  // The same image files as the TypeScript side (PyTorch reads and resizes them itself).
+  const args = ['--threads', String(threads), '--repeat', String(repeat), '--batches', BATCHES.join(','), '--images', benchImages().join(','), ...(weights ? ['--weights', weights] : [])];
   const rows = runTorchBench(ROOT, args, clock);
   return typeof rows === 'string' ? rows : (rows.filter((r) => 'batch' in r) as unknown as TorchRow[]);
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const medianTiming = (ts: Timing[]): Timing => ({ cpu: median(ts.map((t) => t.cpu)), wall: median(ts.map((t) => t.wall)) });
+
+function medianRows(rounds: Row[][]): Row[] {
+  return rounds[0].map((r, i) => ({
+    batch: r.batch,
+    encode: medianTiming(rounds.map((rs) => rs[i].encode)),
+    decode: medianTiming(rounds.map((rs) => rs[i].decode)),
+    inspectModel: medianTiming(rounds.map((rs) => rs[i].inspectModel)),
+    inspect: medianTiming(rounds.map((rs) => rs[i].inspect)),
+  }));
+}
+
+function medianTorch(rounds: TorchRow[][]): TorchRow[] {
+  return rounds[0].map((r) => {
+    const same = rounds.map((rs) => rs.find((p) => p.batch === r.batch) ?? r);
+    const out: Record<string, unknown> = { ...r };
+    for (const [k, v] of Object.entries(r)) if (typeof v === 'number' && k !== 'batch') out[k] = median(same.map((p) => (p as unknown as Record<string, number>)[k]));
+    return out as unknown as TorchRow;
+  });
 }
 
 const f = (x: number | undefined) => (x === undefined ? '     -  ' : x.toFixed(1).padStart(8));
@@ -100,7 +128,7 @@ const ratio = (torch: number | undefined, ts: number) => (torch === undefined ? 
 
 async function main() {
   const { values } = parseArgs({
-    options: { model: { type: 'string' }, 'torch-weights': { type: 'string' }, 'torch-gen-weights': { type: 'string' }, clock: { type: 'string' }, repeat: { type: 'string' }, threads: { type: 'string' }, 'no-torch': { type: 'boolean' }, 'no-generate': { type: 'boolean' }, 'generate-only': { type: 'boolean' } },
+    options: { model: { type: 'string' }, 'torch-weights': { type: 'string' }, 'torch-gen-weights': { type: 'string' }, clock: { type: 'string' }, repeat: { type: 'string' }, threads: { type: 'string' }, 'no-torch': { type: 'boolean' }, rounds: { type: 'string' }, 'no-generate': { type: 'boolean' }, 'generate-only': { type: 'boolean' } },
   });
   const modelDir = values.model ?? process.env.IFI_BENCH_MODEL ?? builtInModelDir(ROOT);
   const repeat = Number(values.repeat ?? 5);
@@ -117,8 +145,21 @@ async function main() {
     console.log(`results: ${path.relative(ROOT, out)}`);
     return;
   }
-  const ts = await benchTs(modelDir, repeat, threads);
-  const torch = values['no-torch'] ? 'skipped (--no-torch)' : benchTorch(repeat, threads, clock, values['torch-weights']);
+  // Rounds alternate TypeScript and PyTorch so that both meet the same (shared, drifting) machine;
+  // every time printed below is the median over the rounds.
+  const rounds = Math.max(1, Number(values.rounds ?? 3));
+  const tsRounds: Row[][] = [];
+  const torchRounds: (TorchRow[] | string)[] = [];
+  for (let r = 0; r < rounds; r++) {
+    tsRounds.push(await benchTs(modelDir, repeat, threads));
+    torchRounds.push(values['no-torch'] ? 'skipped (--no-torch)' : benchTorch(repeat, threads, clock, values['torch-weights']));
+  }
+  const ts = medianRows(tsRounds);
+  const torch = torchRounds.find((t) => typeof t === 'string') ?? medianTorch(torchRounds as TorchRow[][]);
+  if (rounds > 1 && typeof torch !== 'string') {
+    const perRound = tsRounds.map((rs, i) => rs.map((r) => ((torchRounds[i] as TorchRow[]).find((p) => p.batch === r.batch)?.inspect_full_ms ?? NaN) / r.inspect[clock]));
+    console.log(`${rounds} rounds; full inspection torch/TS per round (batch ${BATCHES.join(', ')}): ${perRound.map((x) => x.map((v) => v.toFixed(2)).join(', ')).join(' | ')}`);
+  }
   if (typeof torch === 'string') console.log(`pytorch reference unavailable: ${torch}`);
   const t = (b: number) => (typeof torch === 'string' ? undefined : torch.find((r) => r.batch === b));
   console.log('');
@@ -130,7 +171,7 @@ async function main() {
     line(r.batch, 'encode', r.encode, p?.encode_ms);
     line(r.batch, 'progressive decode (N)', r.decode, p?.decode_ms);
     line(r.batch, 'inspection, model work', r.inspectModel, p?.inspect_ms);
-    line(r.batch, 'inspection, everything', r.inspect, p?.inspect_ms);
+    line(r.batch, 'inspection, everything', r.inspect, p?.inspect_full_ms);
   }
   const one = ts.find((r) => r.batch === 1)!;
   console.log('');
@@ -140,7 +181,7 @@ async function main() {
       `load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`,
   );
   if (typeof torch !== 'string') {
-    const worst = Math.min(...ts.map((r) => (t(r.batch)?.inspect_ms ?? Infinity) / r.inspect[clock]));
+    const worst = Math.min(...ts.map((r) => (t(r.batch)?.inspect_full_ms ?? NaN) / r.inspect[clock]));
     console.log(`TS vs PyTorch eager, full inspection, worst batch (${clock} time): ${worst.toFixed(2)}x (goal >= 2x): ${worst >= 2 ? 'met' : 'NOT met'}`);
   }
   let generation: GenerationBench | string = 'skipped (--no-generate)';
@@ -150,7 +191,7 @@ async function main() {
   }
   const out = path.join(ROOT, 'out', 'bench', 'results.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), loadAverage: os.loadavg(), modelDir, threads, repeat, clock, ts, torch, generation }, null, 2));
+  fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), loadAverage: os.loadavg(), modelDir, threads, repeat, clock, rounds: { ts: tsRounds, torch: torchRounds }, ts, torch, generation }, null, 2));
   console.log(`results: ${path.relative(ROOT, out)}`);
 }
 

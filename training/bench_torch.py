@@ -1,5 +1,7 @@
 """PyTorch-eager reference timings for `npm run bench`: the training code's model on the shipped
-weights, doing the same work as the TypeScript pipeline. Prints one JSON line per batch size, and
+weights, doing the same work as the TypeScript pipeline on the same image files: encode, progressive
+decode, the inspection's model work (encoder + 2N+1 decoder tiles) and the full inspection
+(training/bench_inspect.py: file to PNGs, metrics, token maps, usage). Prints one JSON line per batch size, and
 with --generate one more for generating one image (bench/generate.ts).
 
     python3 training/bench_torch.py [--weights training/checkpoints/imagefolder-mini.pt] [--threads 2]
@@ -12,10 +14,13 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from export import load_model  # noqa: E402
+from bench_inspect import decode_plan, load_image  # noqa: E402
+from bench_inspect import inspect_full as run_inspect_full  # noqa: E402
 from imagefolder.generator import FoldedGenerator, GeneratorConfig  # noqa: E402
 from imagefolder.model import ImageFolderTokenizer, TokenizerConfig  # noqa: E402
 from imagefolder.sampling import DEFAULTS, generate  # noqa: E402
@@ -89,6 +94,7 @@ def bench_generation(a):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--weights", type=Path, default=Path(__file__).resolve().parent / "checkpoints" / "imagefolder-mini.pt")
+    ap.add_argument("--images", default=None, help="comma-separated image files, cycled to fill a batch (default: the golden fixtures)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--batches", default="1,8", help="batch sizes of the tokenizer timings; none: skip them")
@@ -103,19 +109,17 @@ def main():
         return
     model, _ = load_model(a.weights)
     s, N, P = model.cfg.image_size, len(model.cfg.scales), 2
+    root = Path(__file__).resolve().parent.parent
+    files = a.images.split(",") if a.images else sorted(str(f) for f in (root / "test" / "fixtures" / "golden").glob("*.png"))
+    # The extension's 2N+1 tiles per image (inspect.ts decodePlan); branch 0 is detail, 1 semantic.
+    plan = decode_plan(P, N, detail=0, semantic=1)
     for b in [int(v) for v in a.batches.split(",")]:
-        x = torch.rand(b, 3, s, s) * 2 - 1
+        batch_files = [files[i % len(files)] for i in range(b)]
+        x = torch.from_numpy(np.stack([load_image(f, s) for f in batch_files])).permute(0, 3, 1, 2).float().div(255).sub(0.5).div(0.5)
         with torch.no_grad():
             idx = model.encode(x)
-            prog = torch.zeros(N, P, N)
-            for k in range(N):
-                prog[k, :, :k + 1] = 1
-            contrib = torch.zeros(N, P, N)
-            for k in range(N):
-                contrib[k, :, k] = 1
-            abl = torch.zeros(2, P, N); abl[0, 1] = 1; abl[1, 0] = 1
-            prog_b = prog.repeat(b, 1, 1)
-            all_b = torch.cat([prog, contrib, abl]).repeat(b, 1, 1)
+            prog_b = plan[:N].repeat(b, 1, 1)
+            all_b = plan.repeat(b, 1, 1)
 
             def encode():
                 model.encode(x)
@@ -125,9 +129,13 @@ def main():
 
             def inspect():
                 i = model.encode(x)
-                model.decode(i.repeat_interleave(2 * N + 2, 0), all_b)
+                model.decode(i.repeat_interleave(plan.shape[0], 0), all_b)
+
+            def inspect_full():
+                run_inspect_full(model, batch_files, plan)
             r = {"batch": b, "encode_ms": timed(encode, a.repeat) / b, "decode_ms": timed(decode, a.repeat) / b,
-                 "inspect_ms": timed(inspect, a.repeat) / b, "threads": a.threads, "torch": torch.__version__}
+                 "inspect_ms": timed(inspect, a.repeat) / b, "inspect_full_ms": timed(inspect_full, a.repeat) / b,
+                 "tiles": plan.shape[0], "threads": a.threads, "torch": torch.__version__}
         print(json.dumps(r), flush=True)
 
 

@@ -1,0 +1,134 @@
+"""The extension's full inspection (src/extension/core/inspect.ts) written the way a PyTorch user
+would, for `npm run bench` (training/bench_torch.py): the same work on the same image files, so the
+TypeScript pipeline is compared with PyTorch doing everything the panel shows, not only the model.
+
+Per image: read the file, composite on white, centre-crop, Lanczos resize to the model size,
+normalise; encode; decode 2N+1 tiles (N progressive reconstructions, the N-1 single-scale
+contributions beyond scale 0 as contribution 0 is progressive 0, the two branch ablations); tiles to
+bytes; 22 PNGs (input and 21 tiles: rows unfiltered, zlib level 6, base64, as src/extension/core/png.ts);
+PSNR and SSIM (11x11 Gaussian, sigma 1.5, valid region) of the N progressive tiles and the two
+ablations against the input; token maps; code usage per branch (histogram, per-scale counts, used
+codes, perplexity). Code colours are computed once per model on both sides and are not timed.
+"""
+import base64
+import math
+import struct
+import zlib
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageOps
+
+
+def load_image(path, size):
+    """File -> [size, size, 3] uint8: EXIF orientation, white behind transparency, centre crop, Lanczos."""
+    im = ImageOps.exif_transpose(Image.open(path))
+    if im.mode in ("RGBA", "LA", "P", "PA"):
+        im = im.convert("RGBA")
+        bg = Image.new("RGBA", im.size, (255, 255, 255, 255))
+        im = Image.alpha_composite(bg, im)
+    im = ImageOps.fit(im.convert("RGB"), (size, size), method=Image.LANCZOS, centering=(0.5, 0.5))
+    return np.array(im, dtype=np.uint8)
+
+
+def decode_plan(P, N, detail, semantic):
+    """[2N+1, P, N] masks in inspect.ts's order: progressive, contributions 1..N-1, semantic only, detail only."""
+    m = torch.zeros(2 * N + 1, P, N)
+    for k in range(N):
+        m[k, :, :k + 1] = 1
+    for k in range(1, N):
+        m[N + k - 1, :, k] = 1
+    m[2 * N - 1, semantic] = 1
+    m[2 * N, detail] = 1
+    return m
+
+
+def _chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def png_base64(rgb):
+    h, w, _ = rgb.shape
+    raw = np.zeros((h, w * 3 + 1), np.uint8)
+    raw[:, 1:] = rgb.reshape(h, w * 3)
+    ihdr = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
+    png = b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", zlib.compress(raw.tobytes(), 6)) + _chunk(b"IEND", b"")
+    return base64.b64encode(png).decode("ascii")
+
+
+def _gauss(win=11, sigma=1.5):
+    c = (win - 1) / 2
+    g = torch.tensor([math.exp(-((i - c) ** 2) / (2 * sigma * sigma)) for i in range(win)])
+    return g / g.sum()
+
+
+def psnr_ssim(ref, imgs):
+    """ref [H,W,3] uint8, imgs [K,H,W,3] uint8 -> (psnr [K], ssim [K]) as metrics.ts computes them."""
+    x = torch.from_numpy(ref).permute(2, 0, 1).float().unsqueeze(0)
+    y = torch.from_numpy(imgs).permute(0, 3, 1, 2).float()
+    mse = ((x - y) ** 2).mean(dim=(1, 2, 3))
+    psnr = torch.where(mse == 0, torch.full_like(mse, 100.0), (10 * torch.log10(255.0 ** 2 / mse)).clamp(max=100.0))
+    win = min(11, ref.shape[0], ref.shape[1])
+    g = _gauss(win)
+    gh = g.view(1, 1, 1, win).repeat(3, 1, 1, 1)
+    gv = g.view(1, 1, win, 1).repeat(3, 1, 1, 1)
+
+    def filt(t):
+        return F.conv2d(F.conv2d(t, gh, groups=3), gv, groups=3)
+
+    xs = x.expand_as(y)
+    mx, my = filt(xs), filt(y)
+    vx, vy, cxy = filt(xs * xs) - mx * mx, filt(y * y) - my * my, filt(xs * y) - mx * my
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    s = ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))
+    return psnr.tolist(), s.mean(dim=(1, 2, 3)).tolist()
+
+
+def usage(idx, scales, V):
+    """One branch's code usage: histogram, per-scale (code, count) pairs, used codes, perplexity."""
+    hist = np.bincount(idx, minlength=V)
+    per_scale, t = [], 0
+    for pn in scales:
+        codes, counts = np.unique(idx[t:t + pn * pn], return_counts=True)
+        per_scale.append(list(zip(codes.tolist(), counts.tolist())))
+        t += pn * pn
+    p = hist[hist > 0] / hist.sum()
+    return {"histogram": hist.tolist(), "perScale": per_scale, "used": int((hist > 0).sum()),
+            "utilisation": float((hist > 0).mean()), "perplexity": float(np.exp(-(p * np.log(p)).sum()))}
+
+
+def token_maps(idx, scales):
+    out, t = [], 0
+    for pn in scales:
+        out.append(idx[t:t + pn * pn].tolist())
+        t += pn * pn
+    return out
+
+
+@torch.no_grad()
+def inspect_full(model, files, plan, tiles_per_run=None):
+    """Everything the panel shows for each file: one encoder run, then the decoder on all tiles at
+    once (PyTorch's fastest here: its per-call overhead makes inspect.ts's runs of 7 tiles slower
+    for it), or tiles_per_run at a time."""
+    s = model.cfg.image_size
+    scales = list(model.cfg.scales)
+    N, T, V = len(scales), plan.shape[0], model.cfg.codebook_size
+    rgb = [load_image(f, s) for f in files]
+    x = torch.from_numpy(np.stack(rgb)).permute(0, 3, 1, 2).float().div(255).sub(0.5).div(0.5)
+    idx = model.encode(x)
+    all_idx = idx.repeat_interleave(T, 0)
+    all_masks = plan.repeat(len(files), 1, 1)
+    step = tiles_per_run or all_idx.shape[0]
+    out = torch.cat([model.decode(all_idx[i:i + step], all_masks[i:i + step]) for i in range(0, all_idx.shape[0], step)])
+    tiles = ((out * 0.5 + 0.5) * 255).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
+    results = []
+    for b, f in enumerate(files):
+        t = tiles[b * T:(b + 1) * T]
+        pngs = [png_base64(tile) for tile in t]
+        q = psnr_ssim(rgb[b], np.concatenate([t[:N], t[2 * N - 1:]]))
+        ib = idx[b].numpy()
+        results.append({"image": str(f), "input": png_base64(rgb[b]), "tiles": pngs, "psnrSsim": q,
+                        "tokenMaps": [token_maps(row, scales) for row in ib],
+                        "usage": [usage(row, scales, V) for row in ib]})
+    return results
