@@ -476,7 +476,13 @@ export class Workbench {
     const menu = this.page.locator('.monaco-menu').last();
     const entry = menu.locator('.action-item', { has: this.page.locator('.action-label', { hasText: item }) }).first();
     if (!submenuItem) {
-      await entry.click();
+      // Keyboard activation: a mouse click on a menu entry is sometimes dropped by the workbench
+      // (the menu closes, no command runs; seen in CI for the first pick after start-up). Hovering
+      // focuses the entry, Enter runs it; a click remains the fallback if the entry did not take focus.
+      await entry.hover();
+      const focused = await entry.evaluate((el) => el.classList.contains('focused') || el.matches(':focus-within')).catch(() => false);
+      if (focused) await this.page.keyboard.press('Enter');
+      else await entry.click();
       await this.waitForMenusClosed();
       return;
     }

@@ -120,7 +120,8 @@ describe('e2e: the inspector in VS Code (code-server 4.100.3)', function () {
   it('4. "Open With... > ImageFolder Inspector" works and the panels survive a window reload', async () => {
     await wb.runCommand('View: Close All Editors');
     await waitFor('no editors', async () => (await wb.tabTitles()).length === 0, 15_000);
-    await wb.contextMenu('rocket.png', /^Open With/);
+    const openWithPick = wb.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'ImageFolder Inspector' });
+    await wb.contextMenuWithEffect('rocket.png', /^Open With/, async () => (await openWithPick.count()) > 0, 20_000);
     await wb.screenshot('open-with-pick');
     await wb.pickQuickPick('ImageFolder Inspector');
     await waitFor('the custom editor tab', async () => (await wb.tabTitles()).includes('rocket.png'), 120_000);

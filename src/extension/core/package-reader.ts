@@ -12,7 +12,7 @@ import { ELEM_FLOAT, ELEM_INT64, ELEM_NAMES, parseOnnx, type GraphSummary } from
 export const FORMAT = 'imagefolder-model';
 export const FORMAT_VERSION = 1;
 const REQUIRED = ['manifest.json', 'encoder.onnx', 'decoder.onnx', 'codebooks.bin'];
-const OPTIONAL = ['eval.json', 'eval.md', 'contact-sheet.png'];
+const OPTIONAL = ['eval.json', 'eval.md', 'contact-sheet.png', 'generator-sheet.png'];
 // Operator domains onnxruntime implements itself; anything else needs a custom-op library.
 const BUILTIN_DOMAINS = new Set(['', 'ai.onnx', 'ai.onnx.ml', 'com.microsoft']);
 
