@@ -37,10 +37,8 @@ export type ForceBranch = 'none' | 'detail' | 'semantic';
 /** What a saved generated sample is written as. */
 export type SampleFormat = 'png' | 'tokens-json' | 'tokens-npy';
 
-/** Everything the Generate view asks for; the host alone knows the model (and so the class list). */
-export interface GenerateParams {
-  /** index into the model's classes */
-  classId: number;
+/** The sampling choices of one generation (form, settings defaults, backend job share them). */
+export interface SamplingParams {
   cfg: number;
   /** 0 = off */
   topK: number;
@@ -49,6 +47,12 @@ export interface GenerateParams {
   temperature: number;
   seed: number;
   count: number;
+}
+
+/** Everything the Generate view asks for; the host alone knows the model (and so the class list). */
+export interface GenerateParams extends SamplingParams {
+  /** index into the model's classes */
+  classId: number;
   force: ForceBranch;
 }
 
@@ -120,15 +124,9 @@ export interface GeneratorView {
 }
 
 /** The settings a generation actually ran with (defaults filled in), for captions and export. */
-export interface GenerationSummary {
+export interface GenerationSummary extends SamplingParams {
   classId: number;
   className: string;
-  cfg: number;
-  topK: number;
-  topP: number;
-  temperature: number;
-  seed: number;
-  count: number;
   forced: 'detail' | 'semantic' | null;
   /** file name of the teacher-forcing reference */
   reference: string | null;

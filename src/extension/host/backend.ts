@@ -2,7 +2,7 @@
 // wraps src/extension/core; unit tests use a fake. No `vscode` import here.
 
 import type { BranchInfo, Inspection, PngImage, ProviderSetting, ResizeMode } from '../core/types';
-import type { FolderUsageView } from '../../shared/protocol';
+import type { FolderUsageView, SamplingParams } from '../../shared/protocol';
 
 export interface RuntimeSettings {
   /** absolute model folder */
@@ -57,15 +57,9 @@ export interface GeneratorInfo {
   fallbackReason?: string;
 }
 
-export interface GenerateJob {
+export interface GenerateJob extends SamplingParams {
   settings: RuntimeSettings;
   classId: number;
-  cfg: number;
-  topK: number;
-  topP: number;
-  temperature: number;
-  seed: number;
-  count: number;
   /** teacher forcing: this image's tokens of `force` are kept at every scale (encoded by the same model) */
   reference?: { imagePath: string; force: 'detail' | 'semantic' };
   signal: AbortSignal;

@@ -16,12 +16,13 @@ import {
   type PanelInfo,
   type Request,
   type SampleFormat,
+  type SamplingParams,
 } from '../../shared/protocol';
 import type { GeneratedSet, GeneratorInfo, InspectorBackend } from './backend';
 import { describeError } from './errors';
 import { planSampleExport } from './exporter';
 import { saveThroughDialog } from './saveFlow';
-import type { HostUi, Logger } from './session';
+import { logFromWebview, type HostUi, type Logger } from './session';
 import type { ResolvedSettings } from './settings';
 
 /** The image whose tokens can be teacher-forced, when the view was opened from an inspector. */
@@ -145,13 +146,9 @@ export class GenerateSession {
           void this.post({ kind: 'init', protocol: PROTOCOL_VERSION, info: this.panelInfo });
           await this.describe();
           return;
-        case 'log': {
-          const line = `Generate view: ${msg.message.replace(/[\r\n]+/g, ' ')}`;
-          if (msg.level === 'error') this.deps.log.error(line);
-          else if (msg.level === 'warn') this.deps.log.warn(line);
-          else this.deps.log.info(line);
+        case 'log':
+          logFromWebview(this.deps.log, 'Generate view', msg);
           return;
-        }
         case 'request':
           await this.handleRequest(msg.id, msg.request);
           return;
@@ -254,15 +251,11 @@ export class GenerateSession {
     const now = this.deps.now ?? Date.now;
     const t0 = now();
     const forced = p.force === 'none' ? null : p.force;
+    const sampling: SamplingParams = { cfg: p.cfg, topK: p.topK, topP: p.topP, temperature: p.temperature, seed: p.seed, count: p.count };
     const summary: GenerationSummary = {
       classId: p.classId,
       className: info.classes[p.classId],
-      cfg: p.cfg,
-      topK: p.topK,
-      topP: p.topP,
-      temperature: p.temperature,
-      seed: p.seed,
-      count: p.count,
+      ...sampling,
       forced,
       reference: forced && this.reference ? path.basename(this.reference.path) : null,
     };
@@ -276,12 +269,7 @@ export class GenerateSession {
         return this.deps.backend.generate({
           settings: settings.runtime,
           classId: p.classId,
-          cfg: p.cfg,
-          topK: p.topK,
-          topP: p.topP,
-          temperature: p.temperature,
-          seed: p.seed,
-          count: p.count,
+          ...sampling,
           ...(forced && this.reference ? { reference: { imagePath: this.reference.path, force: forced } } : {}),
           signal: run.ac.signal,
           onScale: (s) => {

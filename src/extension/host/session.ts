@@ -26,6 +26,11 @@ export interface Logger {
   error(msg: string): void;
 }
 
+/** A webview's `log` message, on one line of the host's log (its text was validated and truncated). */
+export function logFromWebview(log: Logger, source: string, msg: { level: 'info' | 'warn' | 'error'; message: string }): void {
+  log[msg.level](`${source}: ${msg.message.replace(/[\r\n]+/g, ' ')}`);
+}
+
 export interface ProgressReporter {
   (message: string, increment?: number): void;
 }
@@ -135,13 +140,9 @@ export class InspectorSession {
           else if (this.target.mode === 'folder' && this.folder) this.post({ kind: 'folderUsage', usage: this.folder });
           else await this.refresh();
           return;
-        case 'log': {
-          const line = `webview: ${msg.message.replace(/[\r\n]+/g, ' ')}`;
-          if (msg.level === 'error') this.deps.log.error(line);
-          else if (msg.level === 'warn') this.deps.log.warn(line);
-          else this.deps.log.info(line);
+        case 'log':
+          logFromWebview(this.deps.log, 'webview', msg);
           return;
-        }
         case 'request':
           await this.handleRequest(msg.id, msg.request);
           return;

@@ -4,6 +4,7 @@
 import * as path from 'node:path';
 import * as os from 'node:os';
 import type { ProviderSetting, ResizeMode } from '../core/types';
+import type { SamplingParams } from '../../shared/protocol';
 import type { RuntimeSettings } from './backend';
 
 export const SECTION = 'imagefolderInspector';
@@ -19,14 +20,7 @@ export interface Inspected<T> {
 
 export type ConfigReader = (key: string) => Inspected<unknown> | undefined;
 
-export interface GenerationDefaults {
-  cfg: number;
-  topK: number;
-  topP: number;
-  temperature: number;
-  seed: number;
-  count: number;
-}
+export type GenerationDefaults = SamplingParams;
 
 export interface ResolvedSettings {
   runtime: RuntimeSettings;
