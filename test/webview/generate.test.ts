@@ -14,6 +14,7 @@ import { GenerateSession } from '../../src/extension/host/generateSession';
 import type { HostUi, Logger, ProgressReporter } from '../../src/extension/host/session';
 import { resolveSettings } from '../../src/extension/host/settings';
 import type { HostToWebview } from '../../src/shared/protocol';
+import { packageWithoutGenerator } from '../unit/host/tinyModel';
 import { launch, openWebview, repoRoot, type WebviewPage } from './harness';
 
 const root = repoRoot();
@@ -257,16 +258,7 @@ describe('Generate view webview (headless Chromium, production CSP, real host se
 
   it('a model without a generator: an error naming the model, no form', async () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ifi-wv-nogen-'));
-    const dir = path.join(tmp, 'm');
-    fs.mkdirSync(dir);
-    for (const f of ['codebooks.bin', 'decoder.onnx', 'encoder.onnx']) fs.copyFileSync(path.join(TINY, f), path.join(dir, f));
-    const m = JSON.parse(fs.readFileSync(path.join(TINY, 'manifest.json'), 'utf8')) as Record<string, unknown> & { graphs: Record<string, unknown> };
-    delete m.graphs.generator;
-    delete m.graphs.nextInput;
-    delete m.classes;
-    delete m.generator;
-    m.name = 'no-generator-here';
-    fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(m));
+    const dir = packageWithoutGenerator(tmp, 'no-generator-here');
     const w = await openWebview(browser, { view: 'generate' });
     const b = bridge(w, backend, dir);
     try {

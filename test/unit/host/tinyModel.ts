@@ -14,7 +14,7 @@ export function repoRoot(): string {
 export const TINY = path.join(repoRoot(), 'test', 'fixtures', 'tiny-model');
 
 /** A copy of the tiny package without its generator (graphs, classes and generator removed). */
-export function packageWithoutGenerator(dir: string): string {
+export function packageWithoutGenerator(dir: string, name = 'tiny-without-generator'): string {
   const out = path.join(dir, 'no-generator');
   fs.mkdirSync(out);
   for (const f of ['codebooks.bin', 'decoder.onnx', 'encoder.onnx']) fs.copyFileSync(path.join(TINY, f), path.join(out, f));
@@ -23,7 +23,7 @@ export function packageWithoutGenerator(dir: string): string {
   delete m.graphs.nextInput;
   delete m.classes;
   delete m.generator;
-  m.name = 'tiny-without-generator';
+  m.name = name;
   fs.writeFileSync(path.join(out, 'manifest.json'), JSON.stringify(m));
   return out;
 }
