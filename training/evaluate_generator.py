@@ -56,18 +56,23 @@ def teacher_labels(classes, labels):
 
 
 @torch.no_grad()
-def teacher_features(teacher, images_uint8, batch=128):
-    """Pooled teacher features [N, D] (float64)."""
-    return torch.cat([teacher.features(to_tensor(images_uint8[i:i + batch]))[1].double()
-                      for i in range(0, len(images_uint8), batch)])
+def teacher_features(teacher, images_uint8, batch=128, all_stages=False):
+    """Pooled teacher features [N, D] (float64): the last stage's (the Frechet space), or with
+    all_stages every stage's pooled map concatenated (the judge's input)."""
+    out = []
+    for i in range(0, len(images_uint8), batch):
+        stages, pooled = teacher.features(to_tensor(images_uint8[i:i + batch]))
+        out.append(torch.cat([f.mean(dim=(2, 3)) for f in stages], 1) if all_stages else pooled)
+    return torch.cat(out).double()
 
 
 class Judge:
-    """A linear classifier of the generator's classes on the frozen teacher's pooled features,
-    fitted to the training images with class-balanced weights. The teacher's own head was trained
-    on all the data's labels with batches balanced over sources, not classes; on the emoji
-    categories it mostly answers the frequent ones (built-in model: validation accuracy averaged
-    over classes 0.41, against 0.54 for this head)."""
+    """A linear classifier of the generator's classes on the frozen teacher's pooled features of
+    all four stages, fitted to the training images with class-balanced weights. The teacher's own
+    head was trained on all the data's labels with batches balanced over sources, not classes; on
+    the emoji categories it mostly answers the frequent ones. Built-in model, validation accuracy
+    averaged over classes: teacher's head 0.41, linear on the last stage 0.55, on all stages 0.68
+    (colour and shape from the early stages tell e.g. flags and smileys apart)."""
 
     def __init__(self, feats, target, n_classes, weight_decay=1e-3, steps=300):
         torch.manual_seed(0)
@@ -212,7 +217,8 @@ def main():
     val_images, val_target = of_classes(val)
     train_images, train_target = of_classes(train)
     val_feats, train_feats = teacher_features(teacher, val_images), teacher_features(teacher, train_images)
-    judge = Judge(train_feats, train_target, len(classes))
+    val_judged = teacher_features(teacher, val_images, all_stages=True)
+    judge = Judge(teacher_features(teacher, train_images, all_stages=True), train_target, len(classes))
     floor_feats = train_feats[class_balanced(train_target, len(classes), a.per_class, a.seed)]
 
     settings, sheets = [], []
@@ -220,7 +226,7 @@ def main():
         cfg = DEFAULTS["cfg"] if spec.strip() == "default" else float(spec)
         images, target, cpu = sample_images(gen, tok, a.per_class, a.seed, cfg, a.batch)
         feats = teacher_features(teacher, images)
-        pred = judge(feats)
+        pred = judge(teacher_features(teacher, images, all_stages=True))
         settings.append({"cfg": cfg, "accuracy": per_class_accuracy(pred, target, classes),
                          "frechet": frechet(feats, val_feats), "cpuSeconds": round(cpu, 1)})
         sheets.append(images)
@@ -232,10 +238,10 @@ def main():
                        "config": gen_ck["config"]},
         "classes": classes, "samplesPerClass": a.per_class, "seed": a.seed,
         "sampling": {k: DEFAULTS[k] for k in ("topK", "topP", "temperature")},
-        "classifier": f"linear classifier of the {len(classes)} classes on the frozen teacher's pooled features, "
-                      f"fitted to {len(train_images)} training images with class-balanced weights",
+        "classifier": f"linear classifier of the {len(classes)} classes on the frozen teacher's pooled features of all stages "
+                      f"({val_judged.shape[1]} values), fitted to {len(train_images)} training images with class-balanced weights",
         "featureDim": int(val_feats.shape[1]),
-        "validation": {"images": int(len(val_images)), "accuracy": per_class_accuracy(judge(val_feats), val_target, classes),
+        "validation": {"images": int(len(val_images)), "accuracy": per_class_accuracy(judge(val_judged), val_target, classes),
                        "frechetTrainImages": frechet(floor_feats, val_feats)},
         "settings": settings,
         "sheetColumns": min(a.sheet, a.per_class),

@@ -61,7 +61,7 @@ def export_graphs(model, out: Path):
     mask = torch.ones(2, P, N)
     torch.onnx.export(DecoderGraph(model), (idx, mask), str(out / "decoder.onnx"), opset_version=OPSET,
                       input_names=["indices", "scale_mask"], output_names=["image"],
-                      dynamic_axes={"indices": {0: "batch"}, "scale_mask": {0: "batch"}, "image": {0: "batch"}})
+                      dynamic_axes={"indices": {0: "indices_batch"}, "scale_mask": {0: "batch"}, "image": {0: "batch"}})
     cb = torch.stack([q.codebook.weight.detach() for q in model.quantizers]).numpy().astype("<f4")
     (out / "codebooks.bin").write_bytes(cb.tobytes())
     return cb.shape
@@ -91,7 +91,10 @@ def manifest(model, ck, cb_shape, name: str, evaluation=None):
             "encoder": {"file": "encoder.onnx", "inputs": {"image": [-1, 3, c.image_size, c.image_size]},
                         "outputs": {"indices": [-1, len(BRANCHES), L]}},
             "decoder": {"file": "decoder.onnx", "inputs": {"indices": [-1, len(BRANCHES), L], "scale_mask": [-1, len(BRANCHES), N]},
-                        "outputs": {"image": [-1, 3, c.image_size, c.image_size]}},
+                        "outputs": {"image": [-1, 3, c.image_size, c.image_size]},
+                        # indices of batch 1 broadcast against scale_mask rows (decode_indices multiplies
+                        # each scale's code map by its mask column), so the host can share them
+                        "sharedIndices": True},
         },
         "codebooks": {"file": "codebooks.bin", "dtype": "float32", "shape": list(cb_shape)},
         "evaluation": evaluation or {},

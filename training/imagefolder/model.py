@@ -43,9 +43,12 @@ class Attention(nn.Module):
         self.qkv = nn.Linear(width, 3 * width)
         self.out = nn.Linear(width, width)
 
-    def forward(self, x):
+    def forward(self, x, queries: int = None):
+        """queries: only the first `queries` tokens attend (all tokens are still keys and values)."""
         b, n, c = x.shape
         q, k, v = self.qkv(x).view(b, n, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4)
+        if queries is not None:
+            q, n = q[:, :, :queries], queries
         a = torch.softmax(torch.matmul(q, k.transpose(-1, -2)) * (c // self.heads) ** -0.5, dim=-1)
         return self.out(torch.matmul(a, v).transpose(1, 2).reshape(b, n, c))
 
@@ -58,8 +61,10 @@ class Block(nn.Module):
         self.ln2 = nn.LayerNorm(width)
         self.mlp = nn.Sequential(nn.Linear(width, 4 * width), nn.GELU(), nn.Linear(4 * width, width))
 
-    def forward(self, x):
-        x = x + self.attn(self.ln1(x))
+    def forward(self, x, queries: int = None):
+        """queries: return only the first `queries` tokens, computing nothing else that they do not need."""
+        h = self.attn(self.ln1(x), queries)
+        x = (x if queries is None else x[:, :queries]) + h
         return x + self.mlp(self.ln2(x))
 
 
@@ -135,7 +140,10 @@ class Decoder(nn.Module):
         if self.cfg.spatial_prior:
             m = m + torch.matmul(torch.matmul(self.down, z), self.down.t()).flatten(2).transpose(1, 2)
         x = torch.cat([m, lat], 1)
-        x = self.norm(self.blocks(x))[:, : self.grid * self.grid]
+        # Only the image tokens reach the output: the last block computes just their rows
+        # (64 of 185 tokens: a tenth of the decoder's work at inspection time).
+        x = self.blocks[:-1](x)
+        x = self.norm(self.blocks[-1](x, queries=self.grid * self.grid))
         p, g = self.cfg.patch, self.grid
         x = self.head(x).view(b, g, g, 3, p, p).permute(0, 3, 1, 4, 2, 5).reshape(b, 3, g * p, g * p)
         return x

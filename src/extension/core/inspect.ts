@@ -82,18 +82,17 @@ export async function inspectMany(runtime: ModelRuntime, images: ImageInput[], o
   throwIfAborted(signal);
 
   const plan = decodePlan(P, N, detailBranch, semanticBranch);
-  // The images' tiles run through the decoder maxDecodeBatch at a time (see MAX_DECODE_BATCH).
-  const tiles = indices.length * plan.length;
+  // Each image's tiles run through the decoder maxDecodeBatch at a time (see MAX_DECODE_BATCH),
+  // one image per run so that its code maps are computed once per run (decode's shared indices).
   const perRun = Math.max(1, Math.floor(options.maxDecodeBatch ?? MAX_DECODE_BATCH));
-  const decoded = new Float32Array(tiles * 3 * S * S);
-  for (let start = 0; start < tiles; start += perRun) {
-    throwIfAborted(signal);
-    const ts = Array.from({ length: Math.min(perRun, tiles - start) }, (_, k) => start + k);
-    const out = await runtime.decode(
-      ts.map((t) => indices[Math.floor(t / plan.length)]),
-      ts.map((t) => plan[t % plan.length]),
-    );
-    decoded.set(out, start * 3 * S * S);
+  const tileSize = 3 * S * S;
+  const decoded = new Float32Array(indices.length * plan.length * tileSize);
+  for (let i = 0; i < indices.length; i++) {
+    for (let start = 0; start < plan.length; start += perRun) {
+      throwIfAborted(signal);
+      const out = await runtime.decode([indices[i]], plan.slice(start, start + perRun));
+      decoded.set(out, (i * plan.length + start) * tileSize);
+    }
   }
   const t3 = now();
 

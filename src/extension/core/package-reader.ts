@@ -20,6 +20,11 @@ export interface GraphSpec {
   file: string;
   inputs: Record<string, number[]>;
   outputs: Record<string, number[]>;
+  /**
+   * decoder only: the graph also takes `indices` with batch 1 and decodes that one row under every
+   * `scale_mask` row, computing the code maps once (docs/model-format.md)
+   */
+  sharedIndices?: boolean;
 }
 
 export interface Manifest {
@@ -80,7 +85,8 @@ function checkGraphSpec(field: string, v: unknown): GraphSpec {
     }
     return o as Record<string, number[]>;
   };
-  return { file, inputs: shapes('inputs'), outputs: shapes('outputs') };
+  if (v.sharedIndices !== undefined && typeof v.sharedIndices !== 'boolean') throw bad(`${field}.sharedIndices`, 'must be true or false');
+  return { file, inputs: shapes('inputs'), outputs: shapes('outputs'), ...(v.sharedIndices === true ? { sharedIndices: true } : {}) };
 }
 
 /** Checks the manifest's own fields and their consistency with each other. */

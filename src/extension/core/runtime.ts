@@ -151,20 +151,32 @@ export class ModelRuntime {
 
   /**
    * indices [B][P][L] and masks [B][P][N] (1 keeps scale n of branch p) -> images [B, 3, S, S]
-   * in the model's normalisation, clamped by the graph to its range.
+   * in the model's normalisation, clamped by the graph to its range. One row of indices with
+   * several masks decodes that image under each mask; a decoder that declares `sharedIndices`
+   * then computes its code maps once instead of once per mask.
    */
   async decode(indices: ArrayLike<number>[][], masks: number[][][]): Promise<Float32Array> {
     const { tokensPerBranch: L, branches } = this.pkg.manifest;
     const P = branches.length;
     const N = this.scales.length;
-    const B = indices.length;
-    if (B === 0 || masks.length !== B) throw new Error('decode: need one mask per image');
-    const idx = new BigInt64Array(B * P * L);
+    const B = masks.length;
+    const shared = indices.length === 1;
+    if (B === 0 || (!shared && indices.length !== B)) throw new Error('decode: need one mask per image, or one image and any number of masks');
+    const rows = shared && this.pkg.manifest.graphs.decoder.sharedIndices ? 1 : B;
+    const idx = new BigInt64Array(rows * P * L);
     const mask = new Float32Array(B * P * N);
     for (let b = 0; b < B; b++) {
-      if (indices[b].length !== P || masks[b].length !== P) throw new Error(`decode: image ${b} needs ${P} branches`);
+      const image = indices[shared ? 0 : b];
+      if (image.length !== P || masks[b].length !== P) throw new Error(`decode: image ${b} needs ${P} branches`);
       for (let p = 0; p < P; p++) {
-        const row = indices[b][p];
+        if (masks[b][p].length !== N) throw new Error(`decode: mask row needs ${N} scales`);
+        for (let n = 0; n < N; n++) mask[(b * P + p) * N + n] = masks[b][p][n];
+        if (b >= rows) continue;
+        if (shared && b > 0) {
+          idx.copyWithin((b * P + p) * L, p * L, (p + 1) * L);
+          continue;
+        }
+        const row = image[p];
         const V = branches[p].codebookSize;
         if (row.length !== L) throw new UserError('BAD_ARGUMENT', `decode: branch ${p} has ${row.length} indices, the model needs ${L}`);
         for (let t = 0; t < L; t++) {
@@ -172,14 +184,12 @@ export class ModelRuntime {
           if (!Number.isInteger(v) || v < 0 || v >= V) throw new UserError('BAD_ARGUMENT', `decode: index ${v} at branch ${p}, token ${t} is outside 0..${V - 1}`);
           idx[(b * P + p) * L + t] = BigInt(v);
         }
-        if (masks[b][p].length !== N) throw new Error(`decode: mask row needs ${N} scales`);
-        for (let n = 0; n < N; n++) mask[(b * P + p) * N + n] = masks[b][p][n];
       }
     }
     const ort = loadOrt();
     const session = await this.session('decoder');
     const out = await this.exclusive(() =>
-      session.run({ indices: new ort.Tensor('int64', idx, [B, P, L]), scale_mask: new ort.Tensor('float32', mask, [B, P, N]) }),
+      session.run({ indices: new ort.Tensor('int64', idx, [rows, P, L]), scale_mask: new ort.Tensor('float32', mask, [B, P, N]) }),
     );
     checkDims(this.pkg.manifest.graphs.decoder.file, 'image', out.image.dims, [B, 3, this.imageSize, this.imageSize]);
     return out.image.data as Float32Array;

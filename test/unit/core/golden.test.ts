@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ModelRuntime, loadImage, toTensor } from '../../../src/extension/core';
-import { TEST_GOLDEN, TEST_MODEL, hasRealModel } from './helpers';
+import { TEST_GOLDEN, TEST_MODEL, hasRealModel, tmpDir } from './helpers';
 
 interface GoldenItem {
   image: string;
@@ -53,10 +53,12 @@ describe('parity with the PyTorch golden fixtures', function () {
     assert.ok(same / total >= 0.999, `${same}/${total} indices agree`);
   });
 
-  it('decodes PyTorch indices to the same images for every mask', async () => {
+  /** Decodes every fixture item under all its masks and compares with PyTorch's outputs. */
+  async function checkDecoded(runtime: ModelRuntime, shared: boolean) {
     let worst = 0;
     for (const item of items) {
-      const outs = await rt.decode(item.decoded.map(() => item.indices), item.decoded.map((d) => d.mask));
+      const masks = item.decoded.map((d) => d.mask);
+      const outs = await runtime.decode(shared ? [item.indices] : item.decoded.map(() => item.indices), masks);
       const n = outs.length / item.decoded.length;
       item.decoded.forEach((d, j) => {
         const want = readF32(path.join(TEST_GOLDEN, d.file));
@@ -67,6 +69,37 @@ describe('parity with the PyTorch golden fixtures', function () {
         assert.ok(maxDiff <= 1e-3, `${item.image} ${d.name}: max |diff| ${maxDiff}`);
       });
     }
-    assert.ok(worst >= 0);
+    return worst;
+  }
+
+  it('decodes PyTorch indices to the same images for every mask', async () => {
+    assert.ok((await checkDecoded(rt, false)) >= 0);
+  });
+
+  it('decodes one row of indices under several masks to the same images (shared indices)', async function () {
+    if (!rt.pkg.manifest.graphs.decoder.sharedIndices) this.skip();
+    await checkDecoded(rt, true);
+  });
+
+  it('a decoder without sharedIndices gets the row repeated by the host, with the same images', async () => {
+    // A package exported before the flag existed: same graphs, manifest without it.
+    const copy = tmpDir('ifi-noshare-');
+    for (const f of fs.readdirSync(TEST_MODEL)) {
+      if (f === 'manifest.json' || /^(encoder|decoder)\.onnx$|^codebooks\.bin$/.test(f)) fs.copyFileSync(path.join(TEST_MODEL, f), path.join(copy, f));
+    }
+    const m = JSON.parse(fs.readFileSync(path.join(copy, 'manifest.json'), 'utf8'));
+    delete m.graphs.decoder.sharedIndices;
+    for (const g of Object.keys(m.graphs)) if (g !== 'encoder' && g !== 'decoder') delete m.graphs[g];
+    delete m.classes;
+    delete m.generator;
+    fs.writeFileSync(path.join(copy, 'manifest.json'), JSON.stringify(m));
+    const plain = await ModelRuntime.load(copy, { provider: 'cpu' });
+    try {
+      assert.equal(plain.pkg.manifest.graphs.decoder.sharedIndices, undefined);
+      await checkDecoded(plain, true);
+    } finally {
+      await plain.dispose();
+      fs.rmSync(copy, { recursive: true, force: true });
+    }
   });
 });

@@ -88,6 +88,7 @@ describe('model package validation', () => {
     ['codebooks.dtype', (m) => (m.codebooks.dtype = 'float16'), /field 'codebooks\.dtype'/],
     ['graphs.encoder.file path', (m) => (m.graphs.encoder.file = '../elsewhere/encoder.onnx'), /field 'graphs\.encoder\.file' must be a plain file name/],
     ['graphs.decoder', (m) => delete m.graphs.decoder, /field 'graphs\.decoder'/],
+    ['graphs.decoder.sharedIndices', (m) => (m.graphs.decoder.sharedIndices = 'yes'), /field 'graphs\.decoder\.sharedIndices' must be true or false/],
   ];
   for (const [what, edit, pattern] of fieldCases) {
     it(`names the bad manifest field: ${what}`, () => rejects(writeSmallPackage(edit), 'MODEL_BAD_MANIFEST', pattern));
