@@ -108,19 +108,18 @@ def token_maps(idx, scales):
 
 @torch.no_grad()
 def inspect_full(model, files, plan, tiles_per_run=None):
-    """Everything the panel shows for each file: one encoder run, then the decoder on all tiles at
-    once (PyTorch's fastest here: its per-call overhead makes inspect.ts's runs of 7 tiles slower
-    for it), or tiles_per_run at a time."""
+    """Everything the panel shows for each file: one encoder run, then per image the decoder on
+    all its tiles at once (PyTorch's fastest here: its per-call overhead makes inspect.ts's runs of
+    7 tiles slower for it), or tiles_per_run at a time. Like the extension, one image's tiles share
+    its indices (batch 1 against the masks), so its code maps are computed once per call."""
     s = model.cfg.image_size
     scales = list(model.cfg.scales)
     N, T, V = len(scales), plan.shape[0], model.cfg.codebook_size
     rgb = [load_image(f, s) for f in files]
     x = torch.from_numpy(np.stack(rgb)).permute(0, 3, 1, 2).float().div(255).sub(0.5).div(0.5)
     idx = model.encode(x)
-    all_idx = idx.repeat_interleave(T, 0)
-    all_masks = plan.repeat(len(files), 1, 1)
-    step = tiles_per_run or all_idx.shape[0]
-    out = torch.cat([model.decode(all_idx[i:i + step], all_masks[i:i + step]) for i in range(0, all_idx.shape[0], step)])
+    step = tiles_per_run or T
+    out = torch.cat([model.decode(idx[b:b + 1], plan[i:i + step]) for b in range(len(files)) for i in range(0, T, step)])
     tiles = ((out * 0.5 + 0.5) * 255).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
     results = []
     for b, f in enumerate(files):

@@ -118,18 +118,19 @@ def main():
         x = torch.from_numpy(np.stack([load_image(f, s) for f in batch_files])).permute(0, 3, 1, 2).float().div(255).sub(0.5).div(0.5)
         with torch.no_grad():
             idx = model.encode(x)
-            prog_b = plan[:N].repeat(b, 1, 1)
-            all_b = plan.repeat(b, 1, 1)
 
+            # One decoder call per image, its indices shared by its masks (as the extension does).
             def encode():
                 model.encode(x)
 
             def decode():
-                model.decode(idx.repeat_interleave(N, 0), prog_b)
+                for i in range(b):
+                    model.decode(idx[i:i + 1], plan[:N])
 
             def inspect():
                 i = model.encode(x)
-                model.decode(i.repeat_interleave(plan.shape[0], 0), all_b)
+                for k in range(b):
+                    model.decode(i[k:k + 1], plan)
 
             def inspect_full():
                 run_inspect_full(model, batch_files, plan)

@@ -3,6 +3,8 @@
 // with the reason so the user can see why a GPU is not used. Nothing is ever downloaded: a
 // provider whose binaries are absent simply fails to load and is reported as skipped.
 
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
 import type { ProviderName, ProviderSetting } from './types';
 import { loadOrt } from './native';
@@ -34,13 +36,44 @@ export interface Candidate {
   skipReason?: string;
 }
 
-/** The providers to try, in order, for a setting; CPU always last as the fallback. */
-export function candidates(setting: ProviderSetting, available: ProviderName[], platform: NodeJS.Platform = process.platform): Candidate[] {
+/**
+ * Whether the Vulkan loader that WebGPU (Dawn) needs on Linux is installed: the folders the dynamic
+ * loader searches (LD_LIBRARY_PATH, /etc/ld.so.conf.d, the usual system folders). Without it
+ * Dawn prints "Couldn't load Vulkan" on stderr, bypassing onnxruntime's log level, and then fails.
+ */
+export function vulkanLoaderFound(env: NodeJS.ProcessEnv = process.env, exists: (f: string) => boolean = fs.existsSync, confDir = '/etc/ld.so.conf.d'): boolean {
+  const dirs = (env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean);
+  try {
+    for (const f of fs.readdirSync(confDir)) {
+      if (!f.endsWith('.conf')) continue;
+      for (const line of fs.readFileSync(path.join(confDir, f), 'utf8').split('\n')) if (line.trim().startsWith('/')) dirs.push(line.trim());
+    }
+  } catch {
+    // no ld.so.conf.d: the usual folders below still count
+  }
+  const arch = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
+  dirs.push(`/usr/lib/${arch}-linux-gnu`, `/lib/${arch}-linux-gnu`, '/usr/lib64', '/lib64', '/usr/lib', '/lib', '/usr/local/lib');
+  return dirs.some((d) => exists(path.join(d, 'libvulkan.so.1')));
+}
+
+/**
+ * The providers to try, in order, for a setting; CPU always last as the fallback. With 'auto' on
+ * Linux, WebGPU is passed over without trying when there is no Vulkan loader (asked for by name,
+ * it is still tried: the user wants to see it fail).
+ */
+export function candidates(
+  setting: ProviderSetting,
+  available: ProviderName[],
+  platform: NodeJS.Platform = process.platform,
+  hasVulkan: () => boolean = vulkanLoaderFound,
+): Candidate[] {
   const wanted = setting === 'auto' ? gpuOrder(platform) : setting === 'cpu' ? [] : [setting];
   const out: Candidate[] = wanted.map((p) =>
-    available.includes(p)
-      ? { provider: p }
-      : { provider: p, skipReason: `not offered by onnxruntime-node on ${platform}-${process.arch}` },
+    !available.includes(p)
+      ? { provider: p, skipReason: `not offered by onnxruntime-node on ${platform}-${process.arch}` }
+      : setting === 'auto' && p === 'webgpu' && platform === 'linux' && !hasVulkan()
+        ? { provider: p, skipReason: 'no Vulkan loader (libvulkan.so.1) on this machine; WebGPU on Linux runs on Vulkan' }
+        : { provider: p },
   );
   out.push({ provider: 'cpu' });
   return out;

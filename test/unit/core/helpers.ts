@@ -14,6 +14,11 @@ export const TEST_MODEL = process.env.IFI_TEST_MODEL ?? BUILT_IN;
 export const TEST_GOLDEN = process.env.IFI_TEST_GOLDEN ?? GOLDEN;
 export const CLI = path.join(REPO, 'dist', 'cli.js');
 
+/** What 'auto' reports for WebGPU on these GPU-less machines: passed over without a Vulkan loader, else no adapter. */
+export function webgpuSkipPattern(vulkan: boolean): RegExp {
+  return vulkan ? /No supported adapters/ : /no Vulkan loader \(libvulkan\.so\.1\)/;
+}
+
 export function hasRealModel(): boolean {
   return ['manifest.json', 'encoder.onnx', 'decoder.onnx', 'codebooks.bin'].every((f) => fs.existsSync(path.join(TEST_MODEL, f)));
 }

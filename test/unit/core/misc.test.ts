@@ -84,7 +84,7 @@ describe('provider candidates', () => {
     assert.deepEqual(gpuOrder('linux'), ['cuda', 'webgpu']);
     assert.deepEqual(gpuOrder('win32'), ['cuda', 'dml', 'webgpu']);
     assert.deepEqual(gpuOrder('darwin'), ['coreml', 'webgpu']);
-    const c = candidates('auto', ['cpu', 'webgpu', 'cuda'], 'linux');
+    const c = candidates('auto', ['cpu', 'webgpu', 'cuda'], 'linux', () => true);
     assert.deepEqual(c.map((x) => x.provider), ['cuda', 'webgpu', 'cpu']);
     assert.ok(c.every((x) => !x.skipReason));
   });
