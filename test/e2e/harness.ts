@@ -20,6 +20,7 @@ import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type FrameLocator, type Locator, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS, chromiumPath } from '../support/chromium';
 
 /** Tests are bundled to out/test/e2e/x.test.js; the repository root is three levels up. */
 export const REPO = path.resolve(__dirname, '..', '..', '..');
@@ -33,17 +34,6 @@ export const CODE_SERVER_VERSION = '4.100.3';
 export const SLOW_MS = Number(process.env.IMAGEFOLDER_E2E_SLOW_MS) || 300_000;
 /** How long a reloaded window may take to start its extension host before the harness reloads again. */
 const RELOAD_HOST_MS = 120_000;
-
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-dev-shm-usage',
-];
 
 export function log(msg: string): void {
   if (process.env.IMAGEFOLDER_E2E_QUIET !== '1') console.log(`      [e2e ${new Date().toISOString().slice(11, 19)}] ${msg}`);
@@ -608,7 +598,7 @@ export class Workbench {
 
 export async function openWorkbench(vs: CodeServer, label: string, firstFile = 'cat-face.png'): Promise<Workbench> {
   const browser = await chromium.launch({
-    executablePath: process.env.IMAGEFOLDER_CHROMIUM || '/usr/bin/chromium',
+    executablePath: chromiumPath(),
     headless: process.env.IMAGEFOLDER_E2E_HEADED !== '1',
     args: CHROMIUM_ARGS,
   });

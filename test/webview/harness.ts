@@ -7,29 +7,15 @@ import * as path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildWebviewHtml, makeNonce } from '../../src/extension/host/html';
 import { THEMES, type ThemeKind } from './themes';
+import { CHROMIUM_ARGS, chromiumPath } from '../support/chromium';
+import { repoRoot } from '../support/repo';
 
 export const ORIGIN = 'https://imagefolder-webview.test';
 
-export function repoRoot(): string {
-  for (let d = __dirname; d !== path.dirname(d); d = path.dirname(d)) {
-    const f = path.join(d, 'package.json');
-    if (fs.existsSync(f) && (JSON.parse(fs.readFileSync(f, 'utf8')) as { name?: string }).name === 'imagefolder-inspector') return d;
-  }
-  throw new Error('repository root not found');
-}
-
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+export { repoRoot };
 
 export function launch(): Promise<Browser> {
-  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
+  return chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
 }
 
 export interface WebviewPage {

@@ -5,18 +5,11 @@ import * as fs from 'node:fs';
 import Module from 'node:module';
 import * as path from 'node:path';
 import * as vscode from './fakeVscode';
-
-function findRoot(): string {
-  for (let d = __dirname; d !== path.dirname(d); d = path.dirname(d)) {
-    const f = path.join(d, 'package.json');
-    if (fs.existsSync(f) && (JSON.parse(fs.readFileSync(f, 'utf8')) as { name?: string }).name === 'imagefolder-inspector') return d;
-  }
-  throw new Error('repository root not found');
-}
+import { repoRoot } from '../../support/repo';
 
 describe('dist/extension.js bundle', () => {
   it('activates cheaply: registers every command, loads neither onnxruntime-node nor sharp', () => {
-    const root = findRoot();
+    const root = repoRoot();
     const main = path.join(root, 'dist', 'extension.js');
     assert.ok(fs.existsSync(main), 'run npm run build:extension first (test:host does)');
     vscode.resetState();

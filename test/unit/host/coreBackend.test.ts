@@ -7,16 +7,9 @@ import * as path from 'node:path';
 import { CoreBackend } from '../../../src/extension/host/coreBackend';
 import { resolveSettings } from '../../../src/extension/host/settings';
 import { MemLog } from './fakes';
+import { repoRoot } from '../../support/repo';
 
-function findRoot(): string {
-  for (let d = __dirname; d !== path.dirname(d); d = path.dirname(d)) {
-    const f = path.join(d, 'package.json');
-    if (fs.existsSync(f) && (JSON.parse(fs.readFileSync(f, 'utf8')) as { name?: string }).name === 'imagefolder-inspector') return d;
-  }
-  throw new Error('repository root not found');
-}
-
-const root = findRoot();
+const root = repoRoot();
 const hasModel = fs.existsSync(path.join(root, 'models', 'imagefolder-mini', 'manifest.json'));
 
 describe('core backend (real runtime, built-in model)', function () {

@@ -7,15 +7,9 @@ import { activateWith } from '../../../src/extension/host/extension';
 import type { HostToWebview } from '../../../src/shared/protocol';
 import * as vscode from './fakeVscode';
 import { FakeBackend } from './fakes';
+import { repoRoot } from '../../support/repo';
 
-function findRoot(): string {
-  for (let d = __dirname; d !== path.dirname(d); d = path.dirname(d)) {
-    const f = path.join(d, 'package.json');
-    if (fs.existsSync(f) && (JSON.parse(fs.readFileSync(f, 'utf8')) as { name?: string }).name === 'imagefolder-inspector') return d;
-  }
-  throw new Error('repository root not found');
-}
-const root = findRoot();
+const root = repoRoot();
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
   activationEvents: string[];
   contributes: { commands: { command: string; category: string }[]; customEditors: { viewType: string; priority: string }[]; configuration: { properties: Record<string, unknown> } };

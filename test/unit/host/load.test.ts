@@ -18,16 +18,9 @@ import { activateWith } from '../../../src/extension/host/extension';
 import type { PanelManager } from '../../../src/extension/host/panels';
 import { PROTOCOL_VERSION, type HostToWebview } from '../../../src/shared/protocol';
 import * as vscode from './fakeVscode';
+import { repoRoot } from '../../support/repo';
 
-function findRoot(): string {
-  for (let d = __dirname; d !== path.dirname(d); d = path.dirname(d)) {
-    const f = path.join(d, 'package.json');
-    if (fs.existsSync(f) && (JSON.parse(fs.readFileSync(f, 'utf8')) as { name?: string }).name === 'imagefolder-inspector') return d;
-  }
-  throw new Error('repository root not found');
-}
-
-const root = findRoot();
+const root = repoRoot();
 const MODEL = path.join(root, 'models', 'imagefolder-mini');
 const hasModel = ['manifest.json', 'encoder.onnx', 'decoder.onnx', 'codebooks.bin'].every((f) => fs.existsSync(path.join(MODEL, f)));
 const N = 20;

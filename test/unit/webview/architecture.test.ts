@@ -3,14 +3,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-
-function findRoot(): string {
-  for (let d = __dirname; d !== path.dirname(d); d = path.dirname(d)) {
-    const f = path.join(d, 'package.json');
-    if (fs.existsSync(f) && (JSON.parse(fs.readFileSync(f, 'utf8')) as { name?: string }).name === 'imagefolder-inspector') return d;
-  }
-  throw new Error('repository root not found');
-}
+import { repoRoot } from '../../support/repo';
 
 function files(dir: string): string[] {
   const out: string[] = [];
@@ -23,7 +16,7 @@ function files(dir: string): string[] {
 }
 
 describe('architecture rules', () => {
-  const root = findRoot();
+  const root = repoRoot();
   const src = (p: string) => path.relative(root, p).split(path.sep).join('/');
 
   it('only src/webview/toolkit.ts imports @vscode/webview-ui-toolkit', () => {
