@@ -77,7 +77,7 @@ export async function inspectMany(runtime: ModelRuntime, images: ImageInput[], o
   const t1 = now();
   throwIfAborted(signal);
 
-  const indices = await runtime.encode(tensor, images.length);
+  const indices = await runtime.encode(tensor, images.length, signal);
   const t2 = now();
   throwIfAborted(signal);
 
@@ -90,7 +90,7 @@ export async function inspectMany(runtime: ModelRuntime, images: ImageInput[], o
   for (let i = 0; i < indices.length; i++) {
     for (let start = 0; start < plan.length; start += perRun) {
       throwIfAborted(signal);
-      const out = await runtime.decode([indices[i]], plan.slice(start, start + perRun));
+      const out = await runtime.decode([indices[i]], plan.slice(start, start + perRun), signal);
       decoded.set(out, (i * plan.length + start) * tileSize);
     }
   }

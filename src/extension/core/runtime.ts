@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
 import type { ModelInfo, ProviderName, ProviderReport, ProviderSetting } from './types';
-import { UserError } from './errors';
+import { UserError, throwIfAborted } from './errors';
 import { loadOrt } from './native';
 import { readModelPackage, type ModelPackage } from './package-reader';
 import { availableProviders, createSession } from './providers';
@@ -34,6 +34,7 @@ export class ModelRuntime {
   private readonly skipped = new Map<ProviderName, string>();
   private readonly colours = new Map<number, Rgb[]>();
   private queue: Promise<unknown> = Promise.resolve();
+  private runsStarted = 0;
   private disposed = false;
 
   private constructor(
@@ -113,8 +114,23 @@ export class ModelRuntime {
     return s;
   }
 
-  private exclusive<T>(job: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(job, job);
+  /** Graph runs started so far (a run queued behind others and cancelled before its turn does not count). */
+  get graphRuns(): number {
+    return this.runsStarted;
+  }
+
+  /**
+   * Runs one graph call after every call queued before it. A call whose signal has aborted by the
+   * time its turn comes is dropped unrun (CANCELLED): with many panels queued on one model, a
+   * cancelled or closed panel's waiting run would otherwise still cost its CPU time.
+   */
+  private exclusive<T>(job: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const start = () => {
+      throwIfAborted(signal);
+      this.runsStarted++;
+      return job();
+    };
+    const run = this.queue.then(start, start);
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -123,14 +139,14 @@ export class ModelRuntime {
    * pixels: [B, 3, S, S] in the model's normalisation (image.toTensor).
    * Returns indices [B][P][L].
    */
-  async encode(pixels: Float32Array, batch = pixels.length / (3 * this.imageSize ** 2)): Promise<number[][][]> {
+  async encode(pixels: Float32Array, batch = pixels.length / (3 * this.imageSize ** 2), signal?: AbortSignal): Promise<number[][][]> {
     const S = this.imageSize;
     if (!Number.isInteger(batch) || batch < 1 || pixels.length !== batch * 3 * S * S) {
       throw new Error(`encode: expected [B,3,${S},${S}] floats, got ${pixels.length}`);
     }
     const ort = loadOrt();
     const session = await this.session('encoder');
-    const out = await this.exclusive(() => session.run({ image: new ort.Tensor('float32', pixels, [batch, 3, S, S]) }));
+    const out = await this.exclusive(() => session.run({ image: new ort.Tensor('float32', pixels, [batch, 3, S, S]) }), signal);
     checkDims(this.pkg.manifest.graphs.encoder.file, 'indices', out.indices.dims, [batch, this.branchCount, this.pkg.manifest.tokensPerBranch]);
     const data = out.indices.data as BigInt64Array;
     const P = this.branchCount;
@@ -155,7 +171,7 @@ export class ModelRuntime {
    * several masks decodes that image under each mask; a decoder that declares `sharedIndices`
    * then computes its code maps once instead of once per mask.
    */
-  async decode(indices: ArrayLike<number>[][], masks: number[][][]): Promise<Float32Array> {
+  async decode(indices: ArrayLike<number>[][], masks: number[][][], signal?: AbortSignal): Promise<Float32Array> {
     const { tokensPerBranch: L, branches } = this.pkg.manifest;
     const P = branches.length;
     const N = this.scales.length;
@@ -190,6 +206,7 @@ export class ModelRuntime {
     const session = await this.session('decoder');
     const out = await this.exclusive(() =>
       session.run({ indices: new ort.Tensor('int64', idx, [rows, P, L]), scale_mask: new ort.Tensor('float32', mask, [B, P, N]) }),
+      signal,
     );
     checkDims(this.pkg.manifest.graphs.decoder.file, 'image', out.image.dims, [B, 3, this.imageSize, this.imageSize]);
     return out.image.data as Float32Array;
@@ -200,9 +217,9 @@ export class ModelRuntime {
    * (the generator module uses it for `generator` and `nextInput`). The session is created on
    * first use like the encoder's and decoder's; the caller checks the output shapes.
    */
-  async runGraph(name: GraphName, feeds: InferenceSession.FeedsType): Promise<InferenceSession.ReturnType> {
+  async runGraph(name: GraphName, feeds: InferenceSession.FeedsType, signal?: AbortSignal): Promise<InferenceSession.ReturnType> {
     const session = await this.session(name);
-    return this.exclusive(() => session.run(feeds));
+    return this.exclusive(() => session.run(feeds), signal);
   }
 
   /** Colour per code of a branch (PCA of the normalised codebook), computed once. */

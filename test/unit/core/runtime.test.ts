@@ -156,4 +156,18 @@ describe('ModelRuntime and inspect (real model)', function () {
     ac.abort();
     await assert.rejects(inspect(rt, photo, { signal: ac.signal }), (e: unknown) => e instanceof UserError && e.code === 'CANCELLED');
   });
+
+  it('drops a queued graph run whose signal aborts before its turn, without running it', async () => {
+    const all = one.indices.map(() => rt.scales.map(() => 1));
+    const before = rt.graphRuns;
+    const ac = new AbortController();
+    const first = rt.decode([one.indices], Array.from({ length: 21 }, () => all));
+    const queued = rt.decode([one.indices], [all], ac.signal);
+    const after = rt.decode([one.indices], [all]);
+    ac.abort(); // while the first run is still ahead of it in the queue
+    await first;
+    await assert.rejects(queued, (e: unknown) => e instanceof UserError && e.code === 'CANCELLED');
+    await after; // the queue goes on past the dropped run
+    assert.equal(rt.graphRuns, before + 2);
+  });
 });

@@ -173,7 +173,11 @@ export class GeneratorGraphs {
   readonly P: number;
   runs = { generator: 0, nextInput: 0 };
 
-  constructor(readonly rt: ModelRuntime) {
+  /** signal: a run still queued behind other work when it aborts is dropped unrun */
+  constructor(
+    readonly rt: ModelRuntime,
+    private readonly signal?: AbortSignal,
+  ) {
     this.spec = generatorSpec(rt);
     this.scales = rt.scales;
     this.offsets = scaleOffsets(this.scales);
@@ -207,7 +211,7 @@ export class GeneratorGraphs {
       positions: new ort.Tensor('int64', positions, [T]),
       past_keys: past.keys,
       past_values: past.values,
-    });
+    }, this.signal);
     this.runs.generator++;
     const file = this.rt.pkg.manifest.graphs.generator.file;
     const Tp = past.keys.dims[3];
@@ -227,7 +231,7 @@ export class GeneratorGraphs {
     const out = await this.rt.runGraph('nextInput', {
       indices: new ort.Tensor('int64', indices, [batch, P, L]),
       scale_mask: new ort.Tensor('float32', mask, [batch, P, N]),
-    });
+    }, this.signal);
     this.runs.nextInput++;
     checkDims(this.rt.pkg.manifest.graphs.nextInput.file, 'next_input', out.next_input, [batch, L - 1, this.spec.inDim]);
     return out.next_input.data as Float32Array;
@@ -259,7 +263,7 @@ export async function generate(rt: ModelRuntime, options: GenerateOptions): Prom
   const settings = resolveGeneration(rt, options);
   const { signal } = options;
   throwIfAborted(signal);
-  const g = new GeneratorGraphs(rt);
+  const g = new GeneratorGraphs(rt, signal);
   const { spec, scales, offsets, L, P } = g;
   const N = scales.length;
   const V = spec.vocab;
@@ -289,7 +293,7 @@ export async function generate(rt: ModelRuntime, options: GenerateOptions): Prom
     const t = performance.now();
     const tok = tokensOf();
     const mask = scaleMask(P, N, (_p, j) => j < sampled);
-    const img = await rt.decode(tok, tok.map(() => mask));
+    const img = await rt.decode(tok, tok.map(() => mask), signal);
     decoderRuns++;
     const out = tok.map((_, b) => fromTensor(img, S, mean, std, b * 3 * S * S));
     timings.decode += performance.now() - t;
