@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PairSampler, RowSampler, SplitMix64, Xoshiro128ss, checkSettings, guidanceWeight, kthLargest, sampleStream, UserError } from '../../../src/extension/core';
+import { PairSampler, RowSampler, SplitMix64, Xoshiro128ss, checkSettings, guidanceWeight, kthLargest, sampleStream, topPThreshold, UserError } from '../../../src/extension/core';
 import { REPO } from '../core/helpers';
 
 interface RefCase {
@@ -106,6 +106,28 @@ describe('generate: sampling matches the PyTorch reference', () => {
       const sorted = Float64Array.from(a).sort();
       const k = 1 + Math.floor(r.float() * n);
       assert.equal(kthLargest(Float64Array.from(a), n, k), sorted[n - k], `n ${n}, k ${k}`);
+    }
+  });
+
+  it("finds top-p's threshold like walking the sorted values from the top (with ties)", () => {
+    const r = sampleStream(4, 0);
+    for (let trial = 0; trial < 500; trial++) {
+      const n = 1 + Math.floor(r.float() * 300);
+      const levels = 1 + Math.floor(r.float() * (trial % 2 ? 12 : 5000)); // few levels: many ties
+      const a = Float64Array.from({ length: n }, () => (1 + Math.floor(r.float() * levels)) / levels);
+      const z = a.reduce((x, y) => x + y, 0) * (1 + r.float()); // candidates hold part of the mass
+      const topP = r.float() < 0.1 ? 1e-6 : r.float();
+      // reference: groups of equal values from the top, kept while the mass above them is < topP * z
+      const sorted = Float64Array.from(a).sort().reverse();
+      let above = 0;
+      let want = sorted[0];
+      for (let j = 0; j < n; ) {
+        const v = sorted[j];
+        if (!(above / z < topP)) break;
+        want = v;
+        while (j < n && sorted[j] === v) above += sorted[j++];
+      }
+      assert.equal(topPThreshold(Float64Array.from(a), n, z, topP), want, `n ${n}, levels ${levels}, topP ${topP}`);
     }
   });
 

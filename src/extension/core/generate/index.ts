@@ -4,5 +4,5 @@
 export { generate, resolveGeneration, GeneratorGraphs, MAX_COUNT } from './generate';
 export type { GenerateOptions, GenerationResult, GenerationSettings, GeneratedSample, GenerationMode, ScaleProgress, ReferenceIndices } from './generate';
 export { generatorSpec, hasGenerator, FALLBACK_DEFAULTS, type GeneratorSpec } from './spec';
-export { RowSampler, PairSampler, guidanceWeight, checkSettings, kthLargest, type SamplingSettings } from './sampling';
+export { RowSampler, PairSampler, guidanceWeight, checkSettings, kthLargest, topPThreshold, type SamplingSettings } from './sampling';
 export { sampleStream, checkSeed, Xoshiro128ss, SplitMix64, MAX_SEED } from './rng';

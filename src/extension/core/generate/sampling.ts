@@ -79,9 +79,10 @@ export class RowSampler {
   /**
    * Applies top-k then top-p to `logits`; fills `weights`. Works on e = exp(logit - max), whose
    * order is the logits' order, without sorting the whole row: the top-k threshold comes from a
-   * selection (O(V)); top-p sorts only the tokens it could keep. A token j with
-   * e_j < (1 - topP) * z / V (z: mass kept by top-k) has more than topP * z above it, so it is
-   * dropped unsorted.
+   * selection on the logits (O(V)), and only the tokens it keeps are exponentiated; top-p sorts
+   * only the tokens it could keep. With n tokens kept by top-k holding mass z, a token j with
+   * e_j < (1 - topP) * z / n has less than (1 - topP) * z at or below it among them, so more than
+   * topP * z above it: it is dropped unsorted.
    */
   filter(topK: number, topP: number): this {
     const V = this.vocab;
@@ -90,33 +91,30 @@ export class RowSampler {
     let max = -Infinity;
     for (let i = 0; i < V; i++) if (l[i] > max) max = l[i];
     if (!Number.isFinite(max)) throw new Error(`generator logits are not finite (max ${max})`);
-    for (let i = 0; i < V; i++) w[i] = Math.exp(l[i] - max);
     const scratch = this.sorted;
     let thr = 0;
+    let n = V;
     if (topK > 0 && topK < V) {
-      scratch.set(w);
-      thr = kthLargest(scratch, V, topK);
+      scratch.set(l);
+      const kth = kthLargest(scratch, V, topK);
+      n = 0;
+      for (let i = 0; i < V; i++) {
+        if (l[i] >= kth) {
+          w[i] = Math.exp(l[i] - max);
+          n++;
+        } else w[i] = 0;
+      }
+      thr = Math.exp(kth - max);
+    } else {
+      for (let i = 0; i < V; i++) w[i] = Math.exp(l[i] - max);
     }
     if (topP < 1) {
       let z = 0;
       for (let i = 0; i < V; i++) if (w[i] >= thr) z += w[i];
-      const floor = Math.max(thr, ((1 - topP) * z) / V);
+      const floor = Math.max(thr, ((1 - topP) * z) / n);
       let m = 0;
       for (let i = 0; i < V; i++) if (w[i] >= floor) scratch[m++] = w[i];
-      const cand = scratch.subarray(0, m).sort(); // ascending; holds the maximum (1) at least
-      // groups of equal weights from the top: keep while the mass above is < topP * z
-      let above = 0;
-      let j = m - 1;
-      let pThr = cand[m - 1];
-      while (j >= 0) {
-        const v = cand[j];
-        if (j < m - 1 && !(above / z < topP)) break;
-        while (j >= 0 && cand[j] === v) {
-          above += v;
-          j--;
-        }
-        pThr = v;
-      }
+      const pThr = topPThreshold(scratch, m, z, topP);
       if (pThr > thr) thr = pThr;
     }
     let total = 0;
@@ -158,6 +156,58 @@ export class RowSampler {
     for (let i = 1; i < this.vocab; i++) if (this.weights[i] > this.weights[best]) best = i;
     return best;
   }
+}
+
+/**
+ * Top-p's threshold over the candidate weights a[0..n) of a row with total mass z: the smallest
+ * value v such that the values strictly greater than v hold mass / z < topP (the kept tokens are
+ * those >= v; equal values are kept or dropped together). A weighted selection: three-way
+ * partitions around a pivot, descending only into the side that holds the answer, O(n) expected
+ * instead of a sort. Reorders `a`.
+ */
+export function topPThreshold(a: Float64Array, n: number, z: number, topP: number): number {
+  let lo = 0;
+  let hi = n; // the answer lies in a[lo..hi)
+  let above = 0; // mass of the values greater than all of a[lo..hi)
+  let kept = Infinity;
+  while (lo < hi) {
+    const x = a[lo];
+    const y = a[(lo + hi) >> 1];
+    const w = a[hi - 1];
+    const pivot = x < y ? (y < w ? y : x < w ? w : x) : x < w ? x : y < w ? w : y;
+    // a[lo..gt) > pivot, a[gt..i) == pivot, a[lt..hi) < pivot
+    let gt = lo;
+    let i = lo;
+    let lt = hi;
+    let greater = 0;
+    let equal = 0;
+    while (i < lt) {
+      const v = a[i];
+      if (v > pivot) {
+        a[i] = a[gt];
+        a[gt] = v;
+        gt++;
+        i++;
+        greater += v;
+      } else if (v < pivot) {
+        lt--;
+        a[i] = a[lt];
+        a[lt] = v;
+      } else {
+        i++;
+        equal += v;
+      }
+    }
+    if (!((above + greater) / z < topP)) {
+      hi = gt; // the pivot is dropped: the answer is among the greater values
+      continue;
+    }
+    kept = pivot;
+    above += greater + equal;
+    if (!(above / z < topP)) break; // nothing below the pivot is kept
+    lo = lt;
+  }
+  return kept;
 }
 
 /**
