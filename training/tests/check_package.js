@@ -23,11 +23,20 @@ async function main() {
       if (Number(out.indices.data[p * L + l]) === item.indices[p][l]) equal++;
     }
     const indices = new ort.Tensor('int64', BigInt64Array.from(item.indices.flat().map(BigInt)), [1, P, L]);
-    for (const d of item.decoded) {
+    // One run with the item's indices shared by all its masks (manifest graphs.decoder.sharedIndices).
+    const B = item.decoded.length;
+    const masks = new ort.Tensor('float32', Float32Array.from(item.decoded.flatMap((d) => d.mask.flat())), [B, P, N]);
+    const shared = manifest.graphs.decoder.sharedIndices ? (await dec.run({ indices, scale_mask: masks })).image.data : null;
+    for (const [j, d] of item.decoded.entries()) {
       const r = await dec.run({ indices, scale_mask: new ort.Tensor('float32', Float32Array.from(d.mask.flat()), [1, P, N]) });
       const ref = new Float32Array(new Uint8Array(fs.readFileSync(path.join(fix, d.file))).buffer);
       for (let i = 0; i < ref.length; i++) maxDiff = Math.max(maxDiff, Math.abs(ref[i] - r.image.data[i]));
+      if (shared) for (let i = 0; i < ref.length; i++) maxDiff = Math.max(maxDiff, Math.abs(ref[i] - shared[j * ref.length + i]));
     }
+  }
+  if (!manifest.graphs.decoder.sharedIndices) {
+    console.error('manifest graphs.decoder.sharedIndices is not set (export.py writes it)');
+    process.exit(1);
   }
   const agreement = equal / total;
   console.log(`indices agreement ${agreement.toFixed(5)}, max decoder difference ${maxDiff.toExponential(2)}`);
