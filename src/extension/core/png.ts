@@ -16,8 +16,18 @@ const CRC_TABLE = (() => {
   return t;
 })();
 
+// zlib's native CRC-32 (Node >= 20.15) is ~8x faster than the table loop below, which stays as
+// the fallback for older hosts.
+const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
+
 /** CRC-32 (ISO 3309, as PNG uses it) of buf[start, end). */
 export function crc32(buf: Uint8Array, start = 0, end = buf.length): number {
+  if (nativeCrc32) return nativeCrc32(buf.subarray(start, end)) >>> 0;
+  return crc32Table(buf, start, end);
+}
+
+/** The table-driven CRC-32 (exported for the test that checks it against zlib's). */
+export function crc32Table(buf: Uint8Array, start = 0, end = buf.length): number {
   let c = 0xffffffff;
   for (let i = start; i < end; i++) c = CRC_TABLE[(c ^ buf[i]) & 0xff] ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;

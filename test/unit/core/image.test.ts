@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { UserError, loadImage, toTensor, fromTensor, encodePng, type ImageOptions, type UserErrorCode } from '../../../src/extension/core';
+import { crc32, crc32Table } from '../../../src/extension/core/png';
 import { tmpDir } from './helpers';
 
 const S = 16;
@@ -253,5 +254,11 @@ describe('image pipeline', () => {
     const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
     assert.deepEqual([info.width, info.height, info.channels], [5, 3, 3]);
     assert.deepEqual(new Uint8Array(data), rgb);
+  });
+
+  it('computes CRC-32 natively and by table alike (the table is the fallback on older Node)', () => {
+    const bytes = Uint8Array.from({ length: 4099 }, (_, i) => (i * 131 + (i >> 3)) % 256);
+    assert.equal(crc32Table(Buffer.from('IEND')), 0xae426082); // the IEND chunk's well-known CRC
+    for (const [s, e] of [[0, 0], [0, 1], [5, 4099], [100, 2000]]) assert.equal(crc32(bytes, s, e), crc32Table(bytes, s, e), `${s}..${e}`);
   });
 });
