@@ -151,8 +151,20 @@ export type HostToWebview =
 /** The Generate view's persisted state: its form and the reference image (a file URI) if any. */
 export interface GenerateState {
   view: 'generate';
+  /** the form */
   params: GenerateParams;
   reference: string | null;
+  /**
+   * the settings of the samples on screen, if any: a restored view generates them again (the
+   * seed fixes the tokens, so the same images come back) instead of storing the images
+   */
+  shown?: GenerateParams | null;
+}
+
+/** The request that reproduces a generation: its summary as Generate-view parameters. */
+export function paramsOfSummary(s: GenerationSummary): GenerateParams {
+  const { classId, cfg, topK, topP, temperature, seed, count, forced } = s;
+  return { classId, cfg, topK, topP, temperature, seed, count, force: forced ?? 'none' };
 }
 
 /** Webview-side persisted state (vscode.setState); validated by the host on restore. */
@@ -410,14 +422,20 @@ export function parseGenerateState(raw: unknown): Parsed<GenerateState> {
   try {
     if (!isPlainObject(raw)) return fail('state must be an object');
     if (boundedJsonLength(raw, MAX_WEBVIEW_MESSAGE_CHARS) > MAX_WEBVIEW_MESSAGE_CHARS) return fail('state too large');
-    const e = hasExactKeys(raw, ['view', 'params', 'reference']);
+    const e = hasExactKeys(raw, ['view', 'params', 'reference'], ['shown']);
     if (e) return fail(`state: ${e}`);
     if (raw.view !== 'generate') return fail('state: not a Generate view');
     const p = parseGenerateParams(raw.params);
     if (!p.ok) return fail(`state: ${p.error}`);
     const ref = raw.reference;
     if (ref !== null && (typeof ref !== 'string' || ref.length === 0 || ref.length > 4096)) return fail('state: bad reference');
-    return { ok: true, value: { view: 'generate', params: p.value, reference: ref } };
+    let shown: GenerateParams | null = null;
+    if (raw.shown !== undefined && raw.shown !== null) {
+      const sp = parseGenerateParams(raw.shown);
+      if (!sp.ok) return fail(`state: shown: ${sp.error}`);
+      shown = sp.value;
+    }
+    return { ok: true, value: { view: 'generate', params: p.value, reference: ref, shown } };
   } catch {
     return fail('state could not be read');
   }

@@ -3,7 +3,7 @@
 // the scales sampled so far, plus a strip with every scale), then the final image with Save buttons.
 // All files are written by the host through a save dialog; the view only names a run and a sample.
 
-import type { GenerateParams, GenerateState, GeneratorView, HostToWebview, PanelInfo, Request, SampleFormat } from '../shared/protocol';
+import { paramsOfSummary, type GenerateParams, type GenerateState, type GeneratorView, type HostToWebview, type PanelInfo, type Request, type SampleFormat } from '../shared/protocol';
 import { parseGenerateParams } from '../shared/protocol';
 import { h, pngSrc } from './dom';
 import { randomSeed, readForm, summaryText, type FormFields } from './generateLogic';
@@ -43,12 +43,18 @@ export class GenerateApp {
   private readonly content: HTMLElement;
   private readonly fields = new Map<keyof FormFields, HTMLInputElement | HTMLSelectElement>();
   private els: Record<string, HTMLElement> = {};
+  /** settings of the samples on screen (persisted: a restored view generates them again) */
+  private shown: GenerateParams | null = null;
+  /** restored with samples on screen: generate them again once the model is described */
+  private replay = false;
 
   constructor(
     private readonly host: GenerateHost,
     restored: GenerateState | undefined,
   ) {
     this.params = restored?.params;
+    this.shown = restored?.shown ?? null;
+    this.replay = this.shown !== null;
     const app = document.getElementById('app');
     if (!app) throw new Error('#app missing');
     this.root = app;
@@ -70,9 +76,15 @@ export class GenerateApp {
         this.renderForm(m.view);
         this.persist();
         this.setState('ready', `${m.view.model} · ${m.view.classes.length} classes · ${m.view.scales.length} scales`);
+        if (this.replay) {
+          this.replay = false;
+          this.regenerateShown(m.view);
+        }
         return;
       case 'generationStart':
         this.run = m.run;
+        this.shown = null; // the previous samples are cleared
+        this.persist();
         this.startRun(m.count, m.scales);
         if (this.els.summary) this.els.summary.textContent = summaryText(m.summary);
         this.setState('busy', `Generating ${m.count} sample${m.count === 1 ? '' : 's'} of ${m.summary.className}…`);
@@ -82,6 +94,8 @@ export class GenerateApp {
         return;
       case 'generationDone':
         if (m.run === this.run) {
+          this.shown = paramsOfSummary(m.summary);
+          this.persist();
           this.finish(m.samples);
           this.setState('ready', `Generated ${m.samples.length} sample${m.samples.length === 1 ? '' : 's'} in ${(m.elapsedMs / 1000).toFixed(1)} s`);
         }
@@ -113,7 +127,24 @@ export class GenerateApp {
   private persist(): void {
     const p = this.params;
     if (!p || !parseGenerateParams(p).ok) return;
-    this.host.saveState({ view: 'generate', params: p, reference: this.info?.resource ? this.info.resource : null });
+    this.host.saveState({ view: 'generate', params: p, reference: this.info?.resource ? this.info.resource : null, shown: this.shown });
+  }
+
+  /**
+   * After a window reload: the samples that were on screen, generated again from their settings
+   * (not from the form, which may have been edited since). Skipped when they no longer apply: a
+   * class this model lacks, or teacher forcing whose reference image did not come back.
+   */
+  private regenerateShown(view: GeneratorView): void {
+    const s = this.shown;
+    if (!s || s.classId >= view.classes.length || s.count > view.maxCount || (s.force !== 'none' && !this.info?.resource)) {
+      this.shown = null;
+      this.persist();
+      return;
+    }
+    void this.host.request({ type: 'generate', params: s }).then((res) => {
+      if (!res.ok && this.root.dataset.state !== 'cancelled' && this.root.dataset.state !== 'error') this.setState('error', res.error ?? 'generation failed');
+    });
   }
 
   // ------------------------------------------------------------------ form

@@ -196,10 +196,12 @@ describe('Generate view webview (headless Chromium, production CSP, real host se
       assert.equal(await w.page.getAttribute(testid('generated-sample-1'), 'src'), finals[1]);
       assert.equal(await w.page.getAttribute('#app', 'data-samples'), '2');
 
-      const state = (await w.state()) as { view: string; params: Record<string, unknown>; reference: unknown };
+      const state = (await w.state()) as { view: string; params: Record<string, unknown>; reference: unknown; shown: Record<string, unknown> | null };
       assert.equal(state.view, 'generate');
       assert.equal(state.reference, null);
       assert.deepEqual({ classId: state.params.classId, seed: state.params.seed, count: state.params.count }, { classId: last, seed: 9, count: 2 });
+      // the samples on screen are remembered by their settings (a reload generates them again)
+      assert.deepEqual(state.shown, req.request.params);
       assertClean(w, await w.cspViolations());
     } finally {
       b.stop();
@@ -250,6 +252,53 @@ describe('Generate view webview (headless Chromium, production CSP, real host se
       );
       assert.deepEqual(values, ['1', '1.5', '5', '0.8', '0.7', '1234', '3']);
       assertClean(w, await w.cspViolations());
+    } finally {
+      b.stop();
+      await w.page.context().close();
+    }
+  });
+
+  it('restored with samples on screen: generates them again from their settings (not the edited form), the same images', async () => {
+    const form = { classId: 0, cfg: 1.5, topK: 5, topP: 0.8, temperature: 0.7, seed: 1234, count: 3, force: 'none' };
+    const shown = { classId: 2, cfg: 3, topK: 600, topP: 0.95, temperature: 1, seed: 5, count: 2, force: 'none' };
+    const w = await openWebview(browser, { view: 'generate', state: { view: 'generate', params: form, reference: null, shown } });
+    const b = bridge(w, backend, TINY);
+    try {
+      await w.page.waitForSelector('#app[data-state="ready"][data-samples="2"]', { timeout: 120_000 });
+      const reqs = (await w.posted()).filter((m) => m.kind === 'request' && (m.request as { type: string }).type === 'generate') as unknown as { request: { params: unknown } }[];
+      assert.deepEqual(reqs.map((r) => r.request.params), [shown], 'one generate request, with the shown settings');
+      const seed = await w.page.$eval(testid('seed'), (el) => (el as HTMLInputElement).value);
+      assert.equal(seed, '1234', 'the form keeps what the user had typed');
+      const replayed = await Promise.all([0, 1].map((i) => w.page.getAttribute(testid(`generated-sample-${i}`), 'src')));
+
+      // the same settings typed into the form and generated again: the very same images
+      await w.page.selectOption(testid('class-picker'), '2');
+      for (const [id, v] of [['cfg', '3'], ['top-k', '600'], ['top-p', '0.95'], ['temperature', '1'], ['seed', '5'], ['count', '2']]) await w.page.fill(testid(id), v);
+      const firstRun = await w.page.getAttribute('#app', 'data-run');
+      await w.page.click(testid('generate'));
+      await w.page.waitForFunction((run) => {
+        const app = document.getElementById('app')!;
+        return app.dataset.run !== run && app.dataset.state === 'ready' && app.dataset.samples === '2';
+      }, firstRun, { timeout: 120_000 });
+      const again = await Promise.all([0, 1].map((i) => w.page.getAttribute(testid(`generated-sample-${i}`), 'src')));
+      assert.ok(replayed[0]?.startsWith('data:image/png;base64,'));
+      assert.deepEqual(again, replayed);
+      assertClean(w, await w.cspViolations());
+    } finally {
+      b.stop();
+      await w.page.context().close();
+    }
+  });
+
+  it('a restored state whose samples no longer apply (a class the model lacks) generates nothing', async () => {
+    const form = { classId: 0, cfg: 3, topK: 600, topP: 0.95, temperature: 1, seed: 1, count: 1, force: 'none' };
+    const w = await openWebview(browser, { view: 'generate', state: { view: 'generate', params: form, reference: null, shown: { ...form, classId: 50 } } });
+    const b = bridge(w, backend, TINY);
+    try {
+      await w.page.waitForSelector('#app[data-state="ready"]', { timeout: 60_000 });
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal((await w.posted()).filter((m) => m.kind === 'request' && (m.request as { type: string }).type === 'generate').length, 0);
+      assert.equal(((await w.state()) as { shown: unknown }).shown, null);
     } finally {
       b.stop();
       await w.page.context().close();

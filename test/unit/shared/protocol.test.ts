@@ -213,8 +213,14 @@ describe('protocol: the Generate view', () => {
 
   it('validates the Generate view state', () => {
     const good = { view: 'generate', params, reference: 'file:///tmp/a.png' };
-    assert.deepEqual(parseGenerateState(good), { ok: true, value: good });
-    assert.deepEqual(parseGenerateState({ ...good, reference: null }), { ok: true, value: { ...good, reference: null } });
+    // `shown` (settings of the samples on screen) is optional: states saved before it existed restore
+    assert.deepEqual(parseGenerateState(good), { ok: true, value: { ...good, shown: null } });
+    assert.deepEqual(parseGenerateState({ ...good, reference: null }), { ok: true, value: { ...good, reference: null, shown: null } });
+    const shown = { ...params, seed: 99, count: 2 };
+    assert.deepEqual(parseGenerateState({ ...good, shown }), { ok: true, value: { ...good, shown } });
+    assert.deepEqual(parseGenerateState({ ...good, shown: null }), { ok: true, value: { ...good, shown: null } });
+    assert.match(String((parseGenerateState({ ...good, shown: { ...params, count: 0 } }) as { error?: string }).error), /^state: shown: /);
+    assert.equal(parseGenerateState({ ...good, shown: 'all of them' }).ok, false);
     assert.equal(parseGenerateState({ ...good, view: 'inspector' }).ok, false);
     assert.equal(parseGenerateState({ ...good, params: { ...params, topP: 0 } }).ok, false);
     assert.equal(parseGenerateState({ ...good, reference: 7 }).ok, false);
