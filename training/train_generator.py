@@ -72,6 +72,9 @@ def main():
     ap.add_argument("--lr", type=float, default=4e-4)
     ap.add_argument("--balance", type=float, default=1.0,
                     help="class sampling weight count^(1-balance): 1 = every class equally often, 0 = every image")
+    ap.add_argument("--init", type=Path, default=None,
+                    help="when --out has no checkpoint: start from compact weights (export_generator.py --weights, e.g. "
+                         "training/checkpoints/imagefolder-mini-generator.pt), continuing their step count and hours")
     ap.add_argument("--smoke", action="store_true")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -115,8 +118,10 @@ def main():
         cfg.width, cfg.depth, cfg.heads = 64, 2, 2
     ckpt_path = out / "gen-ckpt.pt"
     ck = torch.load(ckpt_path, map_location="cpu") if ckpt_path.exists() else None
-    if ck:
-        cfg = GeneratorConfig(**{**ck["config"], "scales": tuple(ck["config"]["scales"])})
+    init = torch.load(a.init, map_location="cpu") if (ck is None and a.init) else None
+    src = ck or init
+    if src:
+        cfg = GeneratorConfig(**{**src["config"], "scales": tuple(src["config"]["scales"])})
     model = FoldedGenerator(cfg).to(device)
     ema = copy.deepcopy(model)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, betas=(0.9, 0.95), weight_decay=0.05)
@@ -125,6 +130,15 @@ def main():
         model.load_state_dict(ck["model"]); ema.load_state_dict(ck["ema"]); opt.load_state_dict(ck["opt"])
         step, elapsed = ck["step"], ck["elapsed"]
         log(out, f"resumed at step {step}")
+    elif init:
+        # The shipped weights carry no optimiser state: AdamW starts afresh (its bias correction
+        # keeps the first steps small); the schedule continues from the shipped step and hours.
+        if init["classes"] != classes:
+            raise SystemExit(f"{a.init} was trained on classes {init['classes']}, this data has {classes}")
+        model.load_state_dict({k: v.float() for k, v in init["ema"].items()})
+        ema.load_state_dict(model.state_dict())
+        step, elapsed = init["step"], init["elapsed"]
+        log(out, f"initialised from {a.init} ({step} steps, {elapsed / 3600:.2f} h)")
     budget = a.hours * 3600
     rng = np.random.default_rng(step)
     # The report averages accuracy over classes, and People & Body (skin tones) is 60 % of the emoji:

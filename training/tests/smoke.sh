@@ -15,7 +15,10 @@ $PY training/train.py --smoke --init "$tmp/w.pt" --out "$tmp/run2" > /dev/null  
 grep -q "initialised from" "$tmp/run2/train.log"
 node training/tests/check_package.js "$tmp/pkg" "$tmp/fix"
 $PY training/train_generator.py --smoke --tokenizer "$tmp/run/ckpt.pt" --out "$tmp/gen" > /dev/null
-$PY training/export_generator.py --gen "$tmp/gen/gen-ckpt.pt" --tokenizer "$tmp/run/ckpt.pt" --out "$tmp/pkg" --fixtures "$tmp/genfix" 2> "$tmp/export-gen.err" > /dev/null
+$PY training/export_generator.py --gen "$tmp/gen/gen-ckpt.pt" --tokenizer "$tmp/run/ckpt.pt" --out "$tmp/pkg" --fixtures "$tmp/genfix" \
+    --weights "$tmp/gen-w.pt" 2> "$tmp/export-gen.err" > /dev/null
+$PY training/train_generator.py --smoke --init "$tmp/gen-w.pt" --tokenizer "$tmp/run/ckpt.pt" --out "$tmp/gen2" > /dev/null   # resume from shipped weights
+grep -q "initialised from" "$tmp/gen2/train-generator.log"
 node training/tests/check_generator.js "$tmp/pkg" "$tmp/genfix"
 $PY training/evaluate_generator.py --smoke --gen "$tmp/gen/gen-ckpt.pt" --tokenizer "$tmp/run/ckpt.pt" --out "$tmp/pkg" \
     --per-class 2 --cfgs 0,default --batch 6 > /dev/null
