@@ -56,14 +56,15 @@ def teacher_labels(classes, labels):
 
 
 @torch.no_grad()
-def teacher_features(teacher, images_uint8, batch=128, all_stages=False):
-    """Pooled teacher features [N, D] (float64): the last stage's (the Frechet space), or with
-    all_stages every stage's pooled map concatenated (the judge's input)."""
-    out = []
+def teacher_features(teacher, images_uint8, batch=128):
+    """One teacher pass -> (last stage's pooled features [N, D], the Frechet space; every stage's
+    pooled map concatenated [N, D'], the judge's input), float64."""
+    last, every = [], []
     for i in range(0, len(images_uint8), batch):
         stages, pooled = teacher.features(to_tensor(images_uint8[i:i + batch]))
-        out.append(torch.cat([f.mean(dim=(2, 3)) for f in stages], 1) if all_stages else pooled)
-    return torch.cat(out).double()
+        last.append(pooled)
+        every.append(torch.cat([f.mean(dim=(2, 3)) for f in stages], 1))
+    return torch.cat(last).double(), torch.cat(every).double()
 
 
 class Judge:
@@ -216,17 +217,16 @@ def main():
         return split["images"][keep], np.array([label_ids.index(int(l)) for l in split["labels"][keep]], np.int64)
     val_images, val_target = of_classes(val)
     train_images, train_target = of_classes(train)
-    val_feats, train_feats = teacher_features(teacher, val_images), teacher_features(teacher, train_images)
-    val_judged = teacher_features(teacher, val_images, all_stages=True)
-    judge = Judge(teacher_features(teacher, train_images, all_stages=True), train_target, len(classes))
+    (val_feats, val_judged), (train_feats, train_judged) = teacher_features(teacher, val_images), teacher_features(teacher, train_images)
+    judge = Judge(train_judged, train_target, len(classes))
     floor_feats = train_feats[class_balanced(train_target, len(classes), a.per_class, a.seed)]
 
     settings, sheets = [], []
     for spec in a.cfgs.split(","):
         cfg = DEFAULTS["cfg"] if spec.strip() == "default" else float(spec)
         images, target, cpu = sample_images(gen, tok, a.per_class, a.seed, cfg, a.batch)
-        feats = teacher_features(teacher, images)
-        pred = judge(teacher_features(teacher, images, all_stages=True))
+        feats, judged = teacher_features(teacher, images)
+        pred = judge(judged)
         settings.append({"cfg": cfg, "accuracy": per_class_accuracy(pred, target, classes),
                          "frechet": frechet(feats, val_feats), "cpuSeconds": round(cpu, 1)})
         sheets.append(images)

@@ -44,9 +44,9 @@ export class GenerateApp {
   private readonly fields = new Map<keyof FormFields, HTMLInputElement | HTMLSelectElement>();
   private els: Record<string, HTMLElement> = {};
   /** settings of the samples on screen (persisted: a restored view generates them again) */
-  private shown: GenerateParams | null = null;
+  private shown: GenerateParams | null;
   /** restored with samples on screen: generate them again once the model is described */
-  private replay = false;
+  private replay: boolean;
 
   constructor(
     private readonly host: GenerateHost,
@@ -142,9 +142,7 @@ export class GenerateApp {
       this.persist();
       return;
     }
-    void this.host.request({ type: 'generate', params: s }).then((res) => {
-      if (!res.ok && this.root.dataset.state !== 'cancelled' && this.root.dataset.state !== 'error') this.setState('error', res.error ?? 'generation failed');
-    });
+    void this.requestGeneration(s);
   }
 
   // ------------------------------------------------------------------ form
@@ -259,12 +257,16 @@ export class GenerateApp {
     this.params = r.value;
     this.persist();
     setDisabled(this.els.generate, true);
-    const res = await this.host.request({ type: 'generate', params: r.value });
+    await this.requestGeneration(r.value);
+    if (this.root.dataset.state !== 'busy') setDisabled(this.els.generate, false);
+  }
+
+  private async requestGeneration(params: GenerateParams): Promise<void> {
+    const res = await this.host.request({ type: 'generate', params });
     if (!res.ok && this.root.dataset.state !== 'cancelled' && this.root.dataset.state !== 'error') {
       // refused before it ran (e.g. a class this model does not have): say why
       this.setState('error', res.error ?? 'generation failed');
     }
-    if (this.root.dataset.state !== 'busy') setDisabled(this.els.generate, false);
   }
 
   // ------------------------------------------------------------------ samples

@@ -56,6 +56,11 @@ export function vulkanLoaderFound(env: NodeJS.ProcessEnv = process.env, exists: 
   return dirs.some((d) => exists(path.join(d, 'libvulkan.so.1')));
 }
 
+// Looked up once per process: the answer does not change while it runs, and candidates() is
+// consulted for every graph a model loads.
+let vulkanFound: boolean | undefined;
+const hasVulkanLoader = (): boolean => (vulkanFound ??= vulkanLoaderFound());
+
 /**
  * The providers to try, in order, for a setting; CPU always last as the fallback. With 'auto' on
  * Linux, WebGPU is passed over without trying when there is no Vulkan loader (asked for by name,
@@ -65,7 +70,7 @@ export function candidates(
   setting: ProviderSetting,
   available: ProviderName[],
   platform: NodeJS.Platform = process.platform,
-  hasVulkan: () => boolean = vulkanLoaderFound,
+  hasVulkan: () => boolean = hasVulkanLoader,
 ): Candidate[] {
   const wanted = setting === 'auto' ? gpuOrder(platform) : setting === 'cpu' ? [] : [setting];
   const out: Candidate[] = wanted.map((p) =>

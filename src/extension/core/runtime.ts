@@ -187,12 +187,12 @@ export class ModelRuntime {
       for (let p = 0; p < P; p++) {
         if (masks[b][p].length !== N) throw new Error(`decode: mask row needs ${N} scales`);
         for (let n = 0; n < N; n++) mask[(b * P + p) * N + n] = masks[b][p][n];
-        if (b >= rows) continue;
-        if (shared && b > 0) {
-          idx.copyWithin((b * P + p) * L, p * L, (p + 1) * L);
-          continue;
-        }
-        const row = image[p];
+      }
+    }
+    // the distinct images' rows, checked once; a shared row the graph cannot broadcast is repeated
+    for (let b = 0; b < (shared ? 1 : B); b++) {
+      for (let p = 0; p < P; p++) {
+        const row = indices[b][p];
         const V = branches[p].codebookSize;
         if (row.length !== L) throw new UserError('BAD_ARGUMENT', `decode: branch ${p} has ${row.length} indices, the model needs ${L}`);
         for (let t = 0; t < L; t++) {
@@ -202,6 +202,7 @@ export class ModelRuntime {
         }
       }
     }
+    if (shared) for (let b = 1; b < rows; b++) idx.copyWithin(b * P * L, 0, P * L);
     const ort = loadOrt();
     const session = await this.session('decoder');
     const out = await this.exclusive(() =>

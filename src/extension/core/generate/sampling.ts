@@ -79,10 +79,10 @@ export class RowSampler {
   /**
    * Applies top-k then top-p to `logits`; fills `weights`. Works on e = exp(logit - max), whose
    * order is the logits' order, without sorting the whole row: the top-k threshold comes from a
-   * selection on the logits (O(V)), and only the tokens it keeps are exponentiated; top-p sorts
-   * only the tokens it could keep. With n tokens kept by top-k holding mass z, a token j with
+   * selection on the logits (O(V)), and only the tokens it keeps are exponentiated; top-p's
+   * threshold comes from a weighted selection over the tokens it could keep. With n tokens kept by top-k holding mass z, a token j with
    * e_j < (1 - topP) * z / n has less than (1 - topP) * z at or below it among them, so more than
-   * topP * z above it: it is dropped unsorted.
+   * topP * z above it: it is dropped without entering the selection.
    */
   filter(topK: number, topP: number): this {
     const V = this.vocab;
