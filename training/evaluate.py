@@ -176,11 +176,12 @@ def main():
         "training": {"steps": ck["step"], "images": ck["images_seen"], "hours": round(ck["elapsed"] / 3600, 3)},
     }
     a.out.mkdir(parents=True, exist_ok=True)
-    # evaluate_generator.py's sections (eval.json "generator", eval.md "## Generator") survive a rerun
+    # the generator's sections (eval.json "generator" and "generatorTuning", eval.md "## Generator") survive a rerun
     old_json = json.loads((a.out / "eval.json").read_text()) if (a.out / "eval.json").exists() else {}
     old_md = (a.out / "eval.md").read_text() if (a.out / "eval.md").exists() else ""
-    if "generator" in old_json:
-        ev["generator"] = old_json["generator"]
+    for key in ("generator", "generatorTuning"):
+        if key in old_json:
+            ev[key] = old_json[key]
     (a.out / "eval.json").write_text(json.dumps(ev, indent=1) + "\n")
     pick = np.concatenate([np.flatnonzero(src == s)[:4] for s in range(3)])
     columns = contact_sheet(model, val["images"][pick], a.out / "contact-sheet.png")

@@ -95,6 +95,12 @@ class Judge:
         return self.lin(((feats - self.mu) / self.sd).float()).argmax(1).numpy()
 
 
+def of_classes(split, label_ids):
+    """A split's images of the generator's classes and their generator class index."""
+    keep = np.isin(split["labels"], label_ids)
+    return split["images"][keep], np.array([label_ids.index(int(l)) for l in split["labels"][keep]], np.int64)
+
+
 def per_class_accuracy(pred, target, classes):
     acc = {c: float((pred[target == i] == i).mean()) for i, c in enumerate(classes) if (target == i).any()}
     return {"perClass": acc, "mean": float(np.mean(list(acc.values()))), "overall": float((pred == target).mean()),
@@ -116,14 +122,15 @@ def to_uint8(img):
     return ((img.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
 
 
-def sample_images(gen, tok, n_per_class, seed, cfg, batch):
-    """n_per_class samples of every class (class-major) -> uint8 images [C*n, S, S, 3], labels, CPU seconds."""
+def sample_images(gen, tok, n_per_class, seed, cfg, batch, **sampling):
+    """n_per_class samples of every class (class-major) -> uint8 images [C*n, S, S, 3], labels, CPU seconds.
+    sampling: generate()'s top_k, top_p, temperature (default: the package defaults)."""
     C, N = gen.cfg.num_classes, len(gen.cfg.scales)
     cls = torch.arange(C).repeat_interleave(n_per_class)
     sample = torch.arange(n_per_class).repeat(C)
     out, t0 = [], time.process_time()
     for i in range(0, len(cls), batch):
-        idx = generate(gen, tok, cls[i:i + batch], seed=seed, sample_ids=sample[i:i + batch].tolist(), cfg=cfg)
+        idx = generate(gen, tok, cls[i:i + batch], seed=seed, sample_ids=sample[i:i + batch].tolist(), cfg=cfg, **sampling)
         with torch.no_grad():
             out.append(to_uint8(tok.decode(idx, torch.ones(len(idx), 2, N))))
     return np.concatenate(out), cls.numpy(), time.process_time() - t0
@@ -152,7 +159,19 @@ def write_sheet(images_by_setting, n_classes, n_per_class, n_cols, out_png: Path
     Image.fromarray(grid).resize((grid.shape[1] * 2, grid.shape[0] * 2), Image.NEAREST).save(out_png)
 
 
-def markdown(ev, sheet_name):
+def tuning_markdown(tuning):
+    """tune_generator.py's table: how the default sampling settings were chosen."""
+    lines = ["", f"Default settings chosen by `training/tune_generator.py` on seed {tuning['seed']} "
+             f"({tuning['samplesPerClass']} samples per class, generator at step {tuning['checkpointSteps']}), "
+             "apart from the report's seed: mean accuracy over classes per setting.", "",
+             "| cfg | top-k | top-p | temperature | mean accuracy |", "|---|---|---|---|---|"]
+    for r in tuning["settings"]:
+        mark = "**" if all(r[k] == tuning["best"][k] for k in tuning["best"]) else ""
+        lines.append(f"| {r['cfg']:g} | {r['topK']} | {r['topP']:g} | {r['temperature']:g} | {mark}{r['mean']:.3f}{mark} |")
+    return lines
+
+
+def markdown(ev, sheet_name, tuning=None):
     settings = ev["settings"]
     head = ["class", "real (validation)"] + [f"cfg {s['cfg']:g}" for s in settings]
     lines = ["## Generator", "",
@@ -180,6 +199,8 @@ def markdown(ev, sheet_name):
               f"![generated samples]({sheet_name})", "",
               f"Rows: {', '.join(ev['classes'])}. Column groups: " +
               ", ".join(f"cfg {s['cfg']:g}" for s in settings) + f" (first {ev['sheetColumns']} samples each)."]
+    if tuning:
+        lines += tuning_markdown(tuning)
     return "\n".join(lines) + "\n"
 
 
@@ -212,11 +233,8 @@ def main():
         val, _ = load_split(data_dir, "val")
         train, _ = load_split(data_dir, "train")
 
-    def of_classes(split):
-        keep = np.isin(split["labels"], label_ids)
-        return split["images"][keep], np.array([label_ids.index(int(l)) for l in split["labels"][keep]], np.int64)
-    val_images, val_target = of_classes(val)
-    train_images, train_target = of_classes(train)
+    val_images, val_target = of_classes(val, label_ids)
+    train_images, train_target = of_classes(train, label_ids)
     (val_feats, val_judged), (train_feats, train_judged) = teacher_features(teacher, val_images), teacher_features(teacher, train_images)
     judge = Judge(train_judged, train_target, len(classes))
     floor_feats = train_feats[class_balanced(train_target, len(classes), a.per_class, a.seed)]
@@ -258,7 +276,7 @@ def main():
     eval_md = a.out / "eval.md"
     md = eval_md.read_text() if eval_md.exists() else f"# Evaluation of {a.out.name}\n"
     md = re.split(r"\n## Generator\n", md)[0].rstrip("\n") + "\n\n"  # a rerun replaces its own section
-    eval_md.write_text(md + markdown(ev, sheet_name))
+    eval_md.write_text(md + markdown(ev, sheet_name, report.get("generatorTuning")))
     print(f"wrote the generator section of {eval_json} and {eval_md} in {ev['seconds']:.0f} s ({ev['cpuSeconds']:.0f} s CPU)")
 
 

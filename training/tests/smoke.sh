@@ -20,6 +20,8 @@ $PY training/export_generator.py --gen "$tmp/gen/gen-ckpt.pt" --tokenizer "$tmp/
 $PY training/train_generator.py --smoke --init "$tmp/gen-w.pt" --tokenizer "$tmp/run/ckpt.pt" --out "$tmp/gen2" > /dev/null   # resume from shipped weights
 grep -q "initialised from" "$tmp/gen2/train-generator.log"
 node training/tests/check_generator.js "$tmp/pkg" "$tmp/genfix"
+$PY training/tune_generator.py --smoke --gen "$tmp/gen/gen-ckpt.pt" --tokenizer "$tmp/run/ckpt.pt" --out "$tmp/pkg" \
+    --per-class 2 --batch 6 --settings "0,600,0.95,1;3,20,0.9,0.8" > /dev/null
 $PY training/evaluate_generator.py --smoke --gen "$tmp/gen/gen-ckpt.pt" --tokenizer "$tmp/run/ckpt.pt" --out "$tmp/pkg" \
     --per-class 2 --cfgs 0,default --batch 6 > /dev/null
 $PY - "$tmp/pkg" <<'PY'   # the generator section sits next to the tokenizer's, with sane values
@@ -35,7 +37,12 @@ for acc in [g["validation"]["accuracy"]] + [s["accuracy"] for s in g["settings"]
 for d in [g["validation"]["frechetTrainImages"]] + [s["frechet"] for s in g["settings"]]:
     assert math.isfinite(d) and d > -1e-6, d
 assert (pkg / "eval.md").read_text().count("## Generator") == 1 and (pkg / "generator-sheet.png").stat().st_size > 0
+t = e["generatorTuning"]   # tune_generator.py's table, shown in the report with its best row
+assert [(s["cfg"], s["topK"], s["topP"], s["temperature"]) for s in t["settings"]] == [(0, 600, 0.95, 1), (3, 20, 0.9, 0.8)], t
+top = max(t["settings"], key=lambda s: s["mean"])
+assert t["best"] == {k: top[k] for k in ("cfg", "topK", "topP", "temperature")}, t
+assert "tune_generator.py" in (pkg / "eval.md").read_text()
 PY
 $PY training/evaluate.py --ckpt "$tmp/run/ckpt.pt" --out "$tmp/pkg" --smoke > /dev/null   # a rerun keeps the generator's sections
-$PY -c "import json; assert 'generator' in json.load(open('$tmp/pkg/eval.json')); assert open('$tmp/pkg/eval.md').read().count('## Generator') == 1"
+$PY -c "import json; e = json.load(open('$tmp/pkg/eval.json')); assert 'generator' in e and 'generatorTuning' in e; assert open('$tmp/pkg/eval.md').read().count('## Generator') == 1"
 echo "training smoke test: 1 passed, 0 failed"
