@@ -2,6 +2,7 @@
 // formatting. Unit-tested in test/unit/webview.
 
 import type { Inspection, TokenMap } from '../extension/core/types';
+import { scaleOffsets } from '../shared/tokenLayout';
 
 export type Branch = 0 | 1;
 export const BRANCH_NAMES = ['detail', 'semantic'] as const;
@@ -29,16 +30,7 @@ export function scaleForKey(key: string, current: number, n: number): number | n
   }
 }
 
-/** Index of the first token of each scale within a branch's flat index list. */
-export function scaleOffsets(scales: readonly number[]): number[] {
-  const out: number[] = [];
-  let off = 0;
-  for (const s of scales) {
-    out.push(off);
-    off += s * s;
-  }
-  return out;
-}
+export { scaleOffsets };
 
 export function tokenMap(ins: Inspection, branch: number, scale: number): TokenMap | undefined {
   return ins.tokenMaps.find((m) => m.branch === branch && m.scale === scale);

@@ -1,17 +1,10 @@
 // Token layout helpers (docs/model-format.md): per branch, scales coarse to fine, row-major inside
 // a scale. Scale masks select what the decoder adds up.
 
+import { scaleOffsets } from '../../shared/tokenLayout';
 import type { TokenMap } from './types';
 
-export function scaleOffsets(scales: number[]): number[] {
-  const out: number[] = [];
-  let t = 0;
-  for (const pn of scales) {
-    out.push(t);
-    t += pn * pn;
-  }
-  return out;
-}
+export { scaleOffsets };
 
 /** One map per branch and scale, branch-major. indices[branch] has length L. */
 export function tokenMaps(indices: ArrayLike<number>[], scales: number[]): TokenMap[] {
