@@ -15,6 +15,7 @@ import {
   formatSsim,
   scaleForKey,
   tokenAt,
+  tokenRegion,
   topCodes,
 } from './logic';
 import { drawTokenMap, type Highlight } from './tokenCanvas';
@@ -46,6 +47,8 @@ export class App {
   // elements updated on scale/highlight changes
   private els: Record<string, HTMLElement> = {};
   private canvases: { branch: number; scale: number | 'selected'; el: HTMLCanvasElement; px: number }[] = [];
+  /** overlays on the compare images that outline the hovered token's cell */
+  private regions: HTMLElement[] = [];
 
   constructor(
     private readonly host: Host,
@@ -145,6 +148,7 @@ export class App {
     this.stopPlay();
     this.els = {};
     this.canvases = [];
+    this.regions = [];
     const n = ins.progressive.length;
     const parts: HTMLElement[] = [this.toolbar(), this.status, this.notes(ins)];
     parts.push(this.compareSection(ins), this.stepperSection(n));
@@ -232,6 +236,29 @@ export class App {
     return { fig: h('figure', {}, img, h('figcaption', {}, caption)), img };
   }
 
+  /** A figure whose image shows where a hovered token sits (see showTokenRegion). */
+  private regionFigure(testid: string, caption: HTMLElement, alt: string): { fig: HTMLElement; img: HTMLImageElement } {
+    const f = this.figure(testid, caption, alt);
+    const region = h('div', { class: 'token-region', testid: `token-region-${testid}`, 'aria-hidden': 'true' });
+    region.hidden = true;
+    const box = h('div', { class: 'pic-box' });
+    f.fig.replaceChild(box, f.img);
+    box.append(f.img, region);
+    this.regions.push(region);
+    return f;
+  }
+
+  /** Outlines a token's cell on the input, reconstruction and contribution; null hides it. */
+  private showTokenRegion(cell: { row: number; col: number; side: number } | null): void {
+    for (const r of this.regions) {
+      r.hidden = cell === null;
+      if (!cell) continue;
+      const { left, top, size } = tokenRegion(cell.row, cell.col, cell.side);
+      Object.assign(r.style, { left: `${left}%`, top: `${top}%`, width: `${size}%`, height: `${size}%` });
+      Object.assign(r.dataset, { row: String(cell.row), col: String(cell.col), side: String(cell.side) });
+    }
+  }
+
   private setImage(img: HTMLImageElement, p: PngImage): void {
     const src = pngSrc(p.pngBase64);
     if (img.getAttribute('src') !== src) img.src = src;
@@ -240,14 +267,14 @@ export class App {
   }
 
   private compareSection(ins: Inspection): HTMLElement {
-    const orig = this.figure('original', h('span', {}, `Input as the model sees it (${ins.input.width}×${ins.input.height})`), 'input image after resize');
+    const orig = this.regionFigure('original', h('span', {}, `Input as the model sees it (${ins.input.width}×${ins.input.height})`), 'input image after resize');
     this.setImage(orig.img, ins.input);
     const psnr = h('span', { testid: 'psnr', class: 'metric' });
     const ssim = h('span', { testid: 'ssim', class: 'metric' });
     const recCap = h('span', { testid: 'reconstruction-caption' });
-    const rec = this.figure('reconstruction', h('span', {}, recCap, h('br'), 'PSNR ', psnr, ' · SSIM ', ssim), 'reconstruction');
+    const rec = this.regionFigure('reconstruction', h('span', {}, recCap, h('br'), 'PSNR ', psnr, ' · SSIM ', ssim), 'reconstruction');
     const conCap = h('span', { testid: 'contribution-caption' });
-    const con = this.figure('contribution', conCap, "this scale's own contribution");
+    const con = this.regionFigure('contribution', conCap, "this scale's own contribution");
     Object.assign(this.els, { psnr, ssim, recCap, conCap, recImg: rec.img, conImg: con.img });
     return h('section', { class: 'compare', 'aria-label': 'Original and reconstruction' }, orig.fig, rec.fig, con.fig);
   }
@@ -338,12 +365,14 @@ export class App {
       info.textContent = text;
       Object.assign(info.dataset, { branch: t.branchName, scale: String(t.scale + 1), row: String(t.row), col: String(t.col), code: String(t.code) });
       c.title = text;
+      this.showTokenRegion({ row: t.row, col: t.col, side: t.side });
       if (scale === 'selected') {
         this.hover = { branch, row: p.row, col: p.col };
         this.drawCanvases(true);
       }
     });
     c.addEventListener('mouseleave', () => {
+      this.showTokenRegion(null);
       if (this.hover) {
         this.hover = null;
         this.drawCanvases(true);

@@ -73,6 +73,16 @@ export function cellAt(x: number, y: number, sizePx: number, side: number): { ro
   return { row: Math.min(side - 1, row), col: Math.min(side - 1, col) };
 }
 
+/**
+ * Where a token's cell sits on the image, as percentages of the image side: the latent grid is
+ * spatially aligned with the image, so cell (row, col) of a side x side map covers that part.
+ * (The decoder attends globally: this is where the token sits, not all that it affects.)
+ */
+export function tokenRegion(row: number, col: number, side: number): { left: number; top: number; size: number } {
+  const size = 100 / side;
+  return { left: col * size, top: row * size, size };
+}
+
 /** How many positions use (branch, code), per scale. */
 export function codeOccurrences(ins: Inspection, branch: number, code: number): number[] {
   return ins.model.scales.map((_, k) => tokenMap(ins, branch, k)?.indices.filter((c) => c === code).length ?? 0);

@@ -184,12 +184,26 @@ describe('inspector webview (headless Chromium, production CSP)', function () {
     assert.equal(info.col, String(col));
     assert.equal(info.code, String(code));
     assert.match(info.text, new RegExp(`semantic · scale 5/${ins.model.scales.length} \\(${side}×${side}\\) · row ${row}, col ${col} · token #\\d+ · code ${code}`));
+    // the token's cell is outlined where it sits on the input, the reconstruction and the contribution
+    for (const pic of ['original', 'reconstruction', 'contribution']) {
+      const img = (await w.page.locator(testid(pic)).boundingBox())!;
+      const region = w.page.locator(testid(`token-region-${pic}`));
+      assert.ok(await region.isVisible(), `${pic}: outline shown`);
+      const r = (await region.boundingBox())!;
+      const cell = img.width / side;
+      assert.ok(Math.abs(r.x - (img.x + col * cell)) <= 1.5 && Math.abs(r.y - (img.y + row * cell)) <= 1.5, `${pic}: outline at row ${row}, col ${col}`);
+      assert.ok(Math.abs(r.width - cell) <= 1.5 && Math.abs(r.height - cell) <= 1.5, `${pic}: outline one cell wide (${r.width} vs ${cell})`);
+    }
     // hover the detail map too
     const dbox = (await w.page.locator(testid('token-map-detail')).boundingBox())!;
     await w.page.mouse.move(dbox.x + dbox.width / side / 2, dbox.y + dbox.height / side / 2);
     const dinfo = await w.page.$eval(testid('token-info'), (el) => ({ ...(el as HTMLElement).dataset }));
     assert.equal(dinfo.branch, 'detail');
     assert.equal(dinfo.code, String(ins.tokenMaps.find((m) => m.branch === 0 && m.scale === k)!.indices[0]));
+    // leaving the maps hides the outline
+    await w.page.mouse.move(2, 2);
+    assert.equal(await w.page.locator(testid('token-region-original')).isVisible(), false);
+    await w.page.mouse.move(dbox.x + dbox.width / side / 2, dbox.y + dbox.height / side / 2);
     // click the semantic token: highlight everywhere it occurs (all scales of the semantic branch)
     await w.page.mouse.click(box.x + ((col + 0.5) * box.width) / side, box.y + ((row + 0.5) * box.height) / side);
     assert.equal(await w.page.getAttribute('#app', 'data-highlight'), `1:${code}`);

@@ -11,6 +11,7 @@ import {
   scaleForKey,
   scaleOffsets,
   tokenAt,
+  tokenRegion,
   topCodes,
 } from '../../../src/webview/logic';
 import { SCALES, syntheticInspection } from '../../fixtures/syntheticInspection';
@@ -40,6 +41,9 @@ describe('webview logic', () => {
     assert.deepEqual(cellAt(0, 0, 264, 11), { row: 0, col: 0 });
     assert.deepEqual(cellAt(263.9, 100, 264, 11), { row: 4, col: 10 });
     assert.equal(cellAt(-1, 0, 264, 11), null);
+    // a cell's place on the image: the 4x4 map's (1, 3) is the second row, last column
+    assert.deepEqual(tokenRegion(1, 3, 4), { left: 75, top: 25, size: 25 });
+    assert.deepEqual(tokenRegion(0, 0, 1), { left: 0, top: 0, size: 100 });
     const code = ins.indices[0][100];
     const occ = codeOccurrences(ins, 0, code);
     assert.equal(occ.reduce((a, b) => a + b, 0), ins.indices[0].filter((c) => c === code).length);
