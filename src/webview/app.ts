@@ -14,6 +14,7 @@ import {
   formatPct,
   formatSsim,
   scaleForKey,
+  moveCell,
   tokenAt,
   tokenRegion,
   topCodes,
@@ -355,10 +356,10 @@ export class App {
       const r = c.getBoundingClientRect();
       return cellAt(e.clientX - r.left, e.clientY - r.top, Math.min(r.width, r.height), side);
     };
-    c.addEventListener('mousemove', (e) => {
-      const p = cell(e);
-      if (!p || !this.ins) return;
-      const t = tokenAt(this.ins, branch, scaleOf(), p.row, p.col);
+    /** Shows the token at (row, col): its description, its cell on the images, and on a big map the cursor. */
+    const point = (row: number, col: number): void => {
+      if (!this.ins) return;
+      const t = tokenAt(this.ins, branch, scaleOf(), row, col);
       if (!t) return;
       const text = describeToken(t, this.ins.model.scales.length);
       const info = this.els.tokenInfo;
@@ -367,26 +368,54 @@ export class App {
       c.title = text;
       this.showTokenRegion({ row: t.row, col: t.col, side: t.side });
       if (scale === 'selected') {
-        this.hover = { branch, row: p.row, col: p.col };
+        this.hover = { branch, row, col };
         this.drawCanvases(true);
       }
-    });
-    c.addEventListener('mouseleave', () => {
+    };
+    const unpoint = (): void => {
       this.showTokenRegion(null);
       if (this.hover) {
         this.hover = null;
         this.drawCanvases(true);
       }
-    });
-    c.addEventListener('click', (e) => {
-      const p = cell(e);
-      if (!p || !this.ins) return;
-      const t = tokenAt(this.ins, branch, scaleOf(), p.row, p.col);
+    };
+    const toggleHighlight = (row: number, col: number): void => {
+      const t = this.ins && tokenAt(this.ins, branch, scaleOf(), row, col);
       if (!t) return;
-      if (scale !== 'selected' && e.altKey) this.setScale(scale);
       const same = this.highlight && this.highlight.branch === branch && this.highlight.code === t.code;
       this.setHighlight(same ? null : { branch, code: t.code });
+    };
+    c.addEventListener('mousemove', (e) => {
+      const p = cell(e);
+      if (p) point(p.row, p.col);
     });
+    c.addEventListener('mouseleave', unpoint);
+    c.addEventListener('click', (e) => {
+      const p = cell(e);
+      if (!p) return;
+      if (scale !== 'selected' && e.altKey) this.setScale(scale);
+      toggleHighlight(p.row, p.col);
+    });
+    if (scale === 'selected') {
+      // Keyboard: a focused big map has a cell cursor (arrows move it, Enter/Space highlight its
+      // code); Home/End and the other keys still reach the panel's scale stepper.
+      const cursor = (): { row: number; col: number } => (this.hover?.branch === branch ? this.hover : { row: 0, col: 0 });
+      c.addEventListener('focus', () => {
+        const p = cursor();
+        point(p.row, p.col);
+      });
+      c.addEventListener('blur', unpoint);
+      c.addEventListener('keydown', (e) => {
+        if (!this.ins || e.altKey || e.ctrlKey || e.metaKey) return;
+        const p = cursor();
+        const next = moveCell(e.key, p.row, p.col, this.ins.model.scales[this.scale]);
+        if (next) point(next.row, next.col);
+        else if (e.key === 'Enter' || e.key === ' ') toggleHighlight(p.row, p.col);
+        else return;
+        e.preventDefault();
+        e.stopPropagation();
+      });
+    }
     c.addEventListener('dblclick', () => {
       if (scale !== 'selected') this.setScale(scale);
     });
@@ -526,6 +555,7 @@ export class App {
     if (next === this.scale) return;
     this.scale = next;
     this.hover = null;
+    this.showTokenRegion(null);
     this.persist();
     this.update();
   }

@@ -83,6 +83,23 @@ export function tokenRegion(row: number, col: number, side: number): { left: num
   return { left: col * size, top: row * size, size };
 }
 
+/** The cell an arrow key moves a side x side map's cursor to (clamped at the edges); null for other keys. */
+export function moveCell(key: string, row: number, col: number, side: number): { row: number; col: number } | null {
+  const clamp = (v: number) => Math.max(0, Math.min(side - 1, v));
+  switch (key) {
+    case 'ArrowLeft':
+      return { row: clamp(row), col: clamp(col - 1) };
+    case 'ArrowRight':
+      return { row: clamp(row), col: clamp(col + 1) };
+    case 'ArrowUp':
+      return { row: clamp(row - 1), col: clamp(col) };
+    case 'ArrowDown':
+      return { row: clamp(row + 1), col: clamp(col) };
+    default:
+      return null;
+  }
+}
+
 /** How many positions use (branch, code), per scale. */
 export function codeOccurrences(ins: Inspection, branch: number, code: number): number[] {
   return ins.model.scales.map((_, k) => tokenMap(ins, branch, k)?.indices.filter((c) => c === code).length ?? 0);

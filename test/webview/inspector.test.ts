@@ -204,6 +204,20 @@ describe('inspector webview (headless Chromium, production CSP)', function () {
     await w.page.mouse.move(2, 2);
     assert.equal(await w.page.locator(testid('token-region-original')).isVisible(), false);
     await w.page.mouse.move(dbox.x + dbox.width / side / 2, dbox.y + dbox.height / side / 2);
+    // keyboard: a focused map has a cell cursor that arrows move (not the scale), Enter highlights its code
+    await w.page.locator(testid('token-map-detail')).focus();
+    await w.page.keyboard.press('ArrowRight');
+    await w.page.keyboard.press('ArrowDown');
+    const kinfo = await w.page.$eval(testid('token-info'), (el) => ({ ...(el as HTMLElement).dataset }));
+    assert.deepEqual([kinfo.branch, kinfo.row, kinfo.col], ['detail', '1', '1']);
+    assert.equal(await scaleOf(w), 5, 'arrows on a focused map move its cursor, not the scale');
+    assert.equal(await w.page.getAttribute(testid('token-region-reconstruction'), 'data-row'), '1');
+    const kcode = ins.tokenMaps.find((m) => m.branch === 0 && m.scale === k)!.indices[side + 1];
+    await w.page.keyboard.press('Enter');
+    assert.equal(await w.page.getAttribute('#app', 'data-highlight'), `0:${kcode}`);
+    await w.page.keyboard.press('Escape');
+    await w.page.locator('body').click({ position: { x: 5, y: 5 } });
+    assert.equal(await w.page.locator(testid('token-region-original')).isVisible(), false, 'outline hidden when the map loses focus');
     // click the semantic token: highlight everywhere it occurs (all scales of the semantic branch)
     await w.page.mouse.click(box.x + ((col + 0.5) * box.width) / side, box.y + ((row + 0.5) * box.height) / side);
     assert.equal(await w.page.getAttribute('#app', 'data-highlight'), `1:${code}`);

@@ -10,6 +10,7 @@ import {
   formatDb,
   scaleForKey,
   scaleOffsets,
+  moveCell,
   tokenAt,
   tokenRegion,
   topCodes,
@@ -44,6 +45,12 @@ describe('webview logic', () => {
     // a cell's place on the image: the 4x4 map's (1, 3) is the second row, last column
     assert.deepEqual(tokenRegion(1, 3, 4), { left: 75, top: 25, size: 25 });
     assert.deepEqual(tokenRegion(0, 0, 1), { left: 0, top: 0, size: 100 });
+    // a focused map's cursor: arrows move it one cell, clamped at the edges (and a stale cell from a larger scale)
+    assert.deepEqual(moveCell('ArrowRight', 1, 2, 4), { row: 1, col: 3 });
+    assert.deepEqual(moveCell('ArrowRight', 1, 3, 4), { row: 1, col: 3 });
+    assert.deepEqual(moveCell('ArrowUp', 0, 0, 4), { row: 0, col: 0 });
+    assert.deepEqual(moveCell('ArrowDown', 9, 9, 4), { row: 3, col: 3 });
+    assert.equal(moveCell('Home', 1, 1, 4), null);
     const code = ins.indices[0][100];
     const occ = codeOccurrences(ins, 0, code);
     assert.equal(occ.reduce((a, b) => a + b, 0), ins.indices[0].filter((c) => c === code).length);
