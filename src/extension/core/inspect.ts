@@ -1,10 +1,11 @@
 // Everything the inspector panel shows for an image, computed with one encoder run and a few
 // decoder runs per batch: per image the decoder gets 2N+1 tiles, the N progressive
 // reconstructions, the N-1 single-scale contributions beyond scale 0 (contribution 0 is
-// progressive 0), and the two branch ablations.
+// progressive 0), and the two branch ablations. inspectIndices does the same for tokens that
+// came from the generator instead of an image.
 
 import type { Inspection, PngImage, ResizeMode } from './types';
-import { throwIfAborted } from './errors';
+import { throwIfAborted, UserError } from './errors';
 import { DEFAULT_PIXEL_LIMIT, fromTensor, loadImage, toTensor, type PreparedImage } from './image';
 import { branchUsage, psnr, ssimAgainst, ssimReference } from './metrics';
 import { pngImage } from './png';
@@ -63,9 +64,6 @@ export async function inspectMany(runtime: ModelRuntime, images: ImageInput[], o
   const imgOpts = resolveImageOptions(runtime, options);
   const { mean, std } = runtime.pkg.manifest.image;
   const S = runtime.imageSize;
-  const N = runtime.scales.length;
-  const P = runtime.branchCount;
-  const { detailBranch, semanticBranch } = runtime.pkg;
 
   const prepared: PreparedImage[] = [];
   for (const img of images) {
@@ -81,6 +79,56 @@ export async function inspectMany(runtime: ModelRuntime, images: ImageInput[], o
   const t2 = now();
   throwIfAborted(signal);
 
+  const names = images.map((img) => (typeof img === 'string' ? img : (options.name ?? '<buffer>')));
+  const items = prepared.map((p, i) => ({ name: names[i], rgb: p.rgb, notes: p.notes, indices: indices[i] }));
+  return assemble(runtime, items, options, { t0, preprocess: t1 - t0, encode: t2 - t1 });
+}
+
+/**
+ * The inspection of token indices that did not come from an image (a generated sample): the same
+ * tiles, maps and usage, with the full decode (all scales, both branches) standing in for the
+ * input, so PSNR/SSIM say how close each reconstruction gets to the final image.
+ */
+export async function inspectIndices(runtime: ModelRuntime, indices: number[][], options: { name: string; notes?: string[]; signal?: AbortSignal }): Promise<Inspection> {
+  const P = runtime.branchCount;
+  const L = runtime.pkg.manifest.tokensPerBranch;
+  if (indices.length !== P || indices.some((row) => row.length !== L)) {
+    throw new UserError('BAD_ARGUMENT', `tokens must be ${P} rows of ${L} indices (one row per branch), got ${indices.length} row(s)`);
+  }
+  indices.forEach((row, p) => {
+    const V = runtime.pkg.manifest.branches[p].codebookSize;
+    const bad = row.findIndex((c) => !Number.isInteger(c) || c < 0 || c >= V);
+    if (bad >= 0) throw new UserError('BAD_ARGUMENT', `token ${bad} of branch ${p} is ${row[bad]}, outside the codebook (0..${V - 1})`);
+  });
+  const t0 = now();
+  const item = { name: options.name, rgb: null, notes: options.notes ?? [], indices };
+  return (await assemble(runtime, [item], { signal: options.signal }, { t0, preprocess: 0, encode: 0 }))[0];
+}
+
+interface Item {
+  name: string;
+  /** the model-size input; null: the full decode is the reference (inspectIndices) */
+  rgb: Uint8Array | null;
+  notes: string[];
+  /** [branch][token] */
+  indices: number[][];
+}
+
+/** Decoder tiles, PNGs, metrics, maps and usage for encoded items. */
+async function assemble(
+  runtime: ModelRuntime,
+  items: Item[],
+  options: Pick<InspectOptions, 'signal' | 'maxDecodeBatch'>,
+  t: { t0: number; preprocess: number; encode: number },
+): Promise<Inspection[]> {
+  const { signal } = options;
+  const { mean, std } = runtime.pkg.manifest.image;
+  const S = runtime.imageSize;
+  const N = runtime.scales.length;
+  const P = runtime.branchCount;
+  const { detailBranch, semanticBranch } = runtime.pkg;
+  const indices = items.map((it) => it.indices);
+  const t2 = now();
   const plan = decodePlan(P, N, detailBranch, semanticBranch);
   // Each image's tiles run through the decoder maxDecodeBatch at a time (see MAX_DECODE_BATCH),
   // one image per run so that its code maps are computed once per run (decode's shared indices).
@@ -108,7 +156,7 @@ export async function inspectMany(runtime: ModelRuntime, images: ImageInput[], o
       : provider.skipped.filter((s) => s.provider === setting).map((s) => `${s.provider} requested but not used (${s.reason}); running on ${provider.chosen.decoder ?? 'cpu'}`);
   let tPng = 0;
   let tMetrics = 0;
-  const results = prepared.map((prep, i): Inspection => {
+  const results = items.map((item, i): Inspection => {
     const tile = (j: number): { rgb: Uint8Array; png: PngImage } => {
       const rgb = fromTensor(decoded, S, mean, std, (i * plan.length + j) * 3 * S * S);
       const a = now();
@@ -120,19 +168,20 @@ export async function inspectMany(runtime: ModelRuntime, images: ImageInput[], o
     const contribution = [progressive[0], ...Array.from({ length: N - 1 }, (_, k) => tile(N + k))];
     const semantic = tile(2 * N - 1);
     const detail = tile(2 * N);
+    const input = item.rgb ?? progressive[N - 1].rgb;
     const a = now();
-    const ref = ssimReference(prep.rgb, S, S); // the input's half of SSIM, shared by all 12 comparisons
-    const quality = (rgb: Uint8Array) => ({ psnr: psnr(prep.rgb, rgb), ssim: ssimAgainst(ref, rgb) });
+    const ref = ssimReference(input, S, S); // the input's half of SSIM, shared by all 12 comparisons
+    const quality = (rgb: Uint8Array) => ({ psnr: psnr(input, rgb), ssim: ssimAgainst(ref, rgb) });
     const prog = progressive.map((p) => quality(p.rgb));
     const usage = indices[i].map((row, p) => branchUsage(p, [row], runtime.scales, model.branches[p].codebookSize));
     tMetrics += now() - a;
-    const name = typeof images[i] === 'string' ? (images[i] as string) : (options.name ?? '<buffer>');
     return {
-      image: name,
+      image: item.name,
       model,
       provider,
-      notes: [...prep.notes, ...providerNotes],
-      input: pngImage(prep.rgb, S, S),
+      notes: [...item.notes, ...providerNotes],
+      input: item.rgb ? pngImage(item.rgb, S, S) : progressive[N - 1].png,
+      ...(item.rgb ? {} : { source: 'tokens' as const }),
       indices: indices[i],
       progressive: progressive.map((p) => p.png),
       contribution: contribution.map((p) => p.png),
@@ -146,17 +195,17 @@ export async function inspectMany(runtime: ModelRuntime, images: ImageInput[], o
       timingsMs: {},
     };
   });
-  const total = now() - t0;
-  const per = (ms: number) => Math.round((ms / images.length) * 100) / 100;
+  const total = now() - t.t0;
+  const per = (ms: number) => Math.round((ms / items.length) * 100) / 100;
   for (const r of results) {
     r.timingsMs = {
-      preprocess: per(t1 - t0),
-      encode: per(t2 - t1),
+      preprocess: per(t.preprocess),
+      encode: per(t.encode),
       decode: per(t3 - t2),
       png: per(tPng),
       metrics: per(tMetrics),
       total: per(total),
-      batch: images.length,
+      batch: items.length,
     };
   }
   return results;

@@ -65,6 +65,11 @@ export interface Inspection {
   model: ModelInfo;
   provider: ProviderReport;
   notes: string[];
+  /**
+   * 'tokens': inspected from token indices (a generated sample, inspectIndices), not an image:
+   * `input` is then the full decode and PSNR/SSIM compare with it. Absent for images.
+   */
+  source?: 'tokens';
   input: PngImage;
   /** indices[branch] has length tokensPerBranch */
   indices: number[][];

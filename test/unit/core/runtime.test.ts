@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { ModelRuntime, UserError, fromTensor, inspect, inspectMany, loadImage, toTensor, psnr, type Inspection } from '../../../src/extension/core';
+import { ModelRuntime, UserError, fromTensor, inspect, inspectIndices, inspectMany, loadImage, toTensor, psnr, type Inspection } from '../../../src/extension/core';
 import { forgetProviderFailures, vulkanLoaderFound } from '../../../src/extension/core/providers';
 import { TEST_MODEL, hasRealModel, tmpDir, webgpuSkipPattern } from './helpers';
 
@@ -149,6 +149,38 @@ describe('ModelRuntime and inspect (real model)', function () {
       const [px, py] = [await pixels(x), await pixels(y)];
       assert.ok(px.every((v, i) => Math.abs(v - py[i]) <= 1));
     }
+  });
+
+  it('inspects token indices (a generated sample): the same tiles as the image they came from, measured against the full decode', async () => {
+    const t = await inspectIndices(rt, one.indices, { name: 'sample 1', notes: ['generated'] });
+    const N = rt.scales.length;
+    assert.equal(t.source, 'tokens');
+    assert.equal(one.source, undefined);
+    assert.equal(t.image, 'sample 1');
+    assert.deepEqual(t.notes, ['generated']);
+    assert.deepEqual(t.indices, one.indices);
+    assert.deepEqual(t.tokenMaps, one.tokenMaps);
+    assert.deepEqual(t.usage, one.usage);
+    // same indices, same decoder runs: the same pictures
+    assert.deepEqual(t.progressive, one.progressive);
+    assert.deepEqual(t.contribution, one.contribution);
+    assert.deepEqual(t.ablation, one.ablation);
+    // the full decode stands in for the input, so the last scale matches it exactly
+    assert.deepEqual(t.input, one.progressive[N - 1]);
+    assert.equal(t.psnrByScale[N - 1], 100);
+    assert.ok(Math.abs(t.ssimByScale[N - 1] - 1) < 1e-12);
+    assert.ok(t.psnrByScale[0] < t.psnrByScale[N - 2], 'coarse scales are further from the final image');
+    // malformed tokens: a specific error before any graph runs
+    const runs = rt.graphRuns;
+    const bad = (indices: number[][], re: RegExp) =>
+      assert.rejects(inspectIndices(rt, indices, { name: 'x' }), (e: unknown) => e instanceof UserError && e.code === 'BAD_ARGUMENT' && re.test(e.message));
+    const L = rt.pkg.manifest.tokensPerBranch;
+    const V = rt.pkg.manifest.branches[1].codebookSize;
+    await bad([one.indices[0]], new RegExp(`2 rows of ${L} indices`));
+    await bad([one.indices[0], one.indices[1].slice(1)], new RegExp(`2 rows of ${L}`));
+    await bad([one.indices[0], one.indices[1].map((c, i) => (i === 7 ? V : c))], new RegExp(`token 7 of branch 1 is ${V}, outside the codebook \\(0\\.\\.${V - 1}\\)`));
+    await bad([one.indices[0].map((c, i) => (i === 3 ? 1.5 : c)), one.indices[1]], /token 3 of branch 0 is 1.5/);
+    assert.equal(rt.graphRuns, runs);
   });
 
   it('can be cancelled', async () => {
