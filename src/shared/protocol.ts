@@ -68,6 +68,8 @@ export type Request =
   | { type: 'generate'; params: GenerateParams }
   /** Generate view: save sample `sample` of generation `run` through a save dialog */
   | { type: 'saveSample'; run: number; sample: number; format: SampleFormat }
+  /** Generate view: open an inspector on sample `sample` of generation `run` (its tokens, not its PNG) */
+  | { type: 'inspectSample'; run: number; sample: number }
   /** inspector: open the Generate view with this image's tokens of one branch teacher-forced */
   | { type: 'generateFrom'; force: 'detail' | 'semantic' };
 
@@ -102,7 +104,8 @@ export interface PanelInfo {
   title: string;
   /** opaque identity used by the serializer to restore the panel after a reload ('' for none) */
   resource: string;
-  mode: 'image' | 'folder' | 'generate';
+  /** generated: an inspector on a generated sample's tokens */
+  mode: 'image' | 'folder' | 'generated' | 'generate';
 }
 
 /** What the Generate view needs to build its form (host -> webview after `ready`). */
@@ -170,7 +173,8 @@ export function paramsOfSummary(s: GenerationSummary): GenerateParams {
 /** Webview-side persisted state (vscode.setState); validated by the host on restore. */
 export interface WebviewState {
   resource: string;
-  mode: 'image' | 'folder';
+  /** 'generated' panels are not restored (their tokens are not saved); the mode lets the host say so */
+  mode: 'image' | 'folder' | 'generated';
   scale: number;
   ablation: BranchSelection;
   highlight: { branch: number; code: number } | null;
@@ -330,6 +334,13 @@ export function parseRequest(raw: unknown): Parsed<Request> {
       if (!SAMPLE_FORMATS.includes(raw.format as SampleFormat)) return fail('saveSample: format must be png, tokens-json or tokens-npy');
       return { ok: true, value: { type, run: raw.run, sample: raw.sample, format: raw.format as SampleFormat } };
     }
+    case 'inspectSample': {
+      const e = hasExactKeys(raw, ['type', 'run', 'sample']);
+      if (e) return fail(`inspectSample: ${e}`);
+      if (!isInt(raw.run, 1, MAX_REQUEST_ID)) return fail('inspectSample: run must be a generation id');
+      if (!isInt(raw.sample, 0, MAX_GENERATE_COUNT - 1)) return fail(`inspectSample: sample must be an integer from 0 to ${MAX_GENERATE_COUNT - 1}`);
+      return { ok: true, value: { type, run: raw.run, sample: raw.sample } };
+    }
     case 'generateFrom': {
       const e = hasExactKeys(raw, ['type', 'force']);
       if (e) return fail(`generateFrom: ${e}`);
@@ -392,7 +403,7 @@ export function parseWebviewState(raw: unknown): Parsed<WebviewState> {
     if (typeof raw.resource !== 'string' || raw.resource.length === 0 || raw.resource.length > 4096) {
       return fail('state: bad resource');
     }
-    if (raw.mode !== 'image' && raw.mode !== 'folder') return fail('state: bad mode');
+    if (raw.mode !== 'image' && raw.mode !== 'folder' && raw.mode !== 'generated') return fail('state: bad mode');
     if (!isInt(raw.scale, 0, MAX_SCALES - 1)) return fail('state: bad scale');
     if (!ABLATIONS.includes(raw.ablation as BranchSelection)) return fail('state: bad ablation');
     let highlight: WebviewState['highlight'] = null;

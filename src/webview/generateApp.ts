@@ -20,6 +20,7 @@ interface Card {
   strip: HTMLElement;
   thumbs: HTMLImageElement[];
   fig: HTMLElement;
+  /** Inspect and the save buttons: enabled once the sample is final */
   saves: HTMLElement[];
 }
 
@@ -289,7 +290,14 @@ export class GenerateApp {
         setDisabled(b, true);
         return b;
       };
-      const saves = [save('png', 'PNG', 'save-png'), save('tokens-json', 'Tokens .json', 'save-json'), save('tokens-npy', 'Tokens .npy', 'save-npy')];
+      const inspect = button('Inspect', {
+        testid: `inspect-sample-${i}`,
+        title: `Open an inspector on sample ${i + 1}'s tokens: its scales, branches and codes`,
+        onClick: () => void this.inspectSample(i),
+      });
+      setDisabled(inspect, true);
+      // disabled together until the sample is final
+      const saves = [inspect, save('png', 'PNG', 'save-png'), save('tokens-json', 'Tokens .json', 'save-json'), save('tokens-npy', 'Tokens .npy', 'save-npy')];
       const fig = h(
         'figure',
         { class: 'sample', testid: `generated-sample-${i}-card` },
@@ -335,5 +343,10 @@ export class GenerateApp {
   private async save(sample: number, format: SampleFormat): Promise<void> {
     const r = await this.host.request({ type: 'saveSample', run: this.run, sample, format });
     if (!r.ok) this.setState('error', r.error ?? 'save failed');
+  }
+
+  private async inspectSample(sample: number): Promise<void> {
+    const r = await this.host.request({ type: 'inspectSample', run: this.run, sample });
+    if (!r.ok) this.setState('error', r.error ?? 'could not open an inspector');
   }
 }

@@ -40,6 +40,18 @@ export interface ModelSummary {
 }
 
 /** The configured model's generator, or why there is none. */
+/** A generated sample's tokens, to inspect like an image's. */
+export interface TokenSource {
+  /** [branch][token] */
+  tokens: number[][];
+  /** the model folder that generated them: its codebooks give the tokens their meaning */
+  modelDir: string;
+  /** shown as the inspection's image name */
+  name: string;
+  /** lines shown above the inspection (what was generated, with which settings) */
+  notes: string[];
+}
+
 export interface GeneratorInfo {
   /** name of the model that would generate (the built-in one after a fallback) */
   model: string;
@@ -71,7 +83,8 @@ export interface GenerateJob extends SamplingParams {
 }
 
 export interface GeneratedSet {
-  model: { name: string; imageSize: number; scales: number[]; tokensPerBranch: number; branches: BranchInfo[] };
+  /** dir: the model folder that generated the set (the built-in one after a fallback) */
+  model: { name: string; dir: string; imageSize: number; scales: number[]; tokensPerBranch: number; branches: BranchInfo[] };
   /** the settings the run used, defaults filled in */
   settings: { classId: number; className: string; cfg: number; topK: number; topP: number; temperature: number; seed: number; count: number; forced?: 'detail' | 'semantic' };
   samples: { index: number; tokens: number[][]; png: PngImage }[];
@@ -81,6 +94,8 @@ export interface GeneratedSet {
 export interface InspectorBackend {
   inspect(imagePath: string, options: InspectOptions): Promise<Inspection>;
   folderUsage(folderPath: string, options: FolderOptions): Promise<FolderUsageView>;
+  /** the inspection of token indices from the generator, on the model folder that generated them */
+  inspectTokens(tokens: TokenSource, options: InspectOptions): Promise<Inspection>;
   /** load (or reuse) the model for these settings and describe it */
   describeModel(settings: RuntimeSettings): Promise<ModelSummary>;
   /** load (or reuse) the model for these settings and describe its generator (never throws for a missing one) */

@@ -11,6 +11,7 @@ import {
   generatorSpec,
   hasGenerator,
   inspect,
+  inspectIndices,
   loadImage,
   pngImage,
   toTensor,
@@ -29,6 +30,7 @@ import type {
   InspectorBackend,
   ModelSummary,
   RuntimeSettings,
+  TokenSource,
 } from './backend';
 import type { Logger } from './session';
 
@@ -120,6 +122,14 @@ export class CoreBackend implements InspectorBackend {
     return r.value;
   }
 
+  async inspectTokens(src: TokenSource, o: InspectOptions): Promise<Inspection> {
+    // no fallback: tokens mean something only with the codebooks of the model that generated them
+    const rt = await this.runtime(src.modelDir, o.settings);
+    const ins = await inspectIndices(rt, src.tokens, { name: src.name, notes: src.notes, signal: o.signal });
+    if (o.signal.aborted) throw new UserError('CANCELLED', 'cancelled');
+    return ins;
+  }
+
   async folderUsage(folderPath: string, o: FolderOptions): Promise<FolderUsageView> {
     const s = o.settings;
     const r = await this.withModel(s, (rt) =>
@@ -201,7 +211,7 @@ export class CoreBackend implements InspectorBackend {
     });
     const info = rt.info();
     const set: GeneratedSet = {
-      model: { name: info.name, imageSize: S, scales: info.scales, tokensPerBranch: info.tokensPerBranch, branches: info.branches },
+      model: { name: info.name, dir: info.dir, imageSize: S, scales: info.scales, tokensPerBranch: info.tokensPerBranch, branches: info.branches },
       settings: {
         classId: res.settings.classId,
         className: res.settings.className,

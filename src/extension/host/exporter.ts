@@ -246,12 +246,18 @@ export function generatedTokensJson(set: GeneratedSet, sample: number, reference
   };
 }
 
-/** File contents and save-dialog defaults for one generated sample. */
-export function planSampleExport(set: GeneratedSet, sample: number, format: SampleFormat, reference: string | null = null): ExportPlan {
+/** File-name stem of a generated sample: class, seed and sample number. */
+export function sampleStem(set: GeneratedSet, sample: number): string {
   const s = set.samples[sample];
   if (!s) throw new Error(`no sample ${sample} in this generation`);
   const cls = set.settings.className.replace(/[^A-Za-z0-9_-]+/g, '_').slice(0, 40) || 'class';
-  const stem = `${cls}-seed${set.settings.seed}-${s.index}`;
+  return `${cls}-seed${set.settings.seed}-${s.index}`;
+}
+
+/** File contents and save-dialog defaults for one generated sample. */
+export function planSampleExport(set: GeneratedSet, sample: number, format: SampleFormat, reference: string | null = null): ExportPlan {
+  const stem = sampleStem(set, sample);
+  const s = set.samples[sample];
   switch (format) {
     case 'png':
       return { bytes: Buffer.from(s.png.pngBase64, 'base64'), defaultName: `${stem}.png`, filterName: 'PNG image', extensions: ['png'] };

@@ -42,7 +42,15 @@ export function activateWith(context: vscode.ExtensionContext, makeBackend: (log
   };
   const backend = makeBackend(log);
   const ui = new VscodeUi(channel, () => Promise.resolve(vscode.commands.executeCommand<boolean>(COMMANDS.selectModel)).then((r) => r === true));
-  const generatePanels = new GeneratePanels({ context, backend, ui, log, settings });
+  const generatePanels = new GeneratePanels({
+    context,
+    backend,
+    ui,
+    log,
+    settings,
+    // the manager exists by the time a user can click a sample's Inspect
+    openInspector: (tokens, exportPath) => void manager.openGenerated(tokens, exportPath),
+  });
   const manager = new PanelManager({
     context,
     backend,

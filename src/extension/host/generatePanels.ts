@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import { parseGenerateState, type HostToWebview } from '../../shared/protocol';
 import type { InspectorBackend } from './backend';
 import { describeError } from './errors';
-import { GenerateSession, generatorMissingMessage, type ReferenceImage } from './generateSession';
+import { GenerateSession, generatorMissingMessage, type GenerateSessionDeps, type ReferenceImage } from './generateSession';
 import { buildWebviewHtml, makeNonce } from './html';
 import { isImagePath, WEBVIEW_OPTIONS, webviewAssets } from './panels';
 import type { HostUi, Logger } from './session';
@@ -24,6 +24,8 @@ export interface GeneratePanelsDeps {
   ui: HostUi;
   log: Logger;
   settings: () => ResolvedSettings;
+  /** a sample's "Inspect" (panels.ts openGenerated) */
+  openInspector?: GenerateSessionDeps['openInspector'];
 }
 
 interface Entry {
@@ -95,6 +97,7 @@ export class GeneratePanels implements vscode.WebviewPanelSerializer {
           const ws = vscode.workspace.workspaceFolders?.[0]?.uri;
           return ws?.scheme === 'file' ? ws.fsPath : os.homedir();
         },
+        ...(this.deps.openInspector ? { openInspector: this.deps.openInspector } : {}),
       },
       force,
     );

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseWebviewState, type HostToWebview } from '../../shared/protocol';
-import type { InspectorBackend } from './backend';
+import type { InspectorBackend, TokenSource } from './backend';
 import { buildWebviewHtml, makeNonce } from './html';
 import { InspectorSession, type HostUi, type Logger, type SessionDeps, type SessionTarget } from './session';
 import type { ResolvedSettings } from './settings';
@@ -68,6 +68,7 @@ export interface PanelManagerDeps {
 export class PanelManager implements vscode.WebviewPanelSerializer, vscode.CustomReadonlyEditorProvider {
   private readonly entries = new Map<string, Entry>();
   private activeKey: string | undefined;
+  private generatedSeq = 0;
 
   constructor(private readonly deps: PanelManagerDeps) {}
 
@@ -106,15 +107,27 @@ export class PanelManager implements vscode.WebviewPanelSerializer, vscode.Custo
       { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false },
       WEBVIEW_OPTIONS,
     );
-    return this.attach(panel, mode, uri, key);
+    return this.attach(panel, { mode, path: uri.fsPath, resource: uri.toString() }, key, uri);
   }
 
-  private attach(panel: vscode.WebviewPanel, mode: 'image' | 'folder', uri: vscode.Uri, key: string): InspectorSession {
+  /**
+   * An inspector on a generated sample's tokens (the Generate view's "Inspect"). `exportPath`:
+   * the folder and file-name stem its exports are offered under. Each call opens a new panel.
+   */
+  openGenerated(tokens: TokenSource, exportPath: string): InspectorSession {
+    const n = ++this.generatedSeq;
+    const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, `Inspector: ${tokens.name}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, WEBVIEW_OPTIONS);
+    const resource = `imagefolder-generated:${n}`;
+    // like every new panel, it inspects once its webview says it is ready
+    return this.attach(panel, { mode: 'generated', path: exportPath, resource, tokens }, `panel:generated:${n}`);
+  }
+
+  /** watchUri: the image or folder whose changes on disk refresh the panel */
+  private attach(panel: vscode.WebviewPanel, target: SessionTarget, key: string, watchUri?: vscode.Uri): InspectorSession {
     const { context } = this.deps;
     const webview = panel.webview;
     webview.options = WEBVIEW_OPTIONS;
     panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'icon.svg');
-    const target: SessionTarget = { mode, path: uri.fsPath, resource: uri.toString() };
     const session = new InspectorSession(target, {
       backend: this.deps.backend,
       ui: this.deps.ui,
@@ -132,7 +145,7 @@ export class PanelManager implements vscode.WebviewPanelSerializer, vscode.Custo
         if (e.webviewPanel.active) this.activeKey = key;
       }),
     );
-    disposables.push(...this.watch(session, uri, mode));
+    if (watchUri && target.mode !== 'generated') disposables.push(...this.watch(session, watchUri, target.mode));
     const entry: Entry = { key, panel, session, disposables };
     this.entries.set(key, entry);
     this.activeKey = key;
@@ -180,6 +193,12 @@ export class PanelManager implements vscode.WebviewPanelSerializer, vscode.Custo
 
   async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
     const parsed = parseWebviewState(state);
+    if (parsed.ok && parsed.value.mode === 'generated') {
+      // its tokens lived in the closed window only (the Generate view brings its samples back)
+      this.deps.log.info("an inspector of a generated sample is not restored after a reload: open it again from the Generate view's Inspect");
+      panel.dispose();
+      return;
+    }
     let uri: vscode.Uri | undefined;
     if (parsed.ok) {
       try {
@@ -194,13 +213,13 @@ export class PanelManager implements vscode.WebviewPanelSerializer, vscode.Custo
       panel.dispose();
       return;
     }
-    const mode = parsed.value.mode;
+    const mode = parsed.value.mode === 'folder' ? 'folder' : 'image';
     const key = PanelManager.key(mode, uri);
     if (this.entries.has(key)) {
       panel.dispose();
       return;
     }
-    this.attach(panel, mode, uri, key);
+    this.attach(panel, { mode, path: uri.fsPath, resource: uri.toString() }, key, uri);
   }
 
   // ---- CustomReadonlyEditorProvider: "Open With... > ImageFolder Inspector"
@@ -213,7 +232,7 @@ export class PanelManager implements vscode.WebviewPanelSerializer, vscode.Custo
     const base = PanelManager.key('image', document.uri, true);
     let key = base;
     for (let i = 2; this.entries.has(key); i++) key = `${base}#${i}`;
-    this.attach(panel, 'image', document.uri, key);
+    this.attach(panel, { mode: 'image', path: document.uri.fsPath, resource: document.uri.toString() }, key, document.uri);
   }
 
   dispose(): void {

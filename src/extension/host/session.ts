@@ -14,7 +14,7 @@ import {
   type PngTarget,
   type Request,
 } from '../../shared/protocol';
-import { isCancellation, type InspectorBackend } from './backend';
+import { isCancellation, type InspectorBackend, type TokenSource } from './backend';
 import { describeError, type ErrorAction } from './errors';
 import { planExport } from './exporter';
 import { saveThroughDialog } from './saveFlow';
@@ -49,11 +49,16 @@ export interface HostUi {
 }
 
 export interface SessionTarget {
-  mode: 'image' | 'folder';
-  /** absolute path of the image (mode image) or folder (mode folder) */
+  mode: 'image' | 'folder' | 'generated';
+  /**
+   * absolute path of the image (mode image) or folder (mode folder); mode generated: where its
+   * exports are offered (default folder and file-name stem), never read
+   */
   path: string;
   /** opaque resource id (a file URI string) for the serializer */
   resource: string;
+  /** mode generated: the sample's tokens and the model that made them */
+  tokens?: TokenSource;
 }
 
 export interface SessionDeps {
@@ -102,7 +107,8 @@ export class InspectorSession {
   }
 
   get info(): PanelInfo {
-    return { title: path.basename(this.target.path) || this.target.path, resource: this.target.resource, mode: this.target.mode };
+    const title = this.target.tokens?.name ?? (path.basename(this.target.path) || this.target.path);
+    return { title, resource: this.target.resource, mode: this.target.mode };
   }
 
   private post(m: HostToWebview): void {
@@ -136,7 +142,7 @@ export class InspectorSession {
           // work already under way (e.g. started by a command before the webview loaded): its
           // result will be posted when it ends; repeat the busy line the webview missed
           if (this.running && this.busyMessage) this.post({ kind: 'busy', message: this.busyMessage });
-          else if (this.target.mode === 'image' && this.inspection) this.post({ kind: 'inspection', inspection: this.inspection });
+          else if (this.target.mode !== 'folder' && this.inspection) this.post({ kind: 'inspection', inspection: this.inspection });
           else if (this.target.mode === 'folder' && this.folder) this.post({ kind: 'folderUsage', usage: this.folder });
           else await this.refresh();
           return;
@@ -175,6 +181,10 @@ export class InspectorSession {
         return;
       }
       case 'folderUsage': {
+        if (this.target.mode === 'generated') {
+          err('Folder usage needs an image or a folder: this panel shows a generated sample.');
+          return;
+        }
         if (this.folderRunning) {
           err('Folder usage is already being computed.');
           return;
@@ -193,7 +203,7 @@ export class InspectorSession {
         return;
       }
       case 'export': {
-        if (this.target.mode !== 'image' || !this.inspection) {
+        if (this.target.mode === 'folder' || !this.inspection) {
           err('Nothing to export yet: wait for the inspection to finish.');
           return;
         }
@@ -217,6 +227,7 @@ export class InspectorSession {
       }
       case 'generate':
       case 'saveSample':
+      case 'inspectSample':
         err(`${req.type} belongs to the Generate view ("ImageFolder: Generate Images"), not to an inspector.`);
         return;
     }
@@ -225,7 +236,7 @@ export class InspectorSession {
   /** Re-run the inspection (image mode) or the folder statistics (folder mode). Latest call wins. */
   refresh(): Promise<void> {
     this.running?.abort();
-    const p = this.target.mode === 'image' ? this.runInspection() : this.runFolder();
+    const p = this.target.mode === 'folder' ? this.runFolder() : this.runInspection();
     this.pending = p;
     return p;
   }
@@ -243,16 +254,19 @@ export class InspectorSession {
     const seq = ++this.runSeq;
     const ac = new AbortController();
     this.running = ac;
-    const name = path.basename(this.target.path);
+    const tokens = this.target.tokens;
+    const name = tokens?.name ?? path.basename(this.target.path);
     const settings = this.deps.settings();
-    this.busyMessage = `Tokenizing ${name}…`;
+    const verb = tokens ? 'decoding' : 'tokenizing';
+    this.busyMessage = `${tokens ? 'Decoding' : 'Tokenizing'} ${name}…`;
     this.post({ kind: 'busy', message: this.busyMessage });
     const t0 = (this.deps.now ?? Date.now)();
     try {
-      const ins = await this.deps.ui.withProgress(`ImageFolder: tokenizing ${name}`, (_report, signal) => {
+      const ins = await this.deps.ui.withProgress(`ImageFolder: ${verb} ${name}`, (_report, signal) => {
         if (signal.aborted) ac.abort();
         else signal.addEventListener('abort', () => ac.abort(), { once: true });
-        return this.deps.backend.inspect(this.target.path, { settings: settings.runtime, signal: ac.signal });
+        const options = { settings: settings.runtime, signal: ac.signal };
+        return tokens ? this.deps.backend.inspectTokens(tokens, options) : this.deps.backend.inspect(this.target.path, options);
       });
       if (seq !== this.runSeq || this.disposed) return; // superseded
       this.inspection = ins;
@@ -263,13 +277,13 @@ export class InspectorSession {
       const timings = Object.entries(ins.timingsMs)
         .map(([k, v]) => `${k} ${Math.round(v)} ms`)
         .join(', ');
-      this.deps.log.info(`inspected ${this.target.path} with model "${ins.model.name}" (${ins.model.dir}); provider ${chosen || 'n/a'}; total ${Math.round(ms)} ms${timings ? `; ${timings}` : ''}`);
+      this.deps.log.info(`inspected ${tokens ? `generated sample "${name}"` : this.target.path} with model "${ins.model.name}" (${ins.model.dir}); provider ${chosen || 'n/a'}; total ${Math.round(ms)} ms${timings ? `; ${timings}` : ''}`);
       for (const s of ins.provider.skipped) this.deps.log.info(`provider ${s.provider} skipped: ${s.reason}`);
       for (const n of ins.notes) this.deps.log.info(`note: ${n}`);
       this.post({ kind: 'inspection', inspection: ins });
     } catch (e) {
       if (seq !== this.runSeq || this.disposed) return;
-      this.report(e, `Could not tokenize ${name}`, name);
+      this.report(e, `Could not ${tokens ? 'decode' : 'tokenize'} ${name}`, tokens ? undefined : name);
     } finally {
       if (this.running === ac) this.running = undefined;
     }
@@ -337,7 +351,8 @@ export class InspectorSession {
     const ins = this.inspection;
     if (!ins) throw new Error('no inspection to export');
     const k = scale ?? ins.progressive.length - 1;
-    const plan = planExport(ins, format, target, k);
+    // a generated sample has no file: its exports are named after the sample (class, seed, number)
+    const plan = planExport(this.target.mode === 'generated' ? { ...ins, image: path.basename(this.target.path) } : ins, format, target, k);
     const r = await saveThroughDialog(this.deps.ui, plan, {
       defaultDir: path.dirname(this.target.path),
       title: `Export ${format === 'png' ? 'reconstruction' : 'tokens'} of ${path.basename(this.target.path)}`,

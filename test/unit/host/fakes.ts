@@ -1,6 +1,6 @@
 // Fake runtime backend and fake HostUi for host-logic tests.
 import type { Inspection } from '../../../src/extension/core/types';
-import type { FolderOptions, GeneratedSet, GeneratorInfo, InspectOptions, InspectorBackend, ModelSummary, RuntimeSettings } from '../../../src/extension/host/backend';
+import type { FolderOptions, GeneratedSet, GeneratorInfo, InspectOptions, InspectorBackend, ModelSummary, RuntimeSettings, TokenSource } from '../../../src/extension/host/backend';
 import type { FolderUsageView } from '../../../src/shared/protocol';
 import type { HostUi, Logger, ProgressReporter } from '../../../src/extension/host/session';
 import type { ErrorAction } from '../../../src/extension/host/errors';
@@ -15,6 +15,10 @@ export class FakeBackend implements InspectorBackend {
   inspect(imagePath: string, o: InspectOptions): Promise<Inspection> {
     this.calls.push({ op: 'inspect', path: imagePath, settings: o.settings });
     return this.after(o.signal, () => syntheticInspection({ image: imagePath, seed: this.calls.length }));
+  }
+  inspectTokens(src: TokenSource, o: InspectOptions): Promise<Inspection> {
+    this.calls.push({ op: 'inspectTokens', path: src.modelDir, settings: o.settings });
+    return this.after(o.signal, () => ({ ...syntheticInspection({ image: src.name, seed: this.calls.length }), source: 'tokens' as const, indices: src.tokens, notes: src.notes }));
   }
   folderUsage(folderPath: string, o: FolderOptions): Promise<FolderUsageView> {
     this.calls.push({ op: 'folder', path: folderPath, settings: o.settings });

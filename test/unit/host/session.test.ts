@@ -59,6 +59,37 @@ describe('host session', () => {
     assert.deepEqual(r, { kind: 'response', id: 41, ok: true });
   });
 
+  it("refuses the Generate view's requests (generate, saveSample, inspectSample), naming the view", async () => {
+    const { session, posted, backend } = setup();
+    await session.handleMessage({ kind: 'request', id: 1, request: { type: 'inspectSample', run: 1, sample: 0 } });
+    await session.handleMessage({ kind: 'request', id: 2, request: { type: 'saveSample', run: 1, sample: 0, format: 'png' } });
+    const rs = posted.filter((m) => m.kind === 'response');
+    assert.equal(rs.length, 2);
+    for (const r of rs) assert.ok(r.kind === 'response' && !r.ok && /belongs to the Generate view/.test(r.error), JSON.stringify(r));
+    assert.equal(backend.calls.length, 0);
+  });
+
+  it('a generated sample: inspects its tokens (not a file), titles the panel after it, and re-runs on the same tokens', async () => {
+    const backend = new FakeBackend();
+    const posted: HostToWebview[] = [];
+    const ui = new FakeUi();
+    const tokens = { tokens: [[1, 2], [3, 4]], modelDir: '/models/m', name: 'Flags, seed 3, sample 1', notes: ['generated'] };
+    const session = new InspectorSession(
+      { mode: 'generated', path: '/work/Flags-seed3-0', resource: 'imagefolder-generated:1', tokens },
+      { backend, ui, log: new MemLog(), settings: defaultSettings, post: (m) => void posted.push(JSON.parse(JSON.stringify(m)) as HostToWebview) },
+    );
+    await session.handleMessage({ kind: 'ready', protocol: 1 });
+    await session.idle();
+    assert.deepEqual(posted[0], { kind: 'init', protocol: 1, info: { title: tokens.name, resource: 'imagefolder-generated:1', mode: 'generated' } });
+    assert.match(ui.progress[0], /decoding Flags, seed 3, sample 1/);
+    assert.deepEqual(backend.calls.map((c) => [c.op, c.path]), [['inspectTokens', '/models/m']]);
+    await session.handleMessage({ kind: 'request', id: 5, request: { type: 'reinspect' } });
+    assert.deepEqual(backend.calls.map((c) => c.op), ['inspectTokens', 'inspectTokens']);
+    const ins = session.lastInspection!;
+    assert.equal(ins.source, 'tokens');
+    assert.deepEqual(ins.indices, tokens.tokens);
+  });
+
   it('reports errors as notification + webview error with actionable text', async () => {
     const { session, posted, backend, ui } = setup();
     backend.fail = Object.assign(new Error('not a PNG: truncated data'), { code: 'IMAGE_CORRUPT', name: 'UserError' });

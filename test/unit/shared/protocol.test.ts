@@ -147,7 +147,7 @@ describe('protocol: the Generate view', () => {
   const params: GenerateParams = { classId: 2, cfg: 3, topK: 600, topP: 0.95, temperature: 1, seed: 7, count: 4, force: 'none' };
   const gen = (p: Record<string, unknown>) => ({ kind: 'request', id: 1, request: { type: 'generate', params: { ...params, ...p } } });
 
-  it('round-trips valid generate, saveSample and generateFrom requests', () => {
+  it('round-trips valid generate, saveSample, inspectSample and generateFrom requests', () => {
     const ok: WebviewToHost[] = [
       requestMessage(1, { type: 'generate', params }),
       requestMessage(2, { type: 'generate', params: { ...params, cfg: 0, topK: 0, topP: 1, temperature: 0.01, seed: 0, count: 1, force: 'detail' } }),
@@ -157,6 +157,7 @@ describe('protocol: the Generate view', () => {
       requestMessage(6, { type: 'saveSample', run: 9, sample: 3, format: 'tokens-npy' }),
       requestMessage(7, { type: 'generateFrom', force: 'detail' }),
       requestMessage(8, { type: 'generateFrom', force: 'semantic' }),
+      requestMessage(9, { type: 'inspectSample', run: 2, sample: MAX_GENERATE_COUNT - 1 }),
     ];
     for (const m of ok) {
       const r = parseWebviewMessage(JSON.parse(JSON.stringify(m)));
@@ -193,6 +194,10 @@ describe('protocol: the Generate view', () => {
     ['save: negative sample', { kind: 'request', id: 1, request: { type: 'saveSample', run: 1, sample: -1, format: 'png' } }, /sample must be an integer from 0 to 63/],
     ['save: sample beyond the cap', { kind: 'request', id: 1, request: { type: 'saveSample', run: 1, sample: 64, format: 'png' } }, /sample/],
     ['save: unknown format', { kind: 'request', id: 1, request: { type: 'saveSample', run: 1, sample: 0, format: 'exe' } }, /format must be png, tokens-json or tokens-npy/],
+    ['inspect sample: a path', { kind: 'request', id: 1, request: { type: 'inspectSample', run: 1, sample: 0, path: '/etc' } }, /inspectSample: unexpected key "path"/],
+    ['inspect sample: run 0', { kind: 'request', id: 1, request: { type: 'inspectSample', run: 0, sample: 0 } }, /inspectSample: run must be a generation id/],
+    ['inspect sample: fractional sample', { kind: 'request', id: 1, request: { type: 'inspectSample', run: 1, sample: 0.5 } }, /inspectSample: sample must be an integer from 0 to 63/],
+    ['inspect sample: no sample', { kind: 'request', id: 1, request: { type: 'inspectSample', run: 1 } }, /inspectSample: missing "sample"/],
     ['generateFrom: none', { kind: 'request', id: 1, request: { type: 'generateFrom', force: 'none' } }, /force must be detail or semantic/],
     ['generateFrom: a path', { kind: 'request', id: 1, request: { type: 'generateFrom', force: 'detail', image: '/etc/passwd' } }, /unexpected key "image"/],
   ];
