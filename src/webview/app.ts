@@ -163,6 +163,7 @@ export class App {
 
   private toolbar(): HTMLElement {
     const i = this.ins;
+    const generated = this.info?.mode === 'generated' || i?.source === 'tokens';
     const fmt = dropdown(
       [
         { value: 'tokens-json', label: 'Tokens (.json)' },
@@ -198,21 +199,24 @@ export class App {
       i ? h('span', { class: 'muted', testid: 'provider' }, `provider: ${Object.entries(i.provider.chosen).map(([g, p]) => `${g} ${p}`).join(', ')}`) : null,
       h('span', { class: 'spacer' }),
       button('Re-run', { testid: 'reinspect', title: 'Tokenize the image again', onClick: () => void this.host.request({ type: 'reinspect' }) }),
-      button('Folder usage', {
-        testid: 'folder-usage-button',
-        title: 'Codebook usage aggregated over every image in this folder',
-        onClick: () => void this.host.request({ type: 'folderUsage' }),
-      }),
+      // a generated sample has no folder and no image to teacher-force from
+      generated
+        ? null
+        : button('Folder usage', {
+            testid: 'folder-usage-button',
+            title: 'Codebook usage aggregated over every image in this folder',
+            onClick: () => void this.host.request({ type: 'folderUsage' }),
+          }),
       button('Model…', { testid: 'select-model', title: 'Select the tokenizer model', onClick: () => void this.host.request({ type: 'selectModel' }) }),
       // teacher forcing from this image (paper Fig. 8): the host checks the model has a generator
-      i && this.info?.mode !== 'folder'
+      i && this.info?.mode !== 'folder' && !generated
         ? button('Generate with detail tokens', {
             testid: 'generate-from-detail',
             title: "Open the Generate view with this image's detail tokens kept at every scale (the semantic ones are sampled)",
             onClick: () => void this.host.request({ type: 'generateFrom', force: 'detail' }),
           })
         : null,
-      i && this.info?.mode !== 'folder'
+      i && this.info?.mode !== 'folder' && !generated
         ? button('… semantic tokens', {
             testid: 'generate-from-semantic',
             title: "Open the Generate view with this image's semantic tokens kept at every scale (the detail ones are sampled)",
@@ -268,7 +272,10 @@ export class App {
   }
 
   private compareSection(ins: Inspection): HTMLElement {
-    const orig = this.regionFigure('original', h('span', {}, `Input as the model sees it (${ins.input.width}×${ins.input.height})`), 'input image after resize');
+    const orig =
+      ins.source === 'tokens'
+        ? this.regionFigure('original', h('span', {}, 'Generated image: all scales, both branches (the reference of PSNR/SSIM)'), 'generated image, all scales')
+        : this.regionFigure('original', h('span', {}, `Input as the model sees it (${ins.input.width}×${ins.input.height})`), 'input image after resize');
     this.setImage(orig.img, ins.input);
     const psnr = h('span', { testid: 'psnr', class: 'metric' });
     const ssim = h('span', { testid: 'ssim', class: 'metric' });

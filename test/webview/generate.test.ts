@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
+import type { TokenSource } from '../../src/extension/host/backend';
 import { CoreBackend } from '../../src/extension/host/coreBackend';
 import { GenerateSession } from '../../src/extension/host/generateSession';
 import type { HostUi, Logger, ProgressReporter } from '../../src/extension/host/session';
@@ -48,13 +49,19 @@ class TestUi implements HostUi {
  * that scale's previews completes only once the page has sent a cancel: a deterministic stand-in
  * for a slow machine (the session waits for each delivery before the next scale).
  */
-function bridge(w: WebviewPage, backend: CoreBackend, modelPath: string, holdAtScale?: number): { stop(): void; session: GenerateSession; ui: TestUi } {
+function bridge(
+  w: WebviewPage,
+  backend: CoreBackend,
+  modelPath: string,
+  holdAtScale?: number,
+): { stop(): void; session: GenerateSession; ui: TestUi; inspected: { tokens: TokenSource; exportPath: string }[] } {
   const settings = resolveSettings({
     read: (k) => (k === 'modelPath' ? { globalValue: modelPath } : k === 'provider' ? { globalValue: 'cpu' } : undefined),
     trusted: true,
     extensionRoot: root,
   });
   const ui = new TestUi();
+  const inspected: { tokens: TokenSource; exportPath: string }[] = [];
   let stopped = false;
   let cancelled = false;
   const session = new GenerateSession(undefined, {
@@ -70,6 +77,7 @@ function bridge(w: WebviewPage, backend: CoreBackend, modelPath: string, holdAtS
       }
     },
     defaultSaveDir: () => os.tmpdir(),
+    openInspector: (tokens, exportPath) => void inspected.push({ tokens, exportPath }),
   });
   let seen = 0;
   const pump = async (): Promise<void> => {
@@ -88,6 +96,7 @@ function bridge(w: WebviewPage, backend: CoreBackend, modelPath: string, holdAtS
   return {
     session,
     ui,
+    inspected,
     stop: () => {
       stopped = true;
       session.dispose();
@@ -188,6 +197,14 @@ describe('Generate view webview (headless Chromium, production CSP, real host se
       assert.deepEqual(save.request, { type: 'saveSample', run: 1, sample: 1, format: 'tokens-json' });
       for (let t = 0; t < 100 && b.ui.saved.length === 0; t++) await new Promise((r) => setTimeout(r, 20));
       assert.equal(path.basename(b.ui.saved[0] ?? ''), `${manifest.classes[last]}-seed9-1.tokens.json`);
+
+      // Inspect: the host opens an inspector on that sample's tokens
+      await w.page.click(testid('inspect-sample-0'));
+      for (let t = 0; t < 100 && b.inspected.length === 0; t++) await new Promise((r) => setTimeout(r, 20));
+      const insReq = (await w.posted()).find((m) => m.kind === 'request' && (m.request as { type: string }).type === 'inspectSample') as unknown as { request: unknown };
+      assert.deepEqual(insReq.request, { type: 'inspectSample', run: 1, sample: 0 });
+      assert.equal(b.inspected.length, 1);
+      assert.deepEqual(b.inspected[0].tokens.tokens, b.session.lastGeneration?.samples[0].tokens);
 
       // settings changed: the host describes the model again; the samples shown stay
       await w.page.$eval(testid('class-picker'), (el) => ((el as HTMLElement).dataset.old = '1'));
