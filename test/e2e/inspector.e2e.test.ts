@@ -233,6 +233,18 @@ describe('e2e: the inspector in VS Code (code-server 4.100.3)', function () {
     assert.notEqual(finals[0], finals[1], 'two different samples');
     // (how many intermediate versions the poll catches depends on the machine; the per-scale strip is the check)
     assert.ok(seen.length >= 1, 'the preview was visible while generating');
+
+    // Inspect sample 1: an inspector on its tokens, whose full decode is the generated image
+    await web.locator('[data-testid="inspect-sample-0"]').click();
+    const title = `Inspector: ${classes[pick]}, seed 7, sample 1`;
+    await waitFor(`the tab "${title}"`, async () => (await wb.tabTitles()).includes(title), 60_000);
+    const ins = await wb.webviewFor(title, INSPECT_TIMEOUT);
+    const st = await waitForInspector(wb, ['ready'], INSPECT_TIMEOUT, ins);
+    log(`inspected a generated sample: "${st.status}"`);
+    assert.equal(await ins.locator('#app').getAttribute('data-mode'), 'generated');
+    assert.equal((await expectImage(ins, 'original')).src, finals[0], 'the inspector shows the generated image');
+    assert.equal(await ins.locator('[data-testid="folder-usage-button"]').count(), 0, 'no folder usage for a generated sample');
+    await wb.screenshot('generated-sample-inspector');
     assertNoWebviewProblems(wb);
   });
 
