@@ -1,6 +1,7 @@
 // Webview panels and the custom editor: creates them, wires each to an InspectorSession, restores
 // them after a reload, and refreshes them when the image changes on disk.
 
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -115,11 +116,17 @@ export class PanelManager implements vscode.WebviewPanelSerializer, vscode.Custo
    * the folder and file-name stem its exports are offered under. Each call opens a new panel.
    */
   openGenerated(tokens: TokenSource, exportPath: string): InspectorSession {
-    const n = ++this.generatedSeq;
+    // the same sample (same model, same tokens) again: reveal its panel, as for an image
+    const key = `panel:generated:${createHash('sha256').update(JSON.stringify([path.resolve(tokens.modelDir), tokens.tokens])).digest('hex')}`;
+    const existing = this.entries.get(key);
+    if (existing) {
+      existing.panel.reveal(undefined, false);
+      return existing.session;
+    }
     const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, `Inspector: ${tokens.name}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, WEBVIEW_OPTIONS);
-    const resource = `imagefolder-generated:${n}`;
+    const resource = `imagefolder-generated:${++this.generatedSeq}`;
     // like every new panel, it inspects once its webview says it is ready
-    return this.attach(panel, { mode: 'generated', path: exportPath, resource, tokens }, `panel:generated:${n}`);
+    return this.attach(panel, { mode: 'generated', path: exportPath, resource, tokens }, key);
   }
 
   /** watchUri: the image or folder whose changes on disk refresh the panel */

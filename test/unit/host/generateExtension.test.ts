@@ -101,6 +101,46 @@ describe('Generate Images in the extension (real backend, tiny test package)', f
     assert.ok(g && g.kind === 'generator' && g.view.reference?.title === 'cat.png' && g.view.defaults.force === 'semantic');
   });
 
+  it("a sample's Inspect opens one inspector panel on its tokens (again: revealed), not restored after a reload", async () => {
+    activate(TINY);
+    await vscode.commands.executeCommand('imagefolderInspector.generate');
+    const [panel] = generatePanels();
+    panel.webview.receive.fire({ kind: 'ready', protocol: 1 });
+    await until('the generator view', () => posted(panel).some((m) => m.kind === 'generator'));
+    const g = posted(panel).find((m) => m.kind === 'generator');
+    assert.ok(g && g.kind === 'generator');
+    panel.webview.receive.fire({ kind: 'request', id: 1, request: { type: 'generate', params: { ...g.view.defaults, classId: 0, seed: 5, count: 2 } } });
+    await until('the generation', () => posted(panel).some((m) => m.kind === 'response' && m.id === 1));
+    const done = posted(panel).find((m) => m.kind === 'generationDone');
+    assert.ok(done && done.kind === 'generationDone');
+    const inspectors = () => vscode.state.panels.filter((p) => p.viewType === 'imagefolderInspector.panel');
+    panel.webview.receive.fire({ kind: 'request', id: 2, request: { type: 'inspectSample', run: done.run, sample: 1 } });
+    await until('the response', () => posted(panel).some((m) => m.kind === 'response' && m.id === 2));
+    assert.equal(inspectors().length, 1);
+    const ins = inspectors()[0];
+    assert.equal(ins.title, `Inspector: ${CLASSES[0]}, seed 5, sample 2`);
+    assert.match(ins.webview.html, /script-src 'nonce-/);
+    ins.webview.receive.fire({ kind: 'ready', protocol: 1 });
+    await until('the inspection', () => posted(ins).some((m) => m.kind === 'inspection'));
+    const init = posted(ins).find((m) => m.kind === 'init');
+    assert.ok(init && init.kind === 'init' && init.info.mode === 'generated');
+    const inspection = posted(ins).find((m) => m.kind === 'inspection');
+    assert.ok(inspection && inspection.kind === 'inspection');
+    assert.equal(inspection.inspection.input.pngBase64, done.samples[1], 'the generated image');
+    // the same sample again reveals that panel; the other sample gets its own
+    panel.webview.receive.fire({ kind: 'request', id: 3, request: { type: 'inspectSample', run: done.run, sample: 1 } });
+    await until('the response', () => posted(panel).some((m) => m.kind === 'response' && m.id === 3));
+    assert.equal(inspectors().length, 1, 'revealed, not duplicated');
+    panel.webview.receive.fire({ kind: 'request', id: 4, request: { type: 'inspectSample', run: done.run, sample: 0 } });
+    await until('the response', () => posted(panel).some((m) => m.kind === 'response' && m.id === 4));
+    assert.equal(inspectors().length, 2);
+    // after a reload its state comes back without tokens: the panel is closed, with a line in the log
+    const serializer = vscode.state.serializers.get('imagefolderInspector.panel') as { deserializeWebviewPanel(p: unknown, s: unknown): Promise<void> };
+    const restored = new vscode.FakePanel('imagefolderInspector.panel', 'x');
+    await serializer.deserializeWebviewPanel(restored, { resource: 'imagefolder-generated:1', mode: 'generated', scale: 3, ablation: 'both', highlight: null });
+    assert.equal(restored.disposed, true);
+  });
+
   it('restores a Generate panel from valid state after a reload and drops invalid state', async () => {
     activate(TINY);
     const serializer = vscode.state.serializers.get('imagefolderInspector.generate') as { deserializeWebviewPanel(p: unknown, s: unknown): Promise<void> };
