@@ -31,8 +31,9 @@ export const USAGE = `usage: imagefolder-inspector <command> [options]
 
 commands:
   tokenize <image...> [--json]       indices, PSNR/SSIM per scale and code usage of each image
-  reconstruct <image> --scales K --out FILE.png [--branch detail|semantic|both]
-                                     decode from the first K scales
+  reconstruct <image | FILE.tokens.json> --scales K --out FILE.png [--branch detail|semantic|both]
+                                     decode from the first K scales (of an image, or of
+                                     tokens the extension saved)
   stats <folder> [--json]            code usage over every image in a folder (and subfolders)
   info [--json]                      model, graphs, execution providers available and chosen
 ${GENERATE_USAGE}
@@ -114,7 +115,7 @@ export function parseCli(argv: string[]): CliArgs {
       if (rest.length === 0) throw bad('tokenize needs at least one image');
       break;
     case 'reconstruct':
-      if (rest.length !== 1) throw bad('reconstruct needs exactly one image');
+      if (rest.length !== 1) throw bad('reconstruct needs exactly one image or token file');
       if (args.scales === undefined) throw bad('reconstruct needs --scales K');
       if (!args.out) throw bad('reconstruct needs --out FILE.png');
       break;

@@ -6,9 +6,10 @@ import type { CliArgs } from './args';
 import { UserError, isUserError } from '../core/errors';
 import { folderStats } from '../core/folder';
 import { fromTensor, loadImage, toTensor } from '../core/image';
-import { resolveImageOptions, inspect } from '../core/inspect';
+import { checkIndices, resolveImageOptions, inspect } from '../core/inspect';
 import { encodePng } from '../core/png';
 import { ModelRuntime } from '../core/runtime';
+import { isTokenFilePath, readTokenFile } from '../core/tokenFile';
 import { scaleMask } from '../core/tokens';
 import type { FolderStats, Inspection, ProviderReport } from '../core/types';
 import { progressBar } from './progress';
@@ -86,8 +87,19 @@ export async function reconstruct(rt: ModelRuntime, a: CliArgs, io: Io): Promise
   if (path.extname(out).toLowerCase() !== '.png') throw new UserError('BAD_ARGUMENT', `--out must name a .png file (got '${out}')`);
   const S = rt.imageSize;
   const { mean, std } = rt.pkg.manifest.image;
-  const img = await loadImage(a.positionals[0], resolveImageOptions(rt, a));
-  const [indices] = await rt.encode(toTensor(img.rgb, S, mean, std));
+  const input = a.positionals[0];
+  let indices: number[][];
+  if (isTokenFilePath(input)) {
+    // tokens saved by the extension: decoded as they are, no encoder run
+    const t = await readTokenFile(input);
+    const model = rt.info().name;
+    if (t.model !== model) throw new UserError('BAD_ARGUMENT', `${path.basename(input)} holds tokens of the model "${t.model}", not of "${model}" (choose it with --model DIR)`);
+    checkIndices(rt, t.indices);
+    indices = t.indices;
+  } else {
+    const img = await loadImage(input, resolveImageOptions(rt, a));
+    [indices] = await rt.encode(toTensor(img.rgb, S, mean, std));
+  }
   const keepBranch = (p: number) => a.branch === 'both' || rt.pkg.manifest.branches[p].role === a.branch;
   const mask = scaleMask(rt.branchCount, N, (p, k) => keepBranch(p) && k < K);
   const decoded = await rt.decode([indices], [mask]);

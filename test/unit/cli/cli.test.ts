@@ -7,7 +7,8 @@ import { parseCli } from '../../../src/extension/cli/args';
 import { runCli } from '../../../src/extension/cli/main';
 import type { Io } from '../../../src/extension/cli/commands';
 import { progressBar } from '../../../src/extension/cli/progress';
-import { UserError } from '../../../src/extension/core';
+import { ModelRuntime, UserError, inspect } from '../../../src/extension/core';
+import { tokensJson } from '../../../src/extension/host/exporter';
 import { vulkanLoaderFound } from '../../../src/extension/core/providers';
 import { CLI, REPO, TEST_MODEL, hasRealModel, tmpDir, webgpuSkipPattern, writeSmallPackage } from '../core/helpers';
 
@@ -172,6 +173,32 @@ describe('CLI as a process (dist/cli.js)', function () {
       const meta = await sharp(out).metadata();
       const size = JSON.parse(fs.readFileSync(path.join(TEST_MODEL, 'manifest.json'), 'utf8')).image.size;
       assert.deepEqual([meta.format, meta.width, meta.height], ['png', size, size]);
+    });
+
+    it('reconstruct decodes a token file the extension saved exactly as it decodes the image', async () => {
+      const rt = await ModelRuntime.load(TEST_MODEL, { provider: 'cpu', threads: 2 });
+      let file: string;
+      try {
+        const json = tokensJson(await inspect(rt, image, {}));
+        file = path.join(dir, 'gradient.tokens.json');
+        fs.writeFileSync(file, JSON.stringify(json));
+        // the same tokens with a code outside the codebook, and from another model
+        const broken = { ...json, indices: [json.indices[0], json.indices[1].map((c, i) => (i === 4 ? 99999 : c))] };
+        fs.writeFileSync(path.join(dir, 'broken.tokens.json'), JSON.stringify(broken));
+        fs.writeFileSync(path.join(dir, 'other.tokens.json'), JSON.stringify({ ...json, model: { ...json.model, name: 'someone-else' } }));
+      } finally {
+        await rt.dispose();
+      }
+      const fromImage = path.join(dir, 'from-image.png');
+      const fromTokens = path.join(dir, 'from-tokens.png');
+      for (const [input, out] of [[image, fromImage], [file, fromTokens]]) {
+        const r = cli(['reconstruct', input, '--scales', '4', '--branch', 'detail', '--out', out, '--provider', 'cpu']);
+        assert.equal(r.code, 0, r.stderr);
+      }
+      assert.ok(fs.readFileSync(fromTokens).equals(fs.readFileSync(fromImage)), 'the same PNG');
+      assertUserFailure(cli(['reconstruct', path.join(dir, 'broken.tokens.json'), '--scales', '4', '--out', path.join(dir, 'x.png')]), /token 4 of branch 1 is 99999, outside the codebook/);
+      assertUserFailure(cli(['reconstruct', path.join(dir, 'other.tokens.json'), '--scales', '4', '--out', path.join(dir, 'x.png')]), /tokens of the model "someone-else"/);
+      assertUserFailure(cli(['reconstruct', path.join(dir, 'missing.tokens.json'), '--scales', '4', '--out', path.join(dir, 'x.png')]), /no such file/);
     });
 
     it('reconstruct rejects --scales beyond the model', () => assertUserFailure(cli(['reconstruct', image, '--scales', '11', '--out', path.join(dir, 'x.png')]), /--scales must be between 1 and 10/));

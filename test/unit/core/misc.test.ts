@@ -1,7 +1,26 @@
 import * as assert from 'node:assert/strict';
-import { codeColours, exportNpy, tokenMaps, scaleOffsets, decodePlan, candidates, gpuOrder } from '../../../src/extension/core';
+import { codeColours, exportNpy, tokenMaps, scaleOffsets, decodePlan, candidates, gpuOrder, parseTokenFile, UserError } from '../../../src/extension/core';
 import { shortReason, PROVIDERS } from '../../../src/extension/core/providers';
 import { symmetricEigen } from '../../../src/extension/core/colours';
+
+describe('token files (the extension\'s "Tokens (.json)")', () => {
+  const good = { format: 'imagefolder-tokens', formatVersion: 1, model: { name: 'm' }, indices: [[1, 2], [3, 0]], byScale: [] };
+  it('reads the model name and the indices', () => {
+    assert.deepEqual(parseTokenFile(JSON.stringify(good), 'a.tokens.json'), { model: 'm', indices: [[1, 2], [3, 0]] });
+  });
+  it('names the file and the problem for anything else', () => {
+    const bad = (text: string, re: RegExp) =>
+      assert.throws(() => parseTokenFile(text, 'a.tokens.json'), (e: unknown) => e instanceof UserError && e.code === 'BAD_ARGUMENT' && /^a\.tokens\.json: /.test(e.message) && re.test(e.message));
+    bad('{"format": ', /not JSON/);
+    bad('[1, 2]', /not a token file/);
+    bad(JSON.stringify({ ...good, format: 'other' }), /"format" is "other", expected "imagefolder-tokens"/);
+    bad(JSON.stringify({ ...good, formatVersion: 2 }), /formatVersion 2 is not supported/);
+    bad(JSON.stringify({ ...good, model: {} }), /"model.name" is missing/);
+    bad(JSON.stringify({ ...good, indices: [1, 2] }), /one array of codes per branch/);
+    bad(JSON.stringify({ ...good, indices: [[1, 2], [3, -1]] }), /"indices"\[1\]\[1\] is -1, not a code/);
+    bad(JSON.stringify({ ...good, indices: [[1, '2']] }), /"indices"\[0\]\[1\] is "2"/);
+  });
+});
 
 describe('token layout', () => {
   it('splits scales row-major, branch-major', () => {
