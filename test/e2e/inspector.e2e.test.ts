@@ -236,9 +236,10 @@ describe('e2e: the inspector in VS Code (code-server 4.100.3)', function () {
 
     // Inspect sample 1: an inspector on its tokens, whose full decode is the generated image
     await web.locator('[data-testid="inspect-sample-0"]').click();
-    const title = `Inspector: ${classes[pick]}, seed 7, sample 1`;
-    await waitFor(`the tab "${title}"`, async () => (await wb.tabTitles()).includes(title), 60_000);
-    const ins = await wb.webviewFor(title, INSPECT_TIMEOUT);
+    const sample = `${classes[pick]}, seed 7, sample 1`;
+    await waitFor(`the tab "Inspector: ${sample}"`, async () => (await wb.tabTitles()).includes(`Inspector: ${sample}`), 60_000);
+    // the webview is found by its document title, the sample's name (the tab adds "Inspector: ")
+    const ins = await wb.webviewFor(sample, INSPECT_TIMEOUT);
     const st = await waitForInspector(wb, ['ready'], INSPECT_TIMEOUT, ins);
     log(`inspected a generated sample: "${st.status}"`);
     assert.equal(await ins.locator('#app').getAttribute('data-mode'), 'generated');
