@@ -163,7 +163,7 @@ export class App {
 
   private toolbar(): HTMLElement {
     const i = this.ins;
-    const generated = this.info?.mode === 'generated' || i?.source === 'tokens';
+    const generated = this.info?.mode === 'generated';
     const fmt = dropdown(
       [
         { value: 'tokens-json', label: 'Tokens (.json)' },
@@ -236,21 +236,14 @@ export class App {
     return el;
   }
 
-  private figure(testid: string, caption: HTMLElement, alt: string): { fig: HTMLElement; img: HTMLImageElement } {
+  /** withRegion: the image also outlines a hovered token's cell (see showTokenRegion). */
+  private figure(testid: string, caption: HTMLElement, alt: string, withRegion = false): { fig: HTMLElement; img: HTMLImageElement } {
     const img = h('img', { testid, alt, class: 'pic', draggable: 'false' });
-    return { fig: h('figure', {}, img, h('figcaption', {}, caption)), img };
-  }
-
-  /** A figure whose image shows where a hovered token sits (see showTokenRegion). */
-  private regionFigure(testid: string, caption: HTMLElement, alt: string): { fig: HTMLElement; img: HTMLImageElement } {
-    const f = this.figure(testid, caption, alt);
+    if (!withRegion) return { fig: h('figure', {}, img, h('figcaption', {}, caption)), img };
     const region = h('div', { class: 'token-region', testid: `token-region-${testid}`, 'aria-hidden': 'true' });
     region.hidden = true;
-    const box = h('div', { class: 'pic-box' });
-    f.fig.replaceChild(box, f.img);
-    box.append(f.img, region);
     this.regions.push(region);
-    return f;
+    return { fig: h('figure', {}, h('div', { class: 'pic-box' }, img, region), h('figcaption', {}, caption)), img };
   }
 
   /** Outlines a token's cell on the input, reconstruction and contribution; null hides it. */
@@ -272,17 +265,18 @@ export class App {
   }
 
   private compareSection(ins: Inspection): HTMLElement {
-    const orig =
+    const [caption, alt] =
       ins.source === 'tokens'
-        ? this.regionFigure('original', h('span', {}, 'Generated image: all scales, both branches (the reference of PSNR/SSIM)'), 'generated image, all scales')
-        : this.regionFigure('original', h('span', {}, `Input as the model sees it (${ins.input.width}×${ins.input.height})`), 'input image after resize');
+        ? ['Generated image: all scales, both branches (the reference of PSNR/SSIM)', 'generated image, all scales']
+        : [`Input as the model sees it (${ins.input.width}×${ins.input.height})`, 'input image after resize'];
+    const orig = this.figure('original', h('span', {}, caption), alt, true);
     this.setImage(orig.img, ins.input);
     const psnr = h('span', { testid: 'psnr', class: 'metric' });
     const ssim = h('span', { testid: 'ssim', class: 'metric' });
     const recCap = h('span', { testid: 'reconstruction-caption' });
-    const rec = this.regionFigure('reconstruction', h('span', {}, recCap, h('br'), 'PSNR ', psnr, ' · SSIM ', ssim), 'reconstruction');
+    const rec = this.figure('reconstruction', h('span', {}, recCap, h('br'), 'PSNR ', psnr, ' · SSIM ', ssim), 'reconstruction', true);
     const conCap = h('span', { testid: 'contribution-caption' });
-    const con = this.regionFigure('contribution', conCap, "this scale's own contribution");
+    const con = this.figure('contribution', conCap, "this scale's own contribution", true);
     Object.assign(this.els, { psnr, ssim, recCap, conCap, recImg: rec.img, conImg: con.img });
     return h('section', { class: 'compare', 'aria-label': 'Original and reconstruction' }, orig.fig, rec.fig, con.fig);
   }

@@ -39,7 +39,6 @@ export interface ModelSummary {
   fallbackReason?: string;
 }
 
-/** The configured model's generator, or why there is none. */
 /** A generated sample's tokens, to inspect like an image's. */
 export interface TokenSource {
   /** [branch][token] */
@@ -52,6 +51,7 @@ export interface TokenSource {
   notes: string[];
 }
 
+/** The configured model's generator, or why there is none. */
 export interface GeneratorInfo {
   /** name of the model that would generate (the built-in one after a fallback) */
   model: string;

@@ -113,10 +113,11 @@ export class PanelManager implements vscode.WebviewPanelSerializer, vscode.Custo
 
   /**
    * An inspector on a generated sample's tokens (the Generate view's "Inspect"). `exportPath`:
-   * the folder and file-name stem its exports are offered under. Each call opens a new panel.
+   * the folder and file-name stem its exports are offered under. The same sample again reveals
+   * its panel.
    */
   openGenerated(tokens: TokenSource, exportPath: string): InspectorSession {
-    // the same sample (same model, same tokens) again: reveal its panel, as for an image
+    // keyed by model and tokens, as an image's panel is keyed by its file
     const key = `panel:generated:${createHash('sha256').update(JSON.stringify([path.resolve(tokens.modelDir), tokens.tokens])).digest('hex')}`;
     const existing = this.entries.get(key);
     if (existing) {

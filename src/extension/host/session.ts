@@ -48,8 +48,7 @@ export interface HostUi {
   selectModel(): Promise<boolean>;
 }
 
-export interface SessionTarget {
-  mode: 'image' | 'folder' | 'generated';
+interface TargetBase {
   /**
    * absolute path of the image (mode image) or folder (mode folder); mode generated: where its
    * exports are offered (default folder and file-name stem), never read
@@ -57,9 +56,12 @@ export interface SessionTarget {
   path: string;
   /** opaque resource id (a file URI string) for the serializer */
   resource: string;
-  /** mode generated: the sample's tokens and the model that made them */
-  tokens?: TokenSource;
 }
+
+export type SessionTarget =
+  | (TargetBase & { mode: 'image' | 'folder' })
+  /** a generated sample: its tokens and the model that made them */
+  | (TargetBase & { mode: 'generated'; tokens: TokenSource });
 
 export interface SessionDeps {
   backend: InspectorBackend;
@@ -107,7 +109,7 @@ export class InspectorSession {
   }
 
   get info(): PanelInfo {
-    const title = this.target.tokens?.name ?? (path.basename(this.target.path) || this.target.path);
+    const title = this.target.mode === 'generated' ? this.target.tokens.name : path.basename(this.target.path) || this.target.path;
     return { title, resource: this.target.resource, mode: this.target.mode };
   }
 
@@ -254,15 +256,16 @@ export class InspectorSession {
     const seq = ++this.runSeq;
     const ac = new AbortController();
     this.running = ac;
-    const tokens = this.target.tokens;
+    const tokens = this.target.mode === 'generated' ? this.target.tokens : undefined;
     const name = tokens?.name ?? path.basename(this.target.path);
     const settings = this.deps.settings();
-    const verb = tokens ? 'decoding' : 'tokenizing';
-    this.busyMessage = `${tokens ? 'Decoding' : 'Tokenizing'} ${name}…`;
+    // a generated sample's tokens are only decoded; an image is tokenized first
+    const words = tokens ? { ing: 'decoding', Ing: 'Decoding', base: 'decode' } : { ing: 'tokenizing', Ing: 'Tokenizing', base: 'tokenize' };
+    this.busyMessage = `${words.Ing} ${name}…`;
     this.post({ kind: 'busy', message: this.busyMessage });
     const t0 = (this.deps.now ?? Date.now)();
     try {
-      const ins = await this.deps.ui.withProgress(`ImageFolder: ${verb} ${name}`, (_report, signal) => {
+      const ins = await this.deps.ui.withProgress(`ImageFolder: ${words.ing} ${name}`, (_report, signal) => {
         if (signal.aborted) ac.abort();
         else signal.addEventListener('abort', () => ac.abort(), { once: true });
         const options = { settings: settings.runtime, signal: ac.signal };
@@ -283,7 +286,7 @@ export class InspectorSession {
       this.post({ kind: 'inspection', inspection: ins });
     } catch (e) {
       if (seq !== this.runSeq || this.disposed) return;
-      this.report(e, `Could not ${tokens ? 'decode' : 'tokenize'} ${name}`, tokens ? undefined : name);
+      this.report(e, `Could not ${words.base} ${name}`, tokens ? undefined : name);
     } finally {
       if (this.running === ac) this.running = undefined;
     }
