@@ -101,6 +101,15 @@ def of_classes(split, label_ids):
     return split["images"][keep], np.array([label_ids.index(int(l)) for l in split["labels"][keep]], np.int64)
 
 
+def fit_judge(tok_ck, classes, train):
+    """The frozen teacher, and the judge fitted on the training images of the generator's classes.
+    Returns (teacher, judge, training features of the last stage, their class targets)."""
+    teacher = load_teacher(tok_ck)
+    images, target = of_classes(train, teacher_labels(classes, tok_ck["labels"]))
+    feats, judged = teacher_features(teacher, images)
+    return teacher, Judge(judged, target, len(classes)), feats, target
+
+
 def per_class_accuracy(pred, target, classes):
     acc = {c: float((pred[target == i] == i).mean()) for i, c in enumerate(classes) if (target == i).any()}
     return {"perClass": acc, "mean": float(np.mean(list(acc.values()))), "overall": float((pred == target).mean()),
@@ -223,8 +232,6 @@ def main():
     tok, tok_ck = load_model(a.tokenizer)
     gen, gen_ck = load_generator(a.gen)
     classes = gen_ck["classes"]
-    teacher = load_teacher(tok_ck)
-    label_ids = teacher_labels(classes, tok_ck["labels"])
 
     if a.smoke:
         val, train = smoke_split(24, tok.cfg.image_size, seed=2), smoke_split(48, tok.cfg.image_size, seed=3)
@@ -233,10 +240,9 @@ def main():
         val, _ = load_split(data_dir, "val")
         train, _ = load_split(data_dir, "train")
 
-    val_images, val_target = of_classes(val, label_ids)
-    train_images, train_target = of_classes(train, label_ids)
-    (val_feats, val_judged), (train_feats, train_judged) = teacher_features(teacher, val_images), teacher_features(teacher, train_images)
-    judge = Judge(train_judged, train_target, len(classes))
+    teacher, judge, train_feats, train_target = fit_judge(tok_ck, classes, train)
+    val_images, val_target = of_classes(val, teacher_labels(classes, tok_ck["labels"]))
+    val_feats, val_judged = teacher_features(teacher, val_images)
     floor_feats = train_feats[class_balanced(train_target, len(classes), a.per_class, a.seed)]
 
     settings, sheets = [], []
@@ -257,7 +263,7 @@ def main():
         "classes": classes, "samplesPerClass": a.per_class, "seed": a.seed,
         "sampling": {k: DEFAULTS[k] for k in ("topK", "topP", "temperature")},
         "classifier": f"linear classifier of the {len(classes)} classes on the frozen teacher's pooled features of all stages "
-                      f"({val_judged.shape[1]} values), fitted to {len(train_images)} training images with class-balanced weights",
+                      f"({val_judged.shape[1]} values), fitted to {len(train_target)} training images with class-balanced weights",
         "featureDim": int(val_feats.shape[1]),
         "validation": {"images": int(len(val_images)), "accuracy": per_class_accuracy(judge(val_judged), val_target, classes),
                        "frechetTrainImages": frechet(floor_feats, val_feats)},

@@ -52,11 +52,8 @@ def main():
     tok, tok_ck = load_model(a.tokenizer)
     gen, gen_ck = load_generator(a.gen)
     classes = gen_ck["classes"]
-    teacher = E.load_teacher(tok_ck)
-    label_ids = E.teacher_labels(classes, tok_ck["labels"])
     train = smoke_split(48, tok.cfg.image_size, seed=3) if a.smoke else load_split(a.data, "train")[0]
-    train_images, train_target = E.of_classes(train, label_ids)
-    judge = E.Judge(E.teacher_features(teacher, train_images)[1], train_target, len(classes))
+    teacher, judge, _, _ = E.fit_judge(tok_ck, classes, train)
 
     rows = []
     for s in parse_settings(a.settings):

@@ -173,7 +173,7 @@ export function paramsOfSummary(s: GenerationSummary): GenerateParams {
 /** Webview-side persisted state (vscode.setState); validated by the host on restore. */
 export interface WebviewState {
   resource: string;
-  /** 'generated' panels are not restored (their tokens are not saved); the mode lets the host say so */
+  /** for 'generated' panels `resource` is an opaque id of tokens the host keeps (generatedStore.ts) */
   mode: 'image' | 'folder' | 'generated';
   scale: number;
   ablation: BranchSelection;

@@ -6,7 +6,7 @@ import type { CliArgs } from './args';
 import { UserError, isUserError } from '../core/errors';
 import { folderStats } from '../core/folder';
 import { fromTensor, loadImage, toTensor } from '../core/image';
-import { checkIndices, resolveImageOptions, inspect } from '../core/inspect';
+import { resolveImageOptions, inspect } from '../core/inspect';
 import { encodePng } from '../core/png';
 import { ModelRuntime } from '../core/runtime';
 import { isTokenFilePath, readTokenFile } from '../core/tokenFile';
@@ -94,8 +94,7 @@ export async function reconstruct(rt: ModelRuntime, a: CliArgs, io: Io): Promise
     const t = await readTokenFile(input);
     const model = rt.info().name;
     if (t.model !== model) throw new UserError('BAD_ARGUMENT', `${path.basename(input)} holds tokens of the model "${t.model}", not of "${model}" (choose it with --model DIR)`);
-    checkIndices(rt, t.indices);
-    indices = t.indices;
+    indices = t.indices; // checked by decode against the model's layout
   } else {
     const img = await loadImage(input, resolveImageOptions(rt, a));
     [indices] = await rt.encode(toTensor(img.rgb, S, mean, std));

@@ -4,13 +4,13 @@
 export * from './types';
 export { UserError, isUserError, type UserErrorCode } from './errors';
 export { ModelRuntime, type LoadOptions } from './runtime';
-export { inspect, inspectMany, inspectIndices, checkIndices, decodePlan, MAX_DECODE_BATCH, type InspectOptions, type ImageInput } from './inspect';
+export { inspect, inspectMany, inspectIndices, decodePlan, MAX_DECODE_BATCH, type InspectOptions, type ImageInput } from './inspect';
 export { folderStats, listImages, IMAGE_EXTENSIONS, type FolderOptions } from './folder';
 export { loadImage, toTensor, fromTensor, DEFAULT_PIXEL_LIMIT, type ImageOptions, type PreparedImage } from './image';
 export { encodePng, pngImage } from './png';
 export { psnr, ssim, ssimReference, ssimAgainst, perplexity, branchUsage, PSNR_CAP } from './metrics';
 export { codeColours, type Rgb } from './colours';
-export { tokenMaps, scaleOffsets, scaleMask, progressiveMask, contributionMask, branchOnlyMask } from './tokens';
+export { checkIndices, tokenMaps, scaleOffsets, scaleMask, progressiveMask, contributionMask, branchOnlyMask } from './tokens';
 export { parseTokenFile, readTokenFile, isTokenFilePath, MAX_TOKEN_FILE_BYTES, type TokenFile } from './tokenFile';
 export { exportNpy } from './npy';
 export { readModelPackage, validateManifest, FORMAT_VERSION, type Manifest, type ModelPackage } from './package-reader';

@@ -10,6 +10,7 @@ import { loadOrt } from './native';
 import { readModelPackage, type ModelPackage } from './package-reader';
 import { availableProviders, createSession } from './providers';
 import { codeColours, type Rgb } from './colours';
+import { checkIndices } from './tokens';
 
 export interface LoadOptions {
   provider: ProviderSetting;
@@ -172,8 +173,8 @@ export class ModelRuntime {
    * then computes its code maps once instead of once per mask.
    */
   async decode(indices: ArrayLike<number>[][], masks: number[][][], signal?: AbortSignal): Promise<Float32Array> {
-    const { tokensPerBranch: L, branches } = this.pkg.manifest;
-    const P = branches.length;
+    const { tokensPerBranch: L } = this.pkg.manifest;
+    const P = this.branchCount;
     const N = this.scales.length;
     const B = masks.length;
     const shared = indices.length === 1;
@@ -182,8 +183,7 @@ export class ModelRuntime {
     const idx = new BigInt64Array(rows * P * L);
     const mask = new Float32Array(B * P * N);
     for (let b = 0; b < B; b++) {
-      const image = indices[shared ? 0 : b];
-      if (image.length !== P || masks[b].length !== P) throw new Error(`decode: image ${b} needs ${P} branches`);
+      if (masks[b].length !== P) throw new Error(`decode: mask ${b} needs ${P} branches`);
       for (let p = 0; p < P; p++) {
         if (masks[b][p].length !== N) throw new Error(`decode: mask row needs ${N} scales`);
         for (let n = 0; n < N; n++) mask[(b * P + p) * N + n] = masks[b][p][n];
@@ -191,15 +191,10 @@ export class ModelRuntime {
     }
     // the distinct images' rows, checked once; a shared row the graph cannot broadcast is repeated
     for (let b = 0; b < (shared ? 1 : B); b++) {
+      checkIndices(this.pkg.manifest, indices[b], B > 1 && !shared ? `image ${b}'s tokens` : 'tokens');
       for (let p = 0; p < P; p++) {
         const row = indices[b][p];
-        const V = branches[p].codebookSize;
-        if (row.length !== L) throw new UserError('BAD_ARGUMENT', `decode: branch ${p} has ${row.length} indices, the model needs ${L}`);
-        for (let t = 0; t < L; t++) {
-          const v = row[t];
-          if (!Number.isInteger(v) || v < 0 || v >= V) throw new UserError('BAD_ARGUMENT', `decode: index ${v} at branch ${p}, token ${t} is outside 0..${V - 1}`);
-          idx[(b * P + p) * L + t] = BigInt(v);
-        }
+        for (let t = 0; t < L; t++) idx[(b * P + p) * L + t] = BigInt(row[t]);
       }
     }
     if (shared) for (let b = 1; b < rows; b++) idx.copyWithin(b * P * L, 0, P * L);

@@ -2,9 +2,35 @@
 // a scale. Scale masks select what the decoder adds up.
 
 import { scaleOffsets } from '../../shared/tokenLayout';
+import { UserError } from './errors';
 import type { TokenMap } from './types';
 
 export { scaleOffsets };
+
+/**
+ * Token indices from outside the encoder (a token file, a generated sample, a reference image's
+ * tokens) checked against a package's layout before they reach a graph: P rows of L integers, each
+ * inside its branch's codebook. `what` names them in the message.
+ */
+export function checkIndices(
+  layout: { tokensPerBranch: number; branches: readonly { codebookSize: number }[] },
+  indices: ArrayLike<ArrayLike<number>>,
+  what = 'tokens',
+): void {
+  const { tokensPerBranch: L, branches } = layout;
+  const P = branches.length;
+  const rows = Array.from(indices);
+  if (rows.length !== P || rows.some((row) => row?.length !== L)) {
+    throw new UserError('BAD_ARGUMENT', `${what} must be ${P} rows of ${L} indices (one row per branch), got ${rows.map((r) => r?.length ?? 0).join(' + ') || 'none'}`);
+  }
+  rows.forEach((row, p) => {
+    const V = branches[p].codebookSize;
+    for (let t = 0; t < L; t++) {
+      const v = row[t];
+      if (!Number.isInteger(v) || v < 0 || v >= V) throw new UserError('BAD_ARGUMENT', `${what}: token ${t} of branch ${p} is ${v}, outside the codebook (0..${V - 1})`);
+    }
+  });
+}
 
 /** One map per branch and scale, branch-major. indices[branch] has length L. */
 export function tokenMaps(indices: ArrayLike<number>[], scales: number[]): TokenMap[] {

@@ -1,12 +1,13 @@
 // Webview panels and the custom editor: creates them, wires each to an InspectorSession, restores
 // them after a reload, and refreshes them when the image changes on disk.
 
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseWebviewState, type HostToWebview } from '../../shared/protocol';
 import type { InspectorBackend, TokenSource } from './backend';
+import { GeneratedStore, MAX_KEPT } from './generatedStore';
 import { buildWebviewHtml, makeNonce } from './html';
 import { InspectorSession, type HostUi, type Logger, type SessionDeps, type SessionTarget } from './session';
 import type { ResolvedSettings } from './settings';
@@ -69,12 +70,19 @@ export interface PanelManagerDeps {
 export class PanelManager implements vscode.WebviewPanelSerializer, vscode.CustomReadonlyEditorProvider {
   private readonly entries = new Map<string, Entry>();
   private activeKey: string | undefined;
-  private generatedSeq = 0;
+  private readonly generated: GeneratedStore;
 
-  constructor(private readonly deps: PanelManagerDeps) {}
+  constructor(private readonly deps: PanelManagerDeps) {
+    this.generated = new GeneratedStore(deps.context.workspaceState);
+  }
 
   private static key(mode: 'image' | 'folder', uri: vscode.Uri, editor = false): string {
     return `${editor ? 'editor' : 'panel'}:${mode}:${uri.toString()}`;
+  }
+
+  /** keyed by model and tokens, as an image's panel is keyed by its file */
+  private static generatedKey(tokens: TokenSource): string {
+    return `panel:generated:${createHash('sha256').update(JSON.stringify([path.resolve(tokens.modelDir), tokens.tokens])).digest('hex')}`;
   }
 
   /** Session of the focused panel, or of the most recently focused one. */
@@ -114,18 +122,21 @@ export class PanelManager implements vscode.WebviewPanelSerializer, vscode.Custo
   /**
    * An inspector on a generated sample's tokens (the Generate view's "Inspect"). `exportPath`:
    * the folder and file-name stem its exports are offered under. The same sample again reveals
-   * its panel.
+   * its panel. The tokens are kept in the workspace's storage (generatedStore.ts) so that the
+   * panel comes back after a window reload.
    */
   openGenerated(tokens: TokenSource, exportPath: string): InspectorSession {
-    // keyed by model and tokens, as an image's panel is keyed by its file
-    const key = `panel:generated:${createHash('sha256').update(JSON.stringify([path.resolve(tokens.modelDir), tokens.tokens])).digest('hex')}`;
+    const key = PanelManager.generatedKey(tokens);
     const existing = this.entries.get(key);
     if (existing) {
       existing.panel.reveal(undefined, false);
       return existing.session;
     }
     const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, `Inspector: ${tokens.name}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, WEBVIEW_OPTIONS);
-    const resource = `imagefolder-generated:${++this.generatedSeq}`;
+    const resource = `imagefolder-generated:${randomUUID()}`;
+    this.generated.remember(resource, { tokens, exportPath }).then(undefined, (e: unknown) => {
+      this.deps.log.warn(`the generated sample's tokens could not be kept for a reload: ${String(e)}`);
+    });
     // like every new panel, it inspects once its webview says it is ready
     return this.attach(panel, { mode: 'generated', path: exportPath, resource, tokens }, key);
   }
@@ -202,9 +213,7 @@ export class PanelManager implements vscode.WebviewPanelSerializer, vscode.Custo
   async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
     const parsed = parseWebviewState(state);
     if (parsed.ok && parsed.value.mode === 'generated') {
-      // its tokens lived in the closed window only (the Generate view brings its samples back)
-      this.deps.log.info("an inspector of a generated sample is not restored after a reload: open it again from the Generate view's Inspect");
-      panel.dispose();
+      this.restoreGenerated(panel, parsed.value.resource);
       return;
     }
     let uri: vscode.Uri | undefined;
@@ -228,6 +237,24 @@ export class PanelManager implements vscode.WebviewPanelSerializer, vscode.Custo
       return;
     }
     this.attach(panel, { mode, path: uri.fsPath, resource: uri.toString() }, key, uri);
+  }
+
+  private restoreGenerated(panel: vscode.WebviewPanel, resource: string): void {
+    const stored = this.generated.recall(resource);
+    const gone = stored && !fs.existsSync(stored.tokens.modelDir) ? `the model folder ${stored.tokens.modelDir} no longer exists` : undefined;
+    if (!stored || gone) {
+      const why = gone ?? `only the latest ${MAX_KEPT} generated samples' tokens are kept`;
+      this.deps.log.info(`an inspector of a generated sample is not restored (${why}): open it again from the Generate view's Inspect`);
+      if (gone) void this.generated.forget(resource);
+      panel.dispose();
+      return;
+    }
+    const key = PanelManager.generatedKey(stored.tokens);
+    if (this.entries.has(key)) {
+      panel.dispose();
+      return;
+    }
+    this.attach(panel, { mode: 'generated', path: stored.exportPath, resource, tokens: stored.tokens }, key);
   }
 
   // ---- CustomReadonlyEditorProvider: "Open With... > ImageFolder Inspector"

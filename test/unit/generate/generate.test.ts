@@ -189,8 +189,8 @@ describe('generate: tiny package (generator graphs, meaningless weights)', funct
     await assert.rejects(generate(rt, { ...base, count: 0 }), isUser('BAD_ARGUMENT', /count/));
     await assert.rejects(generate(rt, { ...base, topP: 2 }), isUser('BAD_ARGUMENT', /top-p/));
     await assert.rejects(generate(rt, { ...base, seed: -3 }), isUser('BAD_ARGUMENT', /seed/));
-    await assert.rejects(generate(rt, { ...base, forceDetailFrom: [golden.indices[0]] }), isUser('BAD_ARGUMENT', /2 branches/));
-    await assert.rejects(generate(rt, { ...base, forceDetailFrom: [[1, 2], golden.indices[1]] }), isUser('BAD_ARGUMENT', /needs 286 tokens/));
+    await assert.rejects(generate(rt, { ...base, forceDetailFrom: [golden.indices[0]] }), isUser('BAD_ARGUMENT', /reference indices must be 2 rows of 286 indices \(one row per branch\), got 286$/));
+    await assert.rejects(generate(rt, { ...base, forceDetailFrom: [[1, 2], golden.indices[1]] }), isUser('BAD_ARGUMENT', /reference indices must be 2 rows of 286 indices \(one row per branch\), got 2 \+ 286/));
     await assert.rejects(generate(rt, { ...base, forceDetailFrom: golden.indices, forceSemanticFrom: golden.indices }), isUser('BAD_ARGUMENT', /not both/));
     // the class name is also accepted case-insensitively, and the class id agrees
     const r = await generate(rt, { ...base, className: 'B', classId: 1, seed: 4 });

@@ -332,8 +332,27 @@ export const commands = {
   },
 };
 
-export function makeContext(extensionRoot: string) {
+/** vscode.Memento over a Map; values go through JSON as in VS Code's storage. */
+export class FakeMemento {
+  readonly data = new Map<string, string>();
+  get<T>(key: string): T | undefined {
+    const v = this.data.get(key);
+    return v === undefined ? undefined : (JSON.parse(v) as T);
+  }
+  update(key: string, value: unknown): Promise<void> {
+    if (value === undefined) this.data.delete(key);
+    else this.data.set(key, JSON.stringify(value));
+    return Promise.resolve();
+  }
+  keys(): string[] {
+    return [...this.data.keys()];
+  }
+}
+
+/** workspaceState: pass the previous context's to model a window reload */
+export function makeContext(extensionRoot: string, workspaceState = new FakeMemento()) {
   return {
+    workspaceState,
     subscriptions: [] as { dispose(): unknown }[],
     extensionUri: Uri.file(extensionRoot),
     extensionPath: extensionRoot,

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CoreBackend } from '../../../src/extension/host/coreBackend';
+import { GeneratedStore } from '../../../src/extension/host/generatedStore';
 import { activateWith } from '../../../src/extension/host/extension';
 import type { HostToWebview } from '../../../src/shared/protocol';
 import * as vscode from './fakeVscode';
@@ -31,11 +32,12 @@ describe('Generate Images in the extension (real backend, tiny test package)', f
   const posted = (p: vscode.FakePanel) => p.webview.posted as HostToWebview[];
   const generatePanels = () => vscode.state.panels.filter((p) => p.viewType === 'imagefolderInspector.generate');
 
-  function activate(modelPath: string): void {
+  /** workspaceState: the previous activation's, to model a window reload */
+  function activate(modelPath: string, workspaceState?: vscode.FakeMemento): void {
     vscode.resetState();
     vscode.state.config.set('imagefolderInspector.modelPath', { defaultValue: '', globalValue: modelPath });
     vscode.state.config.set('imagefolderInspector.provider', { defaultValue: 'auto', globalValue: 'cpu' });
-    ctx = vscode.makeContext(root);
+    ctx = vscode.makeContext(root, workspaceState);
     activateWith(ctx as never, (log) => new CoreBackend(log));
   }
 
@@ -101,7 +103,7 @@ describe('Generate Images in the extension (real backend, tiny test package)', f
     assert.ok(g && g.kind === 'generator' && g.view.reference?.title === 'cat.png' && g.view.defaults.force === 'semantic');
   });
 
-  it("a sample's Inspect opens one inspector panel on its tokens (again: revealed), not restored after a reload", async () => {
+  it("a sample's Inspect opens one inspector panel on its tokens (again: revealed), restored after a reload", async () => {
     activate(TINY);
     await vscode.commands.executeCommand('imagefolderInspector.generate');
     const [panel] = generatePanels();
@@ -134,11 +136,39 @@ describe('Generate Images in the extension (real backend, tiny test package)', f
     panel.webview.receive.fire({ kind: 'request', id: 4, request: { type: 'inspectSample', run: done.run, sample: 0 } });
     await until('the response', () => posted(panel).some((m) => m.kind === 'response' && m.id === 4));
     assert.equal(inspectors().length, 2);
-    // after a reload its state comes back without tokens: the panel is closed, with a line in the log
+    // the webview state holds an opaque id only; the host keeps the tokens for a reload
+    const id = init.info.resource;
+    assert.match(id, /^imagefolder-generated:[0-9a-f-]{36}$/);
+    const before = ctx.workspaceState;
+    for (const d of ctx.subscriptions) d.dispose(); // the window goes away: deactivation
+    activate(TINY, before);
     const serializer = vscode.state.serializers.get('imagefolderInspector.panel') as { deserializeWebviewPanel(p: unknown, s: unknown): Promise<void> };
-    const restored = new vscode.FakePanel('imagefolderInspector.panel', 'x');
-    await serializer.deserializeWebviewPanel(restored, { resource: 'imagefolder-generated:1', mode: 'generated', scale: 3, ablation: 'both', highlight: null });
-    assert.equal(restored.disposed, true);
+    const state = (resource: string) => ({ resource, mode: 'generated', scale: 3, ablation: 'both', highlight: null });
+    const restored = new vscode.FakePanel('imagefolderInspector.panel', ins.title);
+    await serializer.deserializeWebviewPanel(restored, state(id));
+    assert.equal(restored.disposed, false);
+    restored.webview.receive.fire({ kind: 'ready', protocol: 1 });
+    await until('the restored inspection', () => posted(restored).some((m) => m.kind === 'inspection' || m.kind === 'error'));
+    const again = posted(restored).find((m) => m.kind === 'inspection');
+    assert.ok(again && again.kind === 'inspection', JSON.stringify(posted(restored).find((m) => m.kind === 'error')));
+    assert.equal(again.inspection.input.pngBase64, done.samples[1], 'the same generated image after the reload');
+    assert.deepEqual(again.inspection.indices, inspection.inspection.indices);
+    // the same sample restored twice (two windows' state) gets one panel
+    const twice = new vscode.FakePanel('imagefolderInspector.panel', ins.title);
+    await serializer.deserializeWebviewPanel(twice, state(id));
+    assert.equal(twice.disposed, true);
+    // an id the host does not keep, and a sample whose model folder is gone: closed, with a reason in the log
+    const unknown = new vscode.FakePanel('imagefolderInspector.panel', 'x');
+    await serializer.deserializeWebviewPanel(unknown, state('imagefolder-generated:00000000-0000-0000-0000-000000000000'));
+    assert.equal(unknown.disposed, true);
+    const store = new GeneratedStore(before);
+    const goneDir = path.join(dir, 'deleted-model');
+    await store.remember('imagefolder-generated:gone', { tokens: { tokens: [[0]], modelDir: goneDir, name: 'x', notes: [] }, exportPath: path.join(dir, 'x') });
+    const gone = new vscode.FakePanel('imagefolderInspector.panel', 'x');
+    await serializer.deserializeWebviewPanel(gone, state('imagefolder-generated:gone'));
+    assert.equal(gone.disposed, true);
+    assert.equal(store.recall('imagefolder-generated:gone'), undefined, 'forgotten');
+    assert.ok(vscode.state.log.some((l) => l.includes(`${goneDir} no longer exists`)), vscode.state.log.join('\n'));
   });
 
   it('restores a Generate panel from valid state after a reload and drops invalid state', async () => {

@@ -11,7 +11,7 @@ import { UserError, throwIfAborted } from '../errors';
 import { fromTensor } from '../image';
 import { loadOrt } from '../native';
 import type { ModelRuntime } from '../runtime';
-import { scaleMask, scaleOffsets } from '../tokens';
+import { checkIndices, scaleMask, scaleOffsets } from '../tokens';
 import type { BranchRole } from '../types';
 import { sampleStream, checkSeed, type Xoshiro128ss } from './rng';
 import { PairSampler, RowSampler, checkSettings, guidanceWeight, type SamplingSettings } from './sampling';
@@ -139,19 +139,9 @@ export function resolveGeneration(rt: ModelRuntime, o: GenerateOptions): Generat
 }
 
 /** The reference row of the forced branch, checked against the package's layout. */
-function forcedRow(rt: ModelRuntime, ref: ReferenceIndices, branch: number, V: number): Int32Array {
-  const { tokensPerBranch: L } = rt.pkg.manifest;
-  const P = rt.branchCount;
-  if (ref.length !== P) throw new UserError('BAD_ARGUMENT', `reference indices need ${P} branches ([P][L], as the encoder returns them), got ${ref.length}`);
-  const row = ref[branch];
-  if (!row || row.length !== L) throw new UserError('BAD_ARGUMENT', `reference indices: branch ${branch} needs ${L} tokens, got ${row?.length}`);
-  const out = new Int32Array(L);
-  for (let t = 0; t < L; t++) {
-    const v = row[t];
-    if (!Number.isInteger(v) || v < 0 || v >= V) throw new UserError('BAD_ARGUMENT', `reference indices: ${v} at branch ${branch}, token ${t} is outside 0..${V - 1}`);
-    out[t] = v;
-  }
-  return out;
+function forcedRow(rt: ModelRuntime, ref: ReferenceIndices, branch: number): Int32Array {
+  checkIndices(rt.pkg.manifest, ref, 'reference indices');
+  return Int32Array.from(ref[branch]);
 }
 
 function checkDims(file: string, name: string, t: Tensor, want: number[]): void {
@@ -274,7 +264,7 @@ export async function generate(rt: ModelRuntime, options: GenerateOptions): Prom
   // logits halves: [detail V | semantic V]; half h belongs to this branch index
   const halfBranch = [detailBranch, semanticBranch];
   const forcedBranch = settings.forced === 'detail' ? detailBranch : settings.forced === 'semantic' ? semanticBranch : -1;
-  const forced = forcedBranch >= 0 ? forcedRow(rt, (options.forceDetailFrom ?? options.forceSemanticFrom)!, forcedBranch, V) : undefined;
+  const forced = forcedBranch >= 0 ? forcedRow(rt, (options.forceDetailFrom ?? options.forceSemanticFrom)!, forcedBranch) : undefined;
 
   const classIds = new BigInt64Array(R);
   for (let r = 0; r < R; r++) classIds[r] = BigInt(r < B ? settings.classId : spec.nullClass);
