@@ -28,7 +28,8 @@ export const MAX_CLASSES = 4096;
 
 // ---------------------------------------------------------------- webview -> host
 
-export type ExportFormat = 'tokens-json' | 'tokens-npy' | 'png';
+/** 'sheet': every tile of the inspection in one PNG (core/sheet.ts) */
+export type ExportFormat = 'tokens-json' | 'tokens-npy' | 'png' | 'sheet';
 /** Which picture a PNG export writes. */
 export type PngTarget = 'input' | 'progressive' | 'contribution' | 'ablation-semantic' | 'ablation-detail';
 
@@ -58,7 +59,7 @@ export interface GenerateParams extends SamplingParams {
 
 export type Request =
   | { type: 'reinspect' }
-  | { type: 'export'; format: 'tokens-json' | 'tokens-npy' }
+  | { type: 'export'; format: 'tokens-json' | 'tokens-npy' | 'sheet' }
   | { type: 'export'; format: 'png'; target: PngTarget; scale: number }
   | { type: 'folderUsage' }
   | { type: 'selectModel' }
@@ -305,7 +306,7 @@ export function parseRequest(raw: unknown): Parsed<Request> {
       return { ok: true, value: { type, target: raw.target } };
     }
     case 'export': {
-      if (raw.format === 'tokens-json' || raw.format === 'tokens-npy') {
+      if (raw.format === 'tokens-json' || raw.format === 'tokens-npy' || raw.format === 'sheet') {
         const e = hasExactKeys(raw, ['type', 'format']);
         return e ? fail(`export: ${e}`) : { ok: true, value: { type, format: raw.format } };
       }

@@ -173,6 +173,7 @@ export class App {
         { value: 'png-ablation-semantic', label: 'Semantic-only reconstruction (.png)' },
         { value: 'png-ablation-detail', label: 'Detail-only reconstruction (.png)' },
         { value: 'png-input', label: 'Model input (.png)' },
+        { value: 'sheet', label: 'Contact sheet: every scale and branch (.png)' },
       ],
       'export-format',
       'Export format',
@@ -183,7 +184,7 @@ export class App {
       onClick: () => {
         const f = fmt.value();
         let req: Request;
-        if (f === 'tokens-json' || f === 'tokens-npy') req = { type: 'export', format: f };
+        if (f === 'tokens-json' || f === 'tokens-npy' || f === 'sheet') req = { type: 'export', format: f };
         else {
           const target = (f === 'png' ? 'progressive' : f.slice(4)) as PngTarget;
           req = { type: 'export', format: 'png', target, scale: this.scale };

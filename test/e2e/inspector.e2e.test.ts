@@ -246,6 +246,14 @@ describe('e2e: the inspector in VS Code (code-server 4.100.3)', function () {
     assert.equal((await expectImage(ins, 'original')).src, finals[0], 'the inspector shows the generated image');
     assert.equal(await ins.locator('[data-testid="folder-usage-button"]').count(), 0, 'no folder usage for a generated sample');
     await wb.screenshot('generated-sample-inspector');
+
+    // after a window reload the sample's inspector comes back with the same image (tokens kept by the host)
+    await wb.reloadWindow('cat-face.png');
+    await waitFor(`the restored tab "Inspector: ${sample}"`, async () => (await wb.tabTitles()).includes(`Inspector: ${sample}`), SLOW_MS);
+    const restored = await wb.webviewFor(sample, INSPECT_TIMEOUT);
+    await waitForInspector(wb, ['ready'], INSPECT_TIMEOUT, restored);
+    assert.equal((await expectImage(restored, 'original')).src, finals[0], 'the restored inspector shows the same generated image');
+    await wb.screenshot('generated-sample-inspector-restored');
     assertNoWebviewProblems(wb);
   });
 

@@ -242,6 +242,13 @@ describe('inspector webview (headless Chromium, production CSP)', function () {
     const w = await openWebview(browser, { theme: 'dark' });
     await rendered(w, ins);
     await w.page.click(testid('export'));
+    // the toolkit dropdown's other formats: a tile at the selected scale, and the contact sheet
+    const exportAs = async (value: string) => {
+      await w.page.$eval(testid('export-format'), (d, v) => ((d as HTMLElement & { value: string }).value = v), value);
+      await w.page.click(testid('export'));
+    };
+    await exportAs('png-contribution');
+    await exportAs('sheet');
     await w.page.click(testid('reinspect'));
     await w.page.click(testid('folder-usage-button'));
     await w.page.click(testid('select-model'));
@@ -250,7 +257,14 @@ describe('inspector webview (headless Chromium, production CSP)', function () {
     const reqs = (await w.posted()).filter((m) => m.kind === 'request') as unknown as { id: number; request: unknown }[];
     assert.deepEqual(
       reqs.map((r) => r.request),
-      [{ type: 'export', format: 'tokens-json' }, { type: 'reinspect' }, { type: 'folderUsage' }, { type: 'selectModel' }],
+      [
+        { type: 'export', format: 'tokens-json' },
+        { type: 'export', format: 'png', target: 'contribution', scale: ins.progressive.length - 1 },
+        { type: 'export', format: 'sheet' },
+        { type: 'reinspect' },
+        { type: 'folderUsage' },
+        { type: 'selectModel' },
+      ],
     );
     const ids = reqs.map((r) => r.id);
     assert.equal(new Set(ids).size, ids.length, 'unique request ids');

@@ -7,7 +7,7 @@ import { PROVIDERS } from '../core/providers';
 import type { BranchSelection, ProviderSetting, ResizeMode } from '../core/types';
 import { GENERATE_OPTIONS, GENERATE_USAGE, parseGenerateOptions, type GenerateCliOptions } from './generate';
 
-export const COMMANDS = ['tokenize', 'reconstruct', 'stats', 'info', 'generate'] as const;
+export const COMMANDS = ['tokenize', 'reconstruct', 'sheet', 'stats', 'info', 'generate'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface CliArgs {
@@ -34,6 +34,9 @@ commands:
   reconstruct <image | FILE.tokens.json> --scales K --out FILE.png [--branch detail|semantic|both]
                                      decode from the first K scales (of an image, or of
                                      tokens the extension saved)
+  sheet <image | FILE.tokens.json> --out FILE.png
+                                     contact sheet: the input, every scale's reconstruction
+                                     and contribution, both branch ablations
   stats <folder> [--json]            code usage over every image in a folder (and subfolders)
   info [--json]                      model, graphs, execution providers available and chosen
 ${GENERATE_USAGE}
@@ -118,6 +121,10 @@ export function parseCli(argv: string[]): CliArgs {
       if (rest.length !== 1) throw bad('reconstruct needs exactly one image or token file');
       if (args.scales === undefined) throw bad('reconstruct needs --scales K');
       if (!args.out) throw bad('reconstruct needs --out FILE.png');
+      break;
+    case 'sheet':
+      if (rest.length !== 1) throw bad('sheet needs exactly one image or token file');
+      if (!args.out) throw bad('sheet needs --out FILE.png');
       break;
     case 'stats':
       if (rest.length !== 1) throw bad('stats needs exactly one folder');

@@ -1,17 +1,18 @@
-// The four commands. Output goes through `Io` so tests can run the CLI in-process.
+// The commands (generate's is in generate.ts). Output goes through `Io` so tests can run the CLI in-process.
 
-import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { CliArgs } from './args';
 import { UserError, isUserError } from '../core/errors';
 import { folderStats } from '../core/folder';
 import { fromTensor, loadImage, toTensor } from '../core/image';
-import { resolveImageOptions, inspect } from '../core/inspect';
+import { resolveImageOptions, inspect, inspectIndices } from '../core/inspect';
 import { encodePng } from '../core/png';
+import { contactSheet } from '../core/sheet';
 import { ModelRuntime } from '../core/runtime';
 import { isTokenFilePath, readTokenFile } from '../core/tokenFile';
 import { scaleMask } from '../core/tokens';
 import type { FolderStats, Inspection, ProviderReport } from '../core/types';
+import { pngOut, writeOut } from './output';
 import { progressBar } from './progress';
 
 export interface Io {
@@ -83,18 +84,13 @@ export async function reconstruct(rt: ModelRuntime, a: CliArgs, io: Io): Promise
   const N = rt.scales.length;
   const K = a.scales!;
   if (K > N) throw new UserError('BAD_ARGUMENT', `--scales must be between 1 and ${N} (got ${K})`);
-  const out = a.out!;
-  if (path.extname(out).toLowerCase() !== '.png') throw new UserError('BAD_ARGUMENT', `--out must name a .png file (got '${out}')`);
+  const out = pngOut(a.out);
   const S = rt.imageSize;
   const { mean, std } = rt.pkg.manifest.image;
   const input = a.positionals[0];
   let indices: number[][];
   if (isTokenFilePath(input)) {
-    // tokens saved by the extension: decoded as they are, no encoder run
-    const t = await readTokenFile(input);
-    const model = rt.info().name;
-    if (t.model !== model) throw new UserError('BAD_ARGUMENT', `${path.basename(input)} holds tokens of the model "${t.model}", not of "${model}" (choose it with --model DIR)`);
-    indices = t.indices; // checked by decode against the model's layout
+    indices = await savedTokens(rt, input);
   } else {
     const img = await loadImage(input, resolveImageOptions(rt, a));
     [indices] = await rt.encode(toTensor(img.rgb, S, mean, std));
@@ -102,12 +98,28 @@ export async function reconstruct(rt: ModelRuntime, a: CliArgs, io: Io): Promise
   const keepBranch = (p: number) => a.branch === 'both' || rt.pkg.manifest.branches[p].role === a.branch;
   const mask = scaleMask(rt.branchCount, N, (p, k) => keepBranch(p) && k < K);
   const decoded = await rt.decode([indices], [mask]);
-  try {
-    await fsp.writeFile(out, encodePng(fromTensor(decoded, S, mean, std), S, S));
-  } catch (e) {
-    throw new UserError('BAD_ARGUMENT', `--out ${out}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  await writeOut(out, encodePng(fromTensor(decoded, S, mean, std), S, S));
   io.err(`wrote ${out} (${S}x${S}, first ${K} of ${N} scales, ${a.branch === 'both' ? 'both branches' : `${a.branch} branch only`})`);
+  return 0;
+}
+
+/** Tokens the extension saved: decoded as they are (no encoder run), by the model they came from. */
+async function savedTokens(rt: ModelRuntime, file: string): Promise<number[][]> {
+  const t = await readTokenFile(file);
+  const model = rt.info().name;
+  if (t.model !== model) throw new UserError('BAD_ARGUMENT', `${path.basename(file)} holds tokens of the model "${t.model}", not of "${model}" (choose it with --model DIR)`);
+  return t.indices; // checked by decode against the model's layout
+}
+
+/** Contact sheet of an image's (or saved tokens') inspection, as the extension's Export writes it. */
+export async function sheet(rt: ModelRuntime, a: CliArgs, io: Io): Promise<number> {
+  const out = pngOut(a.out);
+  const input = a.positionals[0];
+  const ins = isTokenFilePath(input)
+    ? await inspectIndices(rt, await savedTokens(rt, input), { name: input })
+    : await inspect(rt, input, resolveImageOptions(rt, a));
+  await writeOut(out, await contactSheet(ins));
+  io.err(`wrote ${out} (input, ${ins.progressive.length} scales and their contributions, both branch ablations)`);
   return 0;
 }
 

@@ -2,10 +2,9 @@
 // written as one PNG (a grid when --count > 1); --json prints the settings and every sample's
 // tokens. --force-detail/--force-semantic IMAGE teacher-force that image's tokens of one branch.
 
-import { promises as fsp } from 'node:fs';
-import * as path from 'node:path';
 import type { CliArgs } from './args';
 import type { Io } from './commands';
+import { pngOut, writeOut } from './output';
 import { UserError } from '../core/errors';
 import { generate, type GenerateOptions, type GenerationResult } from '../core/generate';
 import { generatorSpec } from '../core/generate/spec';
@@ -108,8 +107,7 @@ async function referenceIndices(rt: ModelRuntime, a: CliArgs, image: string): Pr
 
 export async function generateCommand(rt: ModelRuntime, a: CliArgs, io: Io): Promise<number> {
   const g = a.generate!;
-  const out = a.out!;
-  if (path.extname(out).toLowerCase() !== '.png') throw bad(`--out must name a .png file (got '${out}')`);
+  const out = pngOut(a.out);
   generatorSpec(rt); // "this model has no generator" before any image is read
   const opts: GenerateOptions = {
     className: g.className,
@@ -133,11 +131,7 @@ export async function generateCommand(rt: ModelRuntime, a: CliArgs, io: Io): Pro
   }
   const S = r.imageSize;
   const sheet = grid(r.samples.map((s) => s.rgb!), S);
-  try {
-    await fsp.writeFile(out, encodePng(sheet.rgb, sheet.width, sheet.height));
-  } catch (e) {
-    throw new UserError('BAD_ARGUMENT', `--out ${out}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  await writeOut(out, encodePng(sheet.rgb, sheet.width, sheet.height));
   const s = r.settings;
   if (a.json) {
     io.out(

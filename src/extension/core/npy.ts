@@ -5,6 +5,7 @@ export function exportNpy(indices: ArrayLike<number>[]): Buffer {
   const P = indices.length;
   const L = P > 0 ? indices[0].length : 0;
   if (indices.some((row) => row.length !== L)) throw new Error('exportNpy: rows differ in length');
+  for (const row of indices) for (let i = 0; i < L; i++) if (!Number.isSafeInteger(row[i])) throw new Error('exportNpy: values must be integers');
   const dict = `{'descr': '<i8', 'fortran_order': False, 'shape': (${P}, ${L}), }`;
   // magic(6) + version(2) + header length(2) + header, padded with spaces so data is 64-aligned.
   const unpadded = 10 + dict.length + 1;

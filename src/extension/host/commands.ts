@@ -7,6 +7,7 @@ import type { InspectorBackend } from './backend';
 import { describeError } from './errors';
 import type { GeneratePanels } from './generatePanels';
 import { IMAGE_EXTENSIONS, isImagePath, type PanelManager } from './panels';
+import type { ExportFormat } from '../../shared/protocol';
 import type { Logger } from './session';
 import { SECTION, type ResolvedSettings } from './settings';
 import { COMMANDS } from './vscodeUi';
@@ -152,10 +153,11 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       void vscode.window.showInformationMessage('ImageFolder: tokenize an image first ("ImageFolder: Tokenize Image"), then export its tokens.');
       return;
     }
-    const items: (vscode.QuickPickItem & { id: 'tokens-json' | 'tokens-npy' | 'png' })[] = [
+    const items: (vscode.QuickPickItem & { id: ExportFormat })[] = [
       { id: 'tokens-json', label: 'Tokens as JSON', description: '.json: indices per branch and per scale, PSNR/SSIM' },
       { id: 'tokens-npy', label: 'Tokens as NumPy array', description: '.npy: int64 [branches, tokens]' },
       { id: 'png', label: 'Reconstruction as PNG', description: 'all scales, both branches' },
+      { id: 'sheet', label: 'Contact sheet as PNG', description: 'the input, every scale and its contribution, both branch ablations' },
     ];
     const pick = await vscode.window.showQuickPick(items, { title: 'ImageFolder: export' });
     if (!pick) return;

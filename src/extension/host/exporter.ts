@@ -4,6 +4,8 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { exportNpy } from '../core/npy';
+import { contactSheet } from '../core/sheet';
 import type { Inspection, PngImage } from '../core/types';
 import type { ExportFormat, PngTarget, SampleFormat } from '../../shared/protocol';
 import type { GeneratedSet } from './backend';
@@ -51,38 +53,9 @@ export function tokensJson(ins: Inspection): TokensJson {
   };
 }
 
-/** NumPy .npy (version 1.0) of an int64 array with the given shape, C order. */
-export function encodeNpyInt64(data: readonly number[], shape: readonly number[]): Uint8Array {
-  const count = shape.reduce((a, b) => a * b, 1);
-  if (count !== data.length) throw new Error(`npy: shape ${JSON.stringify(shape)} does not match ${data.length} values`);
-  const shapeStr = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
-  let header = `{'descr': '<i8', 'fortran_order': False, 'shape': ${shapeStr}, }`;
-  // magic(6) + version(2) + header length(2) + header, padded with spaces to a multiple of 64, ending in \n
-  const pre = 10;
-  const total = Math.ceil((pre + header.length + 1) / 64) * 64;
-  header = header + ' '.repeat(total - pre - header.length - 1) + '\n';
-  const buf = new Uint8Array(total + count * 8);
-  buf.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0], 0);
-  const dv = new DataView(buf.buffer);
-  dv.setUint16(8, header.length, true);
-  for (let i = 0; i < header.length; i++) buf[pre + i] = header.charCodeAt(i);
-  for (let i = 0; i < count; i++) {
-    const v = data[i];
-    if (!Number.isSafeInteger(v)) throw new Error('npy: values must be integers');
-    dv.setBigInt64(total + i * 8, BigInt(v), true);
-  }
-  return buf;
-}
-
 export function tokensNpy(ins: Inspection): Uint8Array {
-  const p = ins.indices.length;
-  const l = ins.model.tokensPerBranch;
-  const flat: number[] = [];
-  for (const row of ins.indices) {
-    if (row.length !== l) throw new Error('inspection indices do not match tokensPerBranch');
-    flat.push(...row);
-  }
-  return encodeNpyInt64(flat, [p, l]);
+  if (ins.indices.some((row) => row.length !== ins.model.tokensPerBranch)) throw new Error('inspection indices do not match tokensPerBranch');
+  return exportNpy(ins.indices);
 }
 
 export function pickPng(ins: Inspection, target: PngTarget, scale: number): PngImage {
@@ -109,7 +82,7 @@ export interface ExportPlan {
   extensions: string[];
 }
 
-export function planExport(ins: Inspection, format: ExportFormat, target: PngTarget = 'progressive', scale = 0): ExportPlan {
+export async function planExport(ins: Inspection, format: ExportFormat, target: PngTarget = 'progressive', scale = 0): Promise<ExportPlan> {
   const stem = path.basename(ins.image).replace(/\.[^.]*$/, '') || 'image';
   switch (format) {
     case 'tokens-json':
@@ -131,6 +104,8 @@ export function planExport(ins: Inspection, format: ExportFormat, target: PngTar
         extensions: ['png'],
       };
     }
+    case 'sheet':
+      return { bytes: await contactSheet(ins), defaultName: `${stem}.sheet.png`, filterName: 'PNG image', extensions: ['png'] };
   }
 }
 
@@ -268,14 +243,8 @@ export function planSampleExport(set: GeneratedSet, sample: number, format: Samp
         filterName: 'JSON',
         extensions: ['json'],
       };
-    case 'tokens-npy': {
-      const L = set.model.tokensPerBranch;
-      const flat: number[] = [];
-      for (const row of s.tokens) {
-        if (row.length !== L) throw new Error('generated tokens do not match tokensPerBranch');
-        flat.push(...row);
-      }
-      return { bytes: encodeNpyInt64(flat, [s.tokens.length, L]), defaultName: `${stem}.tokens.npy`, filterName: 'NumPy array', extensions: ['npy'] };
-    }
+    case 'tokens-npy':
+      if (s.tokens.some((row) => row.length !== set.model.tokensPerBranch)) throw new Error('generated tokens do not match tokensPerBranch');
+      return { bytes: exportNpy(s.tokens), defaultName: `${stem}.tokens.npy`, filterName: 'NumPy array', extensions: ['npy'] };
   }
 }

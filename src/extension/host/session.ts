@@ -355,10 +355,10 @@ export class InspectorSession {
     if (!ins) throw new Error('no inspection to export');
     const k = scale ?? ins.progressive.length - 1;
     // a generated sample has no file: its exports are named after the sample (class, seed, number)
-    const plan = planExport(this.target.mode === 'generated' ? { ...ins, image: path.basename(this.target.path) } : ins, format, target, k);
+    const plan = await planExport(this.target.mode === 'generated' ? { ...ins, image: path.basename(this.target.path) } : ins, format, target, k);
     const r = await saveThroughDialog(this.deps.ui, plan, {
       defaultDir: path.dirname(this.target.path),
-      title: `Export ${format === 'png' ? 'reconstruction' : 'tokens'} of ${path.basename(this.target.path)}`,
+      title: `Export ${format === 'png' ? 'reconstruction' : format === 'sheet' ? 'contact sheet' : 'tokens'} of ${path.basename(this.target.path)}`,
     });
     if ('failed' in r) {
       this.report(r.failed, `Could not export to ${r.path}`);

@@ -8,7 +8,7 @@ import { runCli } from '../../../src/extension/cli/main';
 import type { Io } from '../../../src/extension/cli/commands';
 import { progressBar } from '../../../src/extension/cli/progress';
 import { ModelRuntime, UserError, inspect } from '../../../src/extension/core';
-import { tokensJson } from '../../../src/extension/host/exporter';
+import { planExport, tokensJson } from '../../../src/extension/host/exporter';
 import { vulkanLoaderFound } from '../../../src/extension/core/providers';
 import { CLI, REPO, TEST_MODEL, hasRealModel, tmpDir, webgpuSkipPattern, writeSmallPackage } from '../core/helpers';
 
@@ -49,6 +49,7 @@ describe('CLI arguments', () => {
     const r = parseCli(['reconstruct', 'a.png', '--scales', '4', '--branch', 'semantic', '--out', 'o.png', '--provider', 'cpu', '--max-mp', '2.5']);
     assert.deepEqual([r.scales, r.branch, r.out, r.provider, r.pixelLimit], [4, 'semantic', 'o.png', 'cpu', 2_500_000]);
     assert.equal(parseCli(['stats', 'dir']).command, 'stats');
+    assert.deepEqual(parseCli(['sheet', 'a.png', '--out', 's.png']).positionals, ['a.png']);
     assert.equal(parseCli(['info', '--model', 'm']).model, 'm');
     assert.equal(parseCli([]).command, 'help');
     assert.equal(parseCli(['--version']).command, 'version');
@@ -64,6 +65,8 @@ describe('CLI arguments', () => {
     bad(['reconstruct', 'a.png', '--scales', '3'], /needs --out/);
     bad(['reconstruct', 'a.png', '--scales', '3', '--out', 'x.png', '--branch', 'left'], /--branch must be one of/);
     bad(['stats'], /exactly one folder/);
+    bad(['sheet', 'a.png'], /sheet needs --out FILE.png/);
+    bad(['sheet', 'a.png', 'b.png', '--out', 's.png'], /exactly one image or token file/);
     bad(['info', 'extra'], /takes no arguments/);
     bad(['tokenize', 'a.png', '--threads', '1.5'], /--threads must be a positive integer/);
   });
@@ -199,6 +202,33 @@ describe('CLI as a process (dist/cli.js)', function () {
       assertUserFailure(cli(['reconstruct', path.join(dir, 'broken.tokens.json'), '--scales', '4', '--out', path.join(dir, 'x.png')]), /token 4 of branch 1 is 99999, outside the codebook/);
       assertUserFailure(cli(['reconstruct', path.join(dir, 'other.tokens.json'), '--scales', '4', '--out', path.join(dir, 'x.png')]), /tokens of the model "someone-else"/);
       assertUserFailure(cli(['reconstruct', path.join(dir, 'missing.tokens.json'), '--scales', '4', '--out', path.join(dir, 'x.png')]), /no such file/);
+    });
+
+    it("sheet writes the same contact sheet as the extension's Export, from an image or its saved tokens", async () => {
+      const rt = await ModelRuntime.load(TEST_MODEL, { provider: 'cpu', threads: 2 });
+      let exported: Uint8Array;
+      let file: string;
+      try {
+        const ins = await inspect(rt, image, {});
+        exported = (await planExport(ins, 'sheet')).bytes;
+        file = path.join(dir, 'for-sheet.tokens.json');
+        fs.writeFileSync(file, JSON.stringify(tokensJson(ins)));
+      } finally {
+        await rt.dispose();
+      }
+      const out = path.join(dir, 'sheet.png');
+      const r = cli(['sheet', image, '--out', out, '--provider', 'cpu']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /wrote .*sheet\.png/);
+      assert.ok(fs.readFileSync(out).equals(Buffer.from(exported)), 'byte for byte the Export');
+      // from tokens: no input image, so its first tile is the full decode, the same as the image's last reconstruction
+      const fromTokens = path.join(dir, 'sheet-from-tokens.png');
+      assert.equal(cli(['sheet', file, '--out', fromTokens, '--provider', 'cpu']).code, 0);
+      const [a, b] = await Promise.all([out, fromTokens].map((f) => sharp(f).raw().toBuffer({ resolveWithObject: true })));
+      assert.deepEqual([b.info.width, b.info.height], [a.info.width, a.info.height]);
+      assert.ok(!a.data.equals(b.data), 'the input tile differs (image vs full decode)');
+      assertUserFailure(cli(['sheet', image, '--out', path.join(dir, 'sheet.jpg')]), /--out must name a \.png file/);
+      assertUserFailure(cli(['sheet', image, '--out', path.join(dir, 'no-such-folder', 's.png'), '--provider', 'cpu']), /cannot write \(ENOENT\)/);
     });
 
     it('reconstruct rejects --scales beyond the model', () => assertUserFailure(cli(['reconstruct', image, '--scales', '11', '--out', path.join(dir, 'x.png')]), /--scales must be between 1 and 10/));

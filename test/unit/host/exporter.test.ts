@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { encodeNpyInt64, FileExistsError, planExport, tokensJson, writeFileAtomic } from '../../../src/extension/host/exporter';
+import { FileExistsError, planExport, tokensJson, writeFileAtomic } from '../../../src/extension/host/exporter';
 import { syntheticInspection, TOKENS } from '../../fixtures/syntheticInspection';
 
 function parseNpy(buf: Uint8Array): { shape: number[]; data: bigint[] } {
@@ -27,34 +27,43 @@ describe('host export', () => {
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('encodes .npy int64 [P, L] that NumPy can read', () => {
+  it('encodes .npy int64 [P, L] that NumPy can read', async () => {
     const ins = syntheticInspection();
-    const plan = planExport(ins, 'tokens-npy');
+    const plan = await planExport(ins, 'tokens-npy');
     const { shape, data } = parseNpy(plan.bytes);
     assert.deepEqual(shape, [2, TOKENS]);
     assert.equal(Number(data[0]), ins.indices[0][0]);
     assert.equal(Number(data[TOKENS + 5]), ins.indices[1][5]);
     assert.equal(plan.defaultName, 'cat.tokens.npy');
-    assert.deepEqual(parseNpy(encodeNpyInt64([7], [1])).shape, [1]);
-    assert.throws(() => encodeNpyInt64([1, 2], [3]));
+    await assert.rejects(planExport({ ...ins, indices: [ins.indices[0], ins.indices[1].slice(1)] }, 'tokens-npy'), /tokensPerBranch/);
   });
 
-  it('writes tokens JSON split per scale', () => {
+  it('writes tokens JSON split per scale', async () => {
     const ins = syntheticInspection();
     const j = tokensJson(ins);
     assert.equal(j.image, 'cat.png');
     assert.equal(j.byScale[1].length, 10);
     assert.deepEqual(j.byScale[1].map((g) => g.length), [1, 1, 4, 9, 9, 16, 25, 36, 64, 121]);
     assert.deepEqual(j.byScale[0].flat(), ins.indices[0]);
-    const parsed = JSON.parse(Buffer.from(planExport(ins, 'tokens-json').bytes).toString('utf8')) as { indices: number[][] };
+    const parsed = JSON.parse(Buffer.from((await planExport(ins, 'tokens-json')).bytes).toString('utf8')) as { indices: number[][] };
     assert.deepEqual(parsed.indices, ins.indices);
   });
 
-  it('PNG export names the scale and writes the PNG bytes', () => {
+  it('PNG export names the scale and writes the PNG bytes', async () => {
     const ins = syntheticInspection();
-    const plan = planExport(ins, 'png', 'progressive', 3);
+    const plan = await planExport(ins, 'png', 'progressive', 3);
     assert.equal(plan.defaultName, 'cat.progressive-4.png');
     assert.deepEqual([...plan.bytes.slice(1, 4)], [0x50, 0x4e, 0x47]);
+  });
+
+  it('the contact sheet is a PNG named after the image', async () => {
+    const plan = await planExport(syntheticInspection(), 'sheet');
+    assert.equal(plan.defaultName, 'cat.sheet.png');
+    assert.deepEqual(plan.extensions, ['png']);
+    // 1-pixel tiles: 11 columns and 3 rows of (tile + 2 px gap) plus the outer gap, zoom 2
+    const png = Buffer.from(plan.bytes);
+    assert.equal(png.toString('latin1', 1, 4), 'PNG');
+    assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [(2 + 11 * 3) * 2, (2 + 3 * 3) * 2]);
   });
 
   it('writes atomically and never replaces an existing file unless told to', async () => {

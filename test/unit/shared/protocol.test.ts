@@ -26,6 +26,7 @@ const valid: WebviewToHost[] = [
   requestMessage(4, { type: 'cancel', target: 3 }),
   requestMessage(5, { type: 'export', format: 'tokens-json' }),
   requestMessage(6, { type: 'export', format: 'tokens-npy' }),
+  requestMessage(6, { type: 'export', format: 'sheet' }),
   requestMessage(7, { type: 'export', format: 'png', target: 'progressive', scale: 9 }),
   requestMessage(8, { type: 'export', format: 'png', target: 'ablation-semantic', scale: 0 }),
 ];
@@ -61,6 +62,7 @@ describe('protocol: webview -> host', () => {
     ['unknown request', { kind: 'request', id: 1, request: { type: 'writeFile', path: '/tmp/x', data: 'x' } }],
     ['path smuggled into export', { kind: 'request', id: 1, request: { type: 'export', format: 'tokens-json', path: '/etc/passwd' } }],
     ['unknown export format', { kind: 'request', id: 1, request: { type: 'export', format: 'exe' } }],
+    ['sheet with a scale', { kind: 'request', id: 1, request: { type: 'export', format: 'sheet', scale: 2 } }],
     ['png without scale', { kind: 'request', id: 1, request: { type: 'export', format: 'png', target: 'progressive' } }],
     ['png negative scale', { kind: 'request', id: 1, request: { type: 'export', format: 'png', target: 'progressive', scale: -1 } }],
     ['png bad target', { kind: 'request', id: 1, request: { type: 'export', format: 'png', target: '../../x', scale: 1 } }],
