@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from export import load_model  # noqa: E402
+from export import load_model, totals, training_note  # noqa: E402
 from imagefolder.data import SOURCES, load_split, smoke_split, to_tensor  # noqa: E402
 
 
@@ -173,7 +173,8 @@ def main():
                      for p, name in enumerate(("detail", "semantic"))],
         "linearProbe": {"task": "emoji category", "classes": len(classes), "trainImages": int(len(ytr)),
                         "valImages": int(len(yva)), "accuracy": probe, "majorityBaseline": majority},
-        "training": {"steps": ck["step"], "images": ck["images_seen"], "hours": round(ck["elapsed"] / 3600, 3)},
+        "training": {"steps": totals(ck)[0], "images": totals(ck)[1], "hours": round(totals(ck)[2] / 3600, 3),
+                     **({"decoderOnly": {"steps": ck["step"], "hours": round(ck["elapsed"] / 3600, 3)}} if ck.get("decoder_only") else {})},
     }
     a.out.mkdir(parents=True, exist_ok=True)
     # the generator's sections (eval.json "generator" and "generatorTuning", eval.md "## Generator") survive a rerun
@@ -189,7 +190,7 @@ def main():
     full = ev["psnrByScale"][-1]
     lines = [f"# Evaluation of {a.out.name}", "",
              f"Validation split: {ev['images']} images ({', '.join(f'{k} {v}' for k, v in ev['imagesPerSource'].items())}). "
-             f"Training: {ck['step']} steps, {ck['images_seen']} images, {ck['elapsed'] / 3600:.2f} h.", "",
+             f"Training: {totals(ck)[0]} steps, {totals(ck)[1]} images, {totals(ck)[2] / 3600:.2f} h.{training_note(ck)}", "",
              "| scales | " + " | ".join(f"{k + 1}" for k in range(N)) + " |", "|---|" + "---|" * N]
     for s in ("emoji", "clipart", "photo", "all"):
         if s in full:

@@ -50,6 +50,20 @@ def load_model(ckpt_path: Path):
     return model, ck
 
 
+def totals(ck):
+    """(steps, images, seconds) of training behind a checkpoint's weights: a decoder-only
+    fine-tune (train.py --decoder-only) adds to the tokenizer run it started from."""
+    b = ck.get("base") or {"step": 0, "images_seen": 0, "elapsed": 0.0}
+    return b["step"] + ck["step"], b["images_seen"] + ck["images_seen"], b["elapsed"] + ck["elapsed"]
+
+
+def training_note(ck) -> str:
+    if not ck.get("decoder_only"):
+        return ""
+    return (f" The decoder was then fine-tuned alone for {ck['step']} steps ({ck['elapsed'] / 3600:.2f} h) with the "
+            f"encoder, quantizers and codebooks frozen, so the tokens are those of the {ck['base']['step']}-step tokenizer.")
+
+
 def export_graphs(model, out: Path):
     s = model.cfg.image_size
     L, N, P = model.num_tokens, len(model.cfg.scales), len(BRANCHES)
@@ -77,10 +91,10 @@ def manifest(model, ck, cb_shape, name: str, evaluation=None):
         "license": "MIT (weights trained by this project on Apache-2.0, public-domain and GPL/CC-BY-SA data; see training/data/DATA.md)",
         "provenance": {
             "data": "Noto Emoji (npm emoji-datasource-google), Debian openclipart-png, crops of Debian plasma-workspace-wallpapers and mate-backgrounds photographs",
-            "steps": ck["step"], "images": ck["images_seen"], "hours": round(ck["elapsed"] / 3600, 3),
+            "steps": totals(ck)[0], "images": totals(ck)[1], "hours": round(totals(ck)[2] / 3600, 3),
             "hardware": ck.get("device", "cpu") + f" ({platform.processor() or platform.machine()})",
             "date": datetime.date.today().isoformat(), "trainer": "training/train.py",
-            "notes": "Semantic teacher is a small CNN trained on the data's category labels (stands in for DINOv2).",
+            "notes": "Semantic teacher is a small CNN trained on the data's category labels (stands in for DINOv2)." + training_note(ck),
             "modelConfig": c.to_dict(),
         },
         "image": {"size": c.image_size, "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5]},
@@ -159,9 +173,10 @@ def main():
         write_fixtures(model, imgs, names, a.fixtures)
     if a.weights:
         a.weights.parent.mkdir(parents=True, exist_ok=True)
+        steps, images, seconds = totals(ck)
         torch.save({"ema": {k: v.half() for k, v in ck["ema"].items()}, "teacher": ck["teacher"], "labels": ck["labels"],
-                    "model_config": ck["model_config"], "step": ck["step"], "images_seen": ck["images_seen"],
-                    "elapsed": ck["elapsed"], "device": ck.get("device", "cpu")}, a.weights)
+                    "model_config": ck["model_config"], "step": steps, "images_seen": images,
+                    "elapsed": seconds, "device": ck.get("device", "cpu")}, a.weights)
     print(f"exported {a.out} ({sum(f.stat().st_size for f in a.out.iterdir()) / 1e6:.1f} MB)")
 
 

@@ -3,6 +3,9 @@
     python3 training/train.py                       # full run (config.py), resumes from <out>/ckpt.pt
     python3 training/train.py --init training/checkpoints/imagefolder-mini.pt   # continue the shipped weights
     python3 training/train.py --smoke --out /tmp/s  # a few steps on generated images (CI)
+    python3 training/train.py --decoder-only --init <ckpt or shipped weights> --out <cache>/run-decoder --hours 1
+        # better reconstructions from the same tokens: encoder, quantizers and codebooks stay frozen,
+        # so every token (and a generator trained on them) keeps its meaning
 
 Runs in the background happily: progress goes to <out>/train.log, checkpoints every few minutes.
 """
@@ -95,6 +98,7 @@ def main():
     ap.add_argument("--hours", type=float, default=None)
     ap.add_argument("--batch", type=int, default=None)
     ap.add_argument("--smoke", action="store_true", help="tiny run on generated images")
+    ap.add_argument("--decoder-only", action="store_true", help="fine-tune the decoder of --init's EMA weights; tokens stay as they are")
     a = ap.parse_args()
 
     cfg = TrainConfig()
@@ -124,6 +128,9 @@ def main():
     ckpt = torch.load(ckpt_path, map_location="cpu") if ckpt_path.exists() else None
     init = torch.load(a.init, map_location="cpu") if (ckpt is None and a.init) else None
     src = ckpt or init
+    decoder_only = a.decoder_only or bool(ckpt and ckpt.get("decoder_only"))
+    if decoder_only and not src:
+        raise SystemExit("--decoder-only needs --init (the tokenizer whose tokens stay fixed)")
 
     mcfg = TokenizerConfig(**{**src["model_config"], "scales": tuple(src["model_config"]["scales"])}) if src else cfg.model
     cfg.model = mcfg
@@ -139,8 +146,11 @@ def main():
 
     model = ImageFolderTokenizer(mcfg).to(device)
     ema = copy.deepcopy(model)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay)
+    # decoder-only: the tokenizer's EMA weights everywhere, and only the decoder learns (and averages)
+    trained, trained_ema = (model.decoder, ema.decoder) if decoder_only else (model, ema)
+    opt = torch.optim.AdamW(trained.parameters(), lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay)
     step, elapsed, images_seen = 0, 0.0, 0
+    base = ckpt.get("base") if ckpt else None  # what a decoder-only run started from (provenance)
     if ckpt:
         model.load_state_dict(ckpt["model"])
         ema.load_state_dict(ckpt["ema"])
@@ -154,15 +164,21 @@ def main():
         ema.load_state_dict(model.state_dict())
         for q in model.quantizers:
             q.usage.fill_(1.0)  # trust the shipped codebook: no restarts until usage says otherwise
-        log(out, f"initialised from {a.init} ({init.get('step', '?')} steps)")
+        if decoder_only:
+            base = {"step": init["step"], "images_seen": init["images_seen"], "elapsed": init["elapsed"], "from": str(a.init)}
+        log(out, f"initialised from {a.init} ({init.get('step', '?')} steps){'; decoder only' if decoder_only else ''}")
     for p in ema.parameters():
         p.requires_grad_(False)
+    if decoder_only:
+        for p in [*model.encoder.parameters(), *model.quantizers.parameters()]:
+            p.requires_grad_(False)
 
     def save():
         atomic_save({"model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(),
                      "usage": [q.usage.clone() for q in model.quantizers], "teacher": teacher.state_dict(),
                      "labels": labels, "model_config": mcfg.to_dict(), "train_config": dataclasses.asdict(cfg),
-                     "step": step, "elapsed": elapsed, "images_seen": images_seen, "device": str(device)}, ckpt_path)
+                     "step": step, "elapsed": elapsed, "images_seen": images_seen, "device": str(device),
+                     "decoder_only": decoder_only, "base": base}, ckpt_path)
 
     stop = []  # SIGTERM/SIGINT: finish the step, save, exit (a resumed run loses nothing)
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
@@ -185,15 +201,23 @@ def main():
         n = torch.randint(cfg.dropout_min_scales, nscales + 1, (b,), device=device)
         keep = torch.where(drop, n, torch.full_like(n, nscales))
 
-        recon, fs, f_hats, idxs, rsm = model(x, keep)
+        if decoder_only:
+            with torch.no_grad():
+                f_hats = [q(f, keep)[0] for q, f in zip(model.quantizers, model.encoder(x))]
+            recon = model.decoder(*f_hats)
+        else:
+            recon, fs, f_hats, idxs, rsm = model(x, keep)
         with torch.no_grad():
             t_feats, t_pooled = teacher.features(x)
         l2 = F.mse_loss(recon, x)
         l1 = F.l1_loss(recon, x)
         lp = perceptual(teacher, recon, t_feats)
-        lq = sum(F.mse_loss(fh, f.detach()) + cfg.commit_weight * F.mse_loss(fh.detach(), f) for f, fh in zip(fs, f_hats))
+        zero = torch.zeros((), device=device)
+        lq = zero if decoder_only else sum(F.mse_loss(fh, f.detach()) + cfg.commit_weight * F.mse_loss(fh.detach(), f) for f, fh in zip(fs, f_hats))
         keep_sem = ~drop
-        if keep_sem.sum() >= 2:
+        if decoder_only:
+            ls = zero  # the quantized features cannot change
+        elif keep_sem.sum() >= 2:
             pred = f_hats[1][keep_sem].mean(dim=(2, 3))
             target = model.encoder.proj(t_pooled[keep_sem])  # same width -> code_dim projection as the latents
             ls = info_nce(pred, target, cfg.semantic_logit_scale)
@@ -202,17 +226,17 @@ def main():
         loss = l2 + cfg.l1_weight * l1 + cfg.perceptual_weight * lp + lq + cfg.semantic_weight * ls
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_(trained.parameters(), 1.0)
         opt.step()
 
         restarted = 0
-        for q, idx, r in zip(model.quantizers, idxs, rsm):
+        for q, idx, r in ([] if decoder_only else zip(model.quantizers, idxs, rsm)):
             q.track_usage(idx)
             if progress < cfg.restart_until and step % cfg.restart_every == 0:
                 restarted += q.restart_dead_codes(r)
         with torch.no_grad():
             d = min(cfg.ema, (1 + step) / (10 + step))
-            for pe, pm in zip(ema.parameters(), model.parameters()):
+            for pe, pm in zip(trained_ema.parameters(), trained.parameters()):
                 pe.mul_(d).add_(pm.detach(), alpha=1 - d)
             if restarted:
                 for qe, qm in zip(ema.quantizers, model.quantizers):  # restarted codes: EMA follows at once

@@ -13,6 +13,16 @@ $PY -c "import json,sys; e=json.load(open('$tmp/pkg/eval.json')); assert len(e['
 $PY -c "import onnx; [onnx.checker.check_model(onnx.load('$tmp/pkg/'+g)) for g in ('encoder.onnx','decoder.onnx')]"
 $PY training/train.py --smoke --init "$tmp/w.pt" --out "$tmp/run2" > /dev/null   # resume from shipped weights
 grep -q "initialised from" "$tmp/run2/train.log"
+$PY training/train.py --smoke --decoder-only --init "$tmp/w.pt" --out "$tmp/run3" > /dev/null   # better decoder, same tokens
+$PY - "$tmp/w.pt" "$tmp/run3/ckpt.pt" <<'PY'
+import sys, torch
+w, ck = torch.load(sys.argv[1]), torch.load(sys.argv[2])
+assert ck["decoder_only"] and ck["base"]["step"] == w["step"], ck.get("base")
+frozen = [k for k in w["ema"] if not k.startswith("decoder.")]
+for part in ("model", "ema"):   # encoder, quantizers, codebooks: exactly the weights the tokens came from
+    assert all(torch.equal(ck[part][k], w["ema"][k].float()) for k in frozen), part
+assert any(not torch.equal(ck["ema"][k], w["ema"][k].float()) for k in w["ema"] if k.startswith("decoder.")), "the decoder learned"
+PY
 node training/tests/check_package.js "$tmp/pkg" "$tmp/fix"
 $PY training/train_generator.py --smoke --tokenizer "$tmp/run/ckpt.pt" --out "$tmp/gen" > /dev/null
 $PY training/export_generator.py --gen "$tmp/gen/gen-ckpt.pt" --tokenizer "$tmp/run/ckpt.pt" --out "$tmp/pkg" --fixtures "$tmp/genfix" \
