@@ -106,6 +106,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    torch.manual_seed(0)  # the probe's initial weights: a rerun reports the same numbers
     model, ck = load_model(a.ckpt)
     if a.smoke:
         val, tr = smoke_split(24, model.cfg.image_size, seed=2), smoke_split(48, model.cfg.image_size, seed=3)
