@@ -15,7 +15,7 @@ with these same functions, one row at a time.
 import torch
 
 # The package's default sampling settings (manifest "generator.defaults", the host's names).
-DEFAULTS = {"cfg": 7.0, "topK": 600, "topP": 0.95, "temperature": 1.0}
+DEFAULTS = {"cfg": 7.0, "topK": 300, "topP": 0.95, "temperature": 1.0}
 
 MASK64 = (1 << 64) - 1
 STREAM_STRIDE = 0xD1B54A32D192ED03
