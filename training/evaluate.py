@@ -163,6 +163,7 @@ def main():
     probe = {name: linear_probe(ftr[:, p], ytr, fva[keep_va][:, p], yva, len(classes)) for p, name in enumerate(("detail", "semantic"))}
     majority = float(np.bincount(yva.numpy()).max() / max(1, len(yva)))
 
+    steps, images, seconds = totals(ck)
     ev = {
         "split": "validation", "images": int(len(val["images"])),
         "imagesPerSource": {name: int((src == s).sum()) for s, name in enumerate(SOURCES)},
@@ -174,7 +175,7 @@ def main():
                      for p, name in enumerate(("detail", "semantic"))],
         "linearProbe": {"task": "emoji category", "classes": len(classes), "trainImages": int(len(ytr)),
                         "valImages": int(len(yva)), "accuracy": probe, "majorityBaseline": majority},
-        "training": {"steps": totals(ck)[0], "images": totals(ck)[1], "hours": round(totals(ck)[2] / 3600, 3),
+        "training": {"steps": steps, "images": images, "hours": round(seconds / 3600, 3),
                      **({"decoderOnly": {"steps": ck["step"], "hours": round(ck["elapsed"] / 3600, 3)}} if ck.get("decoder_only") else {})},
     }
     a.out.mkdir(parents=True, exist_ok=True)
@@ -191,7 +192,7 @@ def main():
     full = ev["psnrByScale"][-1]
     lines = [f"# Evaluation of {a.out.name}", "",
              f"Validation split: {ev['images']} images ({', '.join(f'{k} {v}' for k, v in ev['imagesPerSource'].items())}). "
-             f"Training: {totals(ck)[0]} steps, {totals(ck)[1]} images, {totals(ck)[2] / 3600:.2f} h.{training_note(ck)}", "",
+             f"Training: {steps} steps, {images} images, {seconds / 3600:.2f} h.{training_note(ck)}", "",
              "| scales | " + " | ".join(f"{k + 1}" for k in range(N)) + " |", "|---|" + "---|" * N]
     for s in ("emoji", "clipart", "photo", "all"):
         if s in full:

@@ -83,6 +83,7 @@ def export_graphs(model, out: Path):
 
 def manifest(model, ck, cb_shape, name: str, evaluation=None):
     c = model.cfg
+    steps, images, seconds = totals(ck)
     L, N = model.num_tokens, len(c.scales)
     return {
         "format": "imagefolder-model",
@@ -91,7 +92,7 @@ def manifest(model, ck, cb_shape, name: str, evaluation=None):
         "license": "MIT (weights trained by this project on Apache-2.0, public-domain and GPL/CC-BY-SA data; see training/data/DATA.md)",
         "provenance": {
             "data": "Noto Emoji (npm emoji-datasource-google), Debian openclipart-png, crops of Debian plasma-workspace-wallpapers and mate-backgrounds photographs",
-            "steps": totals(ck)[0], "images": totals(ck)[1], "hours": round(totals(ck)[2] / 3600, 3),
+            "steps": steps, "images": images, "hours": round(seconds / 3600, 3),
             "hardware": ck.get("device", "cpu") + f" ({platform.processor() or platform.machine()})",
             "date": datetime.date.today().isoformat(), "trainer": "training/train.py",
             "notes": "Semantic teacher is a small CNN trained on the data's category labels (stands in for DINOv2)." + training_note(ck),

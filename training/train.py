@@ -201,28 +201,26 @@ def main():
         n = torch.randint(cfg.dropout_min_scales, nscales + 1, (b,), device=device)
         keep = torch.where(drop, n, torch.full_like(n, nscales))
 
-        if decoder_only:
+        with torch.no_grad():
+            t_feats, t_pooled = teacher.features(x)
+        zero = torch.zeros((), device=device)
+        if decoder_only:  # tokens fixed: no quantizer or semantic loss can change anything
             with torch.no_grad():
                 f_hats = [q(f, keep)[0] for q, f in zip(model.quantizers, model.encoder(x))]
             recon = model.decoder(*f_hats)
+            lq = ls = zero
         else:
             recon, fs, f_hats, idxs, rsm = model(x, keep)
-        with torch.no_grad():
-            t_feats, t_pooled = teacher.features(x)
+            lq = sum(F.mse_loss(fh, f.detach()) + cfg.commit_weight * F.mse_loss(fh.detach(), f) for f, fh in zip(fs, f_hats))
+            keep_sem = ~drop
+            ls = zero
+            if keep_sem.sum() >= 2:
+                pred = f_hats[1][keep_sem].mean(dim=(2, 3))
+                target = model.encoder.proj(t_pooled[keep_sem])  # same width -> code_dim projection as the latents
+                ls = info_nce(pred, target, cfg.semantic_logit_scale)
         l2 = F.mse_loss(recon, x)
         l1 = F.l1_loss(recon, x)
         lp = perceptual(teacher, recon, t_feats)
-        zero = torch.zeros((), device=device)
-        lq = zero if decoder_only else sum(F.mse_loss(fh, f.detach()) + cfg.commit_weight * F.mse_loss(fh.detach(), f) for f, fh in zip(fs, f_hats))
-        keep_sem = ~drop
-        if decoder_only:
-            ls = zero  # the quantized features cannot change
-        elif keep_sem.sum() >= 2:
-            pred = f_hats[1][keep_sem].mean(dim=(2, 3))
-            target = model.encoder.proj(t_pooled[keep_sem])  # same width -> code_dim projection as the latents
-            ls = info_nce(pred, target, cfg.semantic_logit_scale)
-        else:
-            ls = torch.zeros((), device=device)
         loss = l2 + cfg.l1_weight * l1 + cfg.perceptual_weight * lp + lq + cfg.semantic_weight * ls
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -230,10 +228,11 @@ def main():
         opt.step()
 
         restarted = 0
-        for q, idx, r in ([] if decoder_only else zip(model.quantizers, idxs, rsm)):
-            q.track_usage(idx)
-            if progress < cfg.restart_until and step % cfg.restart_every == 0:
-                restarted += q.restart_dead_codes(r)
+        if not decoder_only:  # codebooks are frozen in a decoder-only run: no usage, no restarts
+            for q, idx, r in zip(model.quantizers, idxs, rsm):
+                q.track_usage(idx)
+                if progress < cfg.restart_until and step % cfg.restart_every == 0:
+                    restarted += q.restart_dead_codes(r)
         with torch.no_grad():
             d = min(cfg.ema, (1 + step) / (10 + step))
             for pe, pm in zip(trained_ema.parameters(), trained.parameters()):

@@ -33,8 +33,8 @@ export async function contactSheet(ins: Pick<Inspection, 'input' | 'progressive'
   const gap = options.gap ?? 2;
   if (!Number.isInteger(zoom) || zoom < 1 || zoom > 8) throw new RangeError(`sheet zoom must be an integer from 1 to 8 (got ${zoom})`);
   if (!Number.isInteger(gap) || gap < 0 || gap > 64) throw new RangeError(`sheet gap must be an integer from 0 to 64 (got ${gap})`);
-  const { width: S, height } = ins.input;
-  if (S !== height) throw new Error(`sheet: tiles must be square (got ${S}x${height})`);
+  const { width: S, height: tileHeight } = ins.input;
+  if (S !== tileHeight) throw new Error(`sheet: tiles must be square (got ${S}x${tileHeight})`);
   const N = ins.progressive.length;
   const tiles: Record<string, string> = {
     input: ins.input.pngBase64,
@@ -43,14 +43,18 @@ export async function contactSheet(ins: Pick<Inspection, 'input' | 'progressive'
   };
   ins.progressive.forEach((p, k) => (tiles[`progressive-${k + 1}`] = p.pngBase64));
   ins.contribution.forEach((p, k) => (tiles[`contribution-${k + 1}`] = p.pngBase64));
-  const layout = sheetLayout(N);
   const step = S + gap;
+  const width = gap + (N + 1) * step;
+  const height = gap + 3 * step;
   const sharp = loadSharp();
-  const sheet = await sharp({ create: { width: gap + (N + 1) * step, height: gap + 3 * step, channels: 3, background: '#ffffff' } })
-    .composite(layout.map((c) => ({ input: Buffer.from(tiles[c.name], 'base64'), left: gap + c.col * step, top: gap + c.row * step })))
+  // sharp resizes before it composites within one pipeline, so compose to raw pixels, then enlarge
+  const { data, info } = await sharp({ create: { width, height, channels: 3, background: '#ffffff' } })
+    .composite(sheetLayout(N).map((c) => ({ input: Buffer.from(tiles[c.name], 'base64'), left: gap + c.col * step, top: gap + c.row * step })))
+    .raw()
+    .toBuffer({ resolveWithObject: true }); // compositing may add an alpha channel: take sharp's word for it
+  return sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } })
+    .removeAlpha()
+    .resize(width * zoom, height * zoom, { kernel: 'nearest' })
     .png()
     .toBuffer();
-  if (zoom === 1) return sheet;
-  const meta = await sharp(sheet).metadata();
-  return sharp(sheet).resize(meta.width! * zoom, meta.height! * zoom, { kernel: 'nearest' }).png().toBuffer();
 }

@@ -53,9 +53,14 @@ export function tokensJson(ins: Inspection): TokensJson {
   };
 }
 
+/** .npy of [P][L] tokens; rows of another length are a bug upstream, not a user error. */
+function tokensNpyBytes(tokens: number[][], tokensPerBranch: number): Uint8Array {
+  if (tokens.some((row) => row.length !== tokensPerBranch)) throw new Error('token rows do not match tokensPerBranch');
+  return exportNpy(tokens);
+}
+
 export function tokensNpy(ins: Inspection): Uint8Array {
-  if (ins.indices.some((row) => row.length !== ins.model.tokensPerBranch)) throw new Error('inspection indices do not match tokensPerBranch');
-  return exportNpy(ins.indices);
+  return tokensNpyBytes(ins.indices, ins.model.tokensPerBranch);
 }
 
 export function pickPng(ins: Inspection, target: PngTarget, scale: number): PngImage {
@@ -244,7 +249,6 @@ export function planSampleExport(set: GeneratedSet, sample: number, format: Samp
         extensions: ['json'],
       };
     case 'tokens-npy':
-      if (s.tokens.some((row) => row.length !== set.model.tokensPerBranch)) throw new Error('generated tokens do not match tokensPerBranch');
-      return { bytes: exportNpy(s.tokens), defaultName: `${stem}.tokens.npy`, filterName: 'NumPy array', extensions: ['npy'] };
+      return { bytes: tokensNpyBytes(s.tokens, set.model.tokensPerBranch), defaultName: `${stem}.tokens.npy`, filterName: 'NumPy array', extensions: ['npy'] };
   }
 }

@@ -20,6 +20,9 @@ import { planExport } from './exporter';
 import { saveThroughDialog } from './saveFlow';
 import type { ResolvedSettings } from './settings';
 
+/** What an export writes, for the save dialog's title. */
+const EXPORT_WHAT: Record<ExportFormat, string> = { 'tokens-json': 'tokens', 'tokens-npy': 'tokens', png: 'reconstruction', sheet: 'contact sheet' };
+
 export interface Logger {
   info(msg: string): void;
   warn(msg: string): void;
@@ -358,7 +361,7 @@ export class InspectorSession {
     const plan = await planExport(this.target.mode === 'generated' ? { ...ins, image: path.basename(this.target.path) } : ins, format, target, k);
     const r = await saveThroughDialog(this.deps.ui, plan, {
       defaultDir: path.dirname(this.target.path),
-      title: `Export ${format === 'png' ? 'reconstruction' : format === 'sheet' ? 'contact sheet' : 'tokens'} of ${path.basename(this.target.path)}`,
+      title: `Export ${EXPORT_WHAT[format]} of ${path.basename(this.target.path)}`,
     });
     if ('failed' in r) {
       this.report(r.failed, `Could not export to ${r.path}`);
