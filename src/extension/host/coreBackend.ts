@@ -1,8 +1,10 @@
 // The real InspectorBackend over src/extension/core. One ModelRuntime is kept per (model folder,
-// provider, threads) and reused by every panel; it is replaced when the settings change. When a
-// configured (non built-in) model cannot be loaded, the built-in model is used and the reason is
-// shown as a note in the inspector and logged.
+// provider, threads) and reused by every panel; it is replaced when the settings change. A
+// replaced runtime is disposed only once the work running on it has finished. When a configured
+// (non built-in) model cannot be loaded, the built-in model is used and the reason is shown as a
+// note in the inspector and logged.
 
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   ModelRuntime,
@@ -35,12 +37,29 @@ import type {
 import type { Logger } from './session';
 
 interface Loaded {
-  key: string;
   runtime: Promise<ModelRuntime>;
+  /** jobs running on it now */
+  users: number;
+  /** replaced: dispose when the last user is done */
+  retired: boolean;
+}
+
+/** The folder as the package reader sees it (its real path), so one model folder is one runtime
+ * however it is spelled (a generated sample names its model by the runtime's own folder). */
+function canonical(dir: string): string {
+  try {
+    return fs.realpathSync(dir);
+  } catch {
+    return path.resolve(dir);
+  }
 }
 
 function keyOf(dir: string, s: RuntimeSettings): string {
-  return JSON.stringify([path.resolve(dir), s.provider, s.threads]);
+  return JSON.stringify([canonical(dir), s.provider, s.threads]);
+}
+
+function disposeLoaded(l: Loaded): void {
+  void l.runtime.then((r) => r.dispose()).catch(() => undefined);
 }
 
 function isModelError(e: unknown): boolean {
@@ -70,15 +89,29 @@ export class CoreBackend implements InspectorBackend {
 
   constructor(private readonly log: Logger) {}
 
-  private runtime(dir: string, s: RuntimeSettings): Promise<ModelRuntime> {
+  /** Runs `job` on the runtime for (dir, settings), loading it if needed; the runtime is not
+   * disposed while the job runs, even if other settings replace it meanwhile. */
+  private async withRuntime<T>(dir: string, s: RuntimeSettings, job: (r: ModelRuntime) => Promise<T>): Promise<T> {
+    const l = this.entry(dir, s);
+    l.users++;
+    try {
+      return await job(await l.runtime);
+    } finally {
+      l.users--;
+      if (l.retired && l.users === 0) disposeLoaded(l);
+    }
+  }
+
+  private entry(dir: string, s: RuntimeSettings): Loaded {
     const key = keyOf(dir, s);
     const hit = this.loaded.get(key);
-    if (hit) return hit.runtime;
+    if (hit) return hit;
     // keep at most the built-in runtime plus the one for the current settings
     for (const [k, l] of this.loaded) {
       if (k !== keyOf(s.builtInModelDir, s)) {
         this.loaded.delete(k);
-        void l.runtime.then((r) => r.dispose()).catch(() => undefined);
+        l.retired = true;
+        if (l.users === 0) disposeLoaded(l);
       }
     }
     const t0 = performance.now();
@@ -89,24 +122,25 @@ export class CoreBackend implements InspectorBackend {
         return r;
       },
       (e: unknown) => {
-        this.loaded.delete(key);
+        if (this.loaded.get(key) === entry) this.loaded.delete(key);
         throw e;
       },
     );
-    this.loaded.set(key, { key, runtime });
-    return runtime;
+    const entry: Loaded = { runtime, users: 0, retired: false };
+    this.loaded.set(key, entry);
+    return entry;
   }
 
   /** Runs `job` on the configured model, falling back to the built-in one on model errors. */
   private async withModel<T>(s: RuntimeSettings, job: (r: ModelRuntime) => Promise<T>): Promise<{ value: T; fallback?: string }> {
     const custom = path.resolve(s.modelDir) !== path.resolve(s.builtInModelDir);
     try {
-      return { value: await job(await this.runtime(s.modelDir, s)) };
+      return { value: await this.withRuntime(s.modelDir, s, job) };
     } catch (e) {
       if (!custom || !isModelError(e)) throw e;
       const reason = `The model at ${s.modelDir} could not be used (${(e as Error).message}); the built-in model was used instead.`;
       this.log.warn(reason);
-      return { value: await job(await this.runtime(s.builtInModelDir, s)), fallback: reason };
+      return { value: await this.withRuntime(s.builtInModelDir, s, job), fallback: reason };
     }
   }
 
@@ -124,8 +158,7 @@ export class CoreBackend implements InspectorBackend {
 
   async inspectTokens(src: TokenSource, o: InspectOptions): Promise<Inspection> {
     // no fallback: tokens mean something only with the codebooks of the model that generated them
-    const rt = await this.runtime(src.modelDir, o.settings);
-    const ins = await inspectIndices(rt, src.tokens, { name: src.name, notes: src.notes, signal: o.signal });
+    const ins = await this.withRuntime(src.modelDir, o.settings, (rt) => inspectIndices(rt, src.tokens, { name: src.name, notes: src.notes, signal: o.signal }));
     if (o.signal.aborted) throw new UserError('CANCELLED', 'cancelled');
     return ins;
   }
@@ -164,6 +197,7 @@ export class CoreBackend implements InspectorBackend {
   async generatorInfo(s: RuntimeSettings): Promise<GeneratorInfo> {
     // Loading falls back to the built-in model like an inspection; the generator is checked
     // afterwards so that a broken generator is reported as such, not hidden by the fallback.
+    // (Only the package's manifest is read after the job: no session of the runtime is used.)
     const r = await this.withModel(s, (rt) => Promise.resolve(rt));
     const rt = r.value;
     const info = rt.info();
@@ -184,8 +218,13 @@ export class CoreBackend implements InspectorBackend {
   async generate(job: GenerateJob): Promise<GeneratedSet> {
     const s = job.settings;
     // Only loading may fall back to the built-in model (as generatorInfo reported); a failure of
-    // the generator itself is reported as it is.
-    const rt = (await this.withModel(s, (r) => Promise.resolve(r))).value;
+    // the generator itself is reported as it is, so generation runs outside withModel's fallback.
+    const loaded = await this.withModel(s, (r) => Promise.resolve(r));
+    return this.withRuntime(loaded.fallback ? s.builtInModelDir : s.modelDir, s, (rt) => this.generateOn(rt, job));
+  }
+
+  private async generateOn(rt: ModelRuntime, job: GenerateJob): Promise<GeneratedSet> {
+    const s = job.settings;
     let reference: number[][] | undefined;
     if (job.reference) {
       // the reference is encoded by the generating model, so its indices are this model's codes

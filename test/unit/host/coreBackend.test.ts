@@ -51,6 +51,25 @@ describe('core backend (real runtime, built-in model)', function () {
     assert.equal(log.lines.filter((l) => /loaded from/.test(l)).length, 1, 'model loaded once');
   });
 
+  it('work running on a runtime that new settings replace finishes on it; one folder spelled two ways is one runtime', async () => {
+    const cat = path.join(root, 'samples', 'cat-face.png');
+    const signal = new AbortController().signal;
+    const one = { ...settings(), threads: 1 };
+    const two = { ...settings(), threads: 2 };
+    // the second call replaces the first call's runtime while the first is still loading and decoding
+    const [a, b] = await Promise.all([backend.inspect(cat, { settings: one, signal }), backend.inspect(cat, { settings: two, signal })]);
+    assert.deepEqual(a.indices, b.indices);
+    assert.equal(a.psnrByScale.at(-1), b.psnrByScale.at(-1));
+    // a generated sample names its model by the runtime's own (real) folder; a link to it is the same folder
+    const linked = path.join(tmp, 'linked-model');
+    fs.symlinkSync(two.builtInModelDir, linked);
+    const loads = () => log.lines.filter((l) => /loaded from/.test(l)).length;
+    const before = loads();
+    const t = await backend.inspectTokens({ tokens: a.indices, modelDir: linked, name: 'linked', notes: [] }, { settings: two, signal });
+    assert.deepEqual(t.indices, a.indices);
+    assert.equal(loads(), before, 'no second runtime for the same folder');
+  });
+
   it('falls back to the built-in model when the configured one is broken, with a note', async () => {
     fs.writeFileSync(path.join(tmp, 'manifest.json'), '{"format": "nope"}');
     const ins = await backend.inspect(path.join(root, 'samples', 'rocket.png'), { settings: settings(tmp), signal: new AbortController().signal });
