@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ModelRuntime, inspectMany, loadImage, toTensor, progressiveMask, decodePlan, builtInModelDir, MAX_DECODE_BATCH } from '../src/extension/core';
+import { ModelRuntime, inspectMany, loadImage, toTensor, progressiveMask, decodePlan, builtInModelDir } from '../src/extension/core';
 import { benchGeneration, printGeneration, type GenerationBench } from './generate';
 import { runTorchBench, type Clock } from './torch';
 
@@ -77,9 +77,7 @@ async function benchTs(modelDir: string, repeat: number, threads: number): Promi
     }, repeat, B);
     const inspectModel = await timed(async () => {
       const idx = await rt.encode(tensor, B);
-      for (const i of idx) {
-        for (let t = 0; t < plan.length; t += MAX_DECODE_BATCH) await rt.decode([i], plan.slice(t, t + MAX_DECODE_BATCH));
-      }
+      for (const i of idx) await rt.decode([i], plan); // in runs over the decoder workers, as inspectMany does
     }, repeat, B);
     const inspect = await timed(() => inspectMany(rt, images.slice(0, B), {}), repeat, B);
     rows.push({ batch: B, encode, decode, inspectModel, inspect });

@@ -58,6 +58,9 @@ export async function folderStats(runtime: ModelRuntime, folder: string, options
   // Typed rows: a 10k-image folder keeps ~6 M indices in memory.
   const perBranch: Int32Array[][] = model.branches.map(() => []);
   let done = 0;
+  // The next batch's files are read and resized (sharp's threads) while the previous batch runs
+  // through the encoder (a worker thread): at most one batch encoding at a time, results in order.
+  let encoding: Promise<void> = Promise.resolve();
   for (let start = 0; start < files.length; start += batchSize) {
     const batch: { name: string; img: PreparedImage }[] = [];
     for (const file of files.slice(start, start + batchSize)) {
@@ -71,17 +74,21 @@ export async function folderStats(runtime: ModelRuntime, folder: string, options
         options.onProgress?.({ done: ++done, total: files.length, image: name });
       }
     }
+    await encoding;
     if (batch.length === 0) continue;
     const tensor = new Float32Array(batch.length * 3 * S * S);
     batch.forEach((b, i) => toTensor(b.img.rgb, S, mean, std, tensor, i * 3 * S * S));
     throwIfAborted(options.signal);
-    const indices = await runtime.encode(tensor, batch.length);
-    batch.forEach((b, i) => {
-      names.push(b.name);
-      indices[i].forEach((row, p) => perBranch[p].push(Int32Array.from(row)));
-      options.onProgress?.({ done: ++done, total: files.length, image: b.name });
-    });
+    encoding = runtime.encode(tensor, batch.length, options.signal).then((indices) =>
+      batch.forEach((b, i) => {
+        names.push(b.name);
+        indices[i].forEach((row, p) => perBranch[p].push(Int32Array.from(row)));
+        options.onProgress?.({ done: ++done, total: files.length, image: b.name });
+      }),
+    );
+    encoding.catch(() => undefined); // awaited (and thrown) after the next batch is read
   }
+  await encoding;
   const usage = perBranch.map((rows, p) => branchUsage(p, rows, runtime.scales, model.branches[p].codebookSize));
   return {
     folder: root,

@@ -3,8 +3,8 @@
 
 export * from './types';
 export { UserError, isUserError, type UserErrorCode } from './errors';
-export { ModelRuntime, type LoadOptions } from './runtime';
-export { inspect, inspectMany, inspectIndices, decodePlan, MAX_DECODE_BATCH, type InspectOptions, type ImageInput } from './inspect';
+export { ModelRuntime, MAX_DECODE_BATCH, decodeRuns, type LoadOptions } from './runtime';
+export { inspect, inspectMany, inspectIndices, decodePlan, type InspectOptions, type ImageInput } from './inspect';
 export { folderStats, listImages, IMAGE_EXTENSIONS, type FolderOptions } from './folder';
 export { loadImage, toTensor, fromTensor, DEFAULT_PIXEL_LIMIT, type ImageOptions, type PreparedImage } from './image';
 export { encodePng, pngImage } from './png';

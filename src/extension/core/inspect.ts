@@ -19,17 +19,9 @@ export interface InspectOptions {
   signal?: AbortSignal;
   /** name reported for a buffer input */
   name?: string;
-  /** most decoder tiles in one run; default MAX_DECODE_BATCH */
+  /** most decoder tiles in one run; default MAX_DECODE_BATCH (runtime.ts) */
   maxDecodeBatch?: number;
 }
-
-/**
- * Decoder tiles per run. Small runs keep a run's activations (the built-in model's MLP alone holds
- * ~0.4 MB a tile) near the CPU caches: on the 2-core dev machines runs of 7 tiles cost 4-10 % less
- * CPU per tile than one run of an image's 21, runs of 1 a little more (docs/performance.md). Small
- * runs also bound memory and let a cancellation land between runs.
- */
-export const MAX_DECODE_BATCH = 7;
 
 export type ImageInput = string | Uint8Array;
 
@@ -120,17 +112,13 @@ async function assemble(
   const indices = items.map((it) => it.indices);
   const t2 = now();
   const plan = decodePlan(P, N, detailBranch, semanticBranch);
-  // Each image's tiles run through the decoder maxDecodeBatch at a time (see MAX_DECODE_BATCH),
-  // one image per run so that its code maps are computed once per run (decode's shared indices).
-  const perRun = Math.max(1, Math.floor(options.maxDecodeBatch ?? MAX_DECODE_BATCH));
+  // One decode per image: its tiles share the image's code maps, and the runtime spreads them in
+  // runs over its decoder workers (decodeRuns).
   const tileSize = 3 * S * S;
   const decoded = new Float32Array(indices.length * plan.length * tileSize);
   for (let i = 0; i < indices.length; i++) {
-    for (let start = 0; start < plan.length; start += perRun) {
-      throwIfAborted(signal);
-      const out = await runtime.decode([indices[i]], plan.slice(start, start + perRun), signal);
-      decoded.set(out, (i * plan.length + start) * tileSize);
-    }
+    throwIfAborted(signal);
+    decoded.set(await runtime.decode([indices[i]], plan, signal, options.maxDecodeBatch), i * plan.length * tileSize);
   }
   const t3 = now();
 

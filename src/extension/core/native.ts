@@ -23,6 +23,11 @@ export function loadOrt(): Ort {
   return ort;
 }
 
+/** Where onnxruntime-node is installed, for worker threads to load the same copy (ortWorker.ts). */
+export function ortModulePath(): string {
+  return require.resolve('onnxruntime-node');
+}
+
 export function loadSharp(): Sharp {
   if (!sharp) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports

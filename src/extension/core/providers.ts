@@ -104,18 +104,36 @@ export function forgetProviderFailures(): void {
   failedProviders.clear();
 }
 
-export interface CreatedSession {
-  session: InferenceSession;
+export interface CreatedSession<S = InferenceSession> {
+  session: S;
   provider: ProviderName;
   skipped: { provider: ProviderName; reason: string }[];
 }
 
-export async function createSession(
+/** onnxruntime session options for one provider (the runtime's workers create theirs with these). */
+export function sessionOptions(provider: ProviderName, threads = 0): InferenceSession.SessionOptions {
+  return {
+    executionProviders: [provider],
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    // Probing a missing GPU provider logs a native error; the reason is reported instead.
+    logSeverityLevel: 4,
+    // Idle worker threads would otherwise spin waiting for work, burning a core that the
+    // editor (and, here, a training run) needs; the latency cost is small for these graphs.
+    extra: { session: { intra_op: { allow_spinning: process.env.IFI_SPIN ?? '0' } } },
+  };
+}
+
+/** Creates a session from a file with given options: in this thread by default, or in a worker. */
+export type SessionMaker<S> = (modelPath: string, options: InferenceSession.SessionOptions) => Promise<S>;
+
+export async function createSession<S = InferenceSession>(
   modelPath: string,
   setting: ProviderSetting,
   options: SessionOptions = {},
-): Promise<CreatedSession> {
-  const ort = loadOrt();
+  make: SessionMaker<S> = (file, o) => loadOrt().InferenceSession.create(file, o) as Promise<S>,
+): Promise<CreatedSession<S>> {
   const skipped: { provider: ProviderName; reason: string }[] = [];
   for (const c of candidates(setting, availableProviders())) {
     const remembered = failedProviders.get(c.provider);
@@ -124,17 +142,7 @@ export async function createSession(
       continue;
     }
     try {
-      const session = await ort.InferenceSession.create(modelPath, {
-        executionProviders: [c.provider],
-        intraOpNumThreads: options.threads ?? 0,
-        interOpNumThreads: 1,
-        graphOptimizationLevel: 'all',
-        // Probing a missing GPU provider logs a native error; the reason is reported instead.
-        logSeverityLevel: 4,
-        // Idle worker threads would otherwise spin waiting for work, burning a core that the
-        // editor (and, here, a training run) needs; the latency cost is small for these graphs.
-        extra: { session: { intra_op: { allow_spinning: process.env.IFI_SPIN ?? '0' } } },
-      });
+      const session = await make(modelPath, sessionOptions(c.provider, options.threads));
       return { session, provider: c.provider, skipped };
     } catch (e) {
       let reason = shortReason((e as Error).message ?? String(e));

@@ -1,26 +1,65 @@
-// ModelRuntime: one loaded model package. The package is validated on load; the two inference
-// sessions are created on first use (once each) so opening the extension costs nothing until an
-// image is inspected. Runs are serialised: on a 2-core machine parallel runs only fight over cores.
+// ModelRuntime: one loaded model package. The package is validated on load; the inference sessions
+// are created on first use (once each) so opening the extension costs nothing until an image is
+// inspected. Graphs run in worker threads (ortWorker.ts), never on the caller's thread: worker 0
+// runs every graph, in the order the calls came; on CPU a second worker takes decoder runs too, so
+// an inspection's tiles run two at a time with one thread each.
 
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
 import type { ModelInfo, ProviderName, ProviderReport, ProviderSetting } from './types';
 import { UserError, throwIfAborted } from './errors';
-import { loadOrt } from './native';
+import { loadOrt, ortModulePath } from './native';
+import { OrtWorker, type WireTensor } from './ortWorker';
 import { readModelPackage, type ModelPackage } from './package-reader';
-import { availableProviders, createSession } from './providers';
+import { availableProviders, createSession, sessionOptions } from './providers';
 import { codeColours, type Rgb } from './colours';
 import { checkIndices } from './tokens';
 
 export interface LoadOptions {
   provider: ProviderSetting;
-  /** intra-op threads; 0 or undefined lets onnxruntime pick (one per core) */
+  /** threads in all; 0 or undefined: one per core */
   threads?: number;
   builtIn?: boolean;
 }
 
 /** The package's graphs: the tokenizer's two, and the optional generator's two (docs/model-format.md). */
 export type GraphName = 'encoder' | 'decoder' | 'generator' | 'nextInput';
+
+/**
+ * Most decoder tiles in one run. Small runs keep a run's activations (the built-in model's MLP alone
+ * holds ~0.4 MB a tile) near the CPU caches: runs of 7 tiles cost 4-10 % less CPU per tile than one
+ * run of an image's 21, runs of 1 a little more (docs/performance.md). Small runs also bound memory,
+ * let a cancellation land between runs, and give both decoder workers a share.
+ */
+export const MAX_DECODE_BATCH = 7;
+
+/**
+ * Tiles per run for a decode of `tiles` tiles: at most maxBatch each, as even as possible, and as
+ * many runs as a multiple of the decoder workers so that they finish together (21 tiles on two
+ * workers: 6, 5, 5, 5).
+ */
+export function decodeRuns(tiles: number, maxBatch: number, workers: number): number[] {
+  let runs = Math.ceil(tiles / Math.max(1, Math.floor(maxBatch)));
+  if (workers > 1) runs = Math.min(tiles, Math.ceil(runs / workers) * workers);
+  return Array.from({ length: runs }, (_, r) => Math.floor(tiles / runs) + (r < tiles % runs ? 1 : 0));
+}
+
+/** One worker thread and the graphs it has a session for. */
+interface Slot {
+  worker?: OrtWorker;
+  busy: boolean;
+  graphs: Map<GraphName, Promise<ProviderName>>;
+}
+
+/** A graph call waiting for a worker. */
+interface Job {
+  graph: GraphName;
+  feeds: Record<string, WireTensor>;
+  signal?: AbortSignal;
+  resolve: (out: Record<string, WireTensor>) => void;
+  reject: (e: unknown) => void;
+}
 
 /** A graph whose declared dims were symbolic can still return the wrong shape: catch it here. */
 function checkDims(file: string, name: string, dims: readonly number[], want: number[]): void {
@@ -30,12 +69,14 @@ function checkDims(file: string, name: string, dims: readonly number[], want: nu
 }
 
 export class ModelRuntime {
-  private readonly sessions = new Map<GraphName, Promise<InferenceSession>>();
+  private readonly slots: Slot[] = [];
+  private readonly jobs: Job[] = [];
+  private idle: (() => void)[] = [];
   private readonly chosen: Partial<Record<GraphName, ProviderName>> = {};
   private readonly skipped = new Map<ProviderName, string>();
   private readonly colours = new Map<number, Rgb[]>();
-  private queue: Promise<unknown> = Promise.resolve();
   private runsStarted = 0;
+  private sessionsMade = 0;
   private disposed = false;
 
   private constructor(
@@ -84,35 +125,108 @@ export class ModelRuntime {
 
   /** Creates both sessions now (e.g. for `info`, or to warm up before the first inspection). */
   async ready(): Promise<ProviderReport> {
-    await this.session('encoder');
-    await this.session('decoder');
+    await this.ensure(0, 'encoder');
+    await this.ensure(0, 'decoder');
     return this.providerReport();
   }
 
-  private session(name: GraphName): Promise<InferenceSession> {
-    if (this.disposed) return Promise.reject(new Error('ModelRuntime used after dispose()'));
-    let s = this.sessions.get(name);
-    if (!s) {
-      const spec = this.pkg.manifest.graphs[name];
-      if (!spec) return Promise.reject(new UserError('MODEL_MISSING_FILE', `manifest.json declares no graphs.${name}`));
-      const file = name === 'encoder' ? this.pkg.encoderPath : name === 'decoder' ? this.pkg.decoderPath : path.join(this.pkg.dir, spec.file);
-      // The encoder is created first so a failing GPU provider is learnt once, not per graph.
-      const before = name !== 'encoder' ? (this.sessions.get('encoder') ?? Promise.resolve()).catch(() => undefined) : Promise.resolve();
-      s = before.then(async () => {
-        try {
-          const created = await createSession(file, this.options.provider, { threads: this.options.threads });
-          this.chosen[name] = created.provider;
-          for (const k of created.skipped) this.skipped.set(k.provider, k.reason);
-          return created.session;
-        } catch (e) {
-          this.sessions.delete(name); // allow a retry after e.g. the file is fixed
-          if (e instanceof UserError) throw e;
-          throw new UserError('MODEL_BAD_GRAPH', `${this.pkg.manifest.graphs[name].file}: onnxruntime cannot load it (${(e as Error).message.split('\n')[0]})`);
+  /** Threads in all: the setting, or one per core. */
+  private get threads(): number {
+    const t = this.options.threads;
+    return t && t > 0 ? Math.floor(t) : (os.availableParallelism?.() ?? os.cpus().length);
+  }
+
+  /**
+   * Workers that take decoder runs: two on CPU (each session single-threaded on a 2-core machine,
+   * half the threads on larger ones), one on a GPU, where a second session would only queue on
+   * the same device and hold a second copy of the weights.
+   */
+  private decoderWorkers(): number {
+    return this.chosen.decoder === 'cpu' ? Math.min(2, this.threads) : 1;
+  }
+
+  private threadsFor(graph: GraphName): number {
+    return graph === 'decoder' ? Math.max(1, Math.floor(this.threads / Math.min(2, this.threads))) : this.threads;
+  }
+
+  private slot(i: number): Slot {
+    return (this.slots[i] ??= { busy: false, graphs: new Map() });
+  }
+
+  private workerOf(i: number): OrtWorker {
+    const slot = this.slot(i);
+    if (!slot.worker) {
+      const worker = new OrtWorker(ortModulePath(), () => {
+        // the thread died (its sessions with it): the next job on this slot starts a new one
+        if (slot.worker === worker) {
+          slot.worker = undefined;
+          slot.graphs.clear();
         }
       });
-      this.sessions.set(name, s);
+      slot.worker = worker;
     }
-    return s;
+    return slot.worker;
+  }
+
+  private graphFile(name: GraphName): string {
+    return name === 'encoder' ? this.pkg.encoderPath : name === 'decoder' ? this.pkg.decoderPath : path.join(this.pkg.dir, this.pkg.manifest.graphs[name].file);
+  }
+
+  /**
+   * The graph's session in worker i, created on first use. Worker 0 chooses the provider (trying
+   * GPU providers per the setting); other workers use the provider it chose.
+   */
+  private ensure(i: number, name: GraphName): Promise<ProviderName> {
+    if (this.disposed && i === 0 && !this.slot(0).graphs.has(name)) return Promise.reject(new Error('ModelRuntime used after dispose()'));
+    const slot = this.slot(i);
+    let p = slot.graphs.get(name);
+    if (p) return p;
+    if (!this.pkg.manifest.graphs[name]) return Promise.reject(new UserError('MODEL_MISSING_FILE', `manifest.json declares no graphs.${name}`));
+    const file = this.graphFile(name);
+    const fail = (e: unknown): never => {
+      if (slot.graphs.get(name) === p) slot.graphs.delete(name); // allow a retry after e.g. the file is fixed
+      if (e instanceof UserError) throw e;
+      throw new UserError('MODEL_BAD_GRAPH', `${this.pkg.manifest.graphs[name].file}: onnxruntime cannot load it (${(e as Error).message.split('\n')[0]})`);
+    };
+    if (i === 0) {
+      // The encoder is created first so a failing GPU provider is learnt once, not per graph.
+      const before = name !== 'encoder' ? (slot.graphs.get('encoder') ?? Promise.resolve()).catch(() => undefined) : Promise.resolve();
+      p = before.then(async () => {
+        try {
+          const worker = this.workerOf(0);
+          const created = await createSession(file, this.options.provider, { threads: this.threadsFor(name) }, (f, o) => worker.create(name, f, o));
+          this.sessionsMade++;
+          this.chosen[name] = created.provider;
+          for (const k of created.skipped) this.skipped.set(k.provider, k.reason);
+          if (name === 'decoder') queueMicrotask(() => this.pump()); // a second decoder worker may now take queued runs
+          return created.provider;
+        } catch (e) {
+          return fail(e);
+        }
+      });
+    } else {
+      p = this.ensure(0, name).then(async (provider) => {
+        try {
+          await this.workerOf(i).create(name, file, sessionOptions(provider, this.threadsFor(name)));
+          this.sessionsMade++;
+          return provider;
+        } catch (e) {
+          return fail(e);
+        }
+      });
+    }
+    slot.graphs.set(name, p);
+    return p;
+  }
+
+  /** onnxruntime sessions created so far, in all workers (a graph's session is made once per worker). */
+  get sessionsCreated(): number {
+    return this.sessionsMade;
+  }
+
+  /** Worker threads running graphs now (for tests and diagnostics). */
+  get workerCount(): number {
+    return this.slots.filter((s) => s.worker).length;
   }
 
   /** Graph runs started so far (a run queued behind others and cancelled before its turn does not count). */
@@ -121,19 +235,52 @@ export class ModelRuntime {
   }
 
   /**
-   * Runs one graph call after every call queued before it. A call whose signal has aborted by the
-   * time its turn comes is dropped unrun (CANCELLED): with many panels queued on one model, a
-   * cancelled or closed panel's waiting run would otherwise still cost its CPU time.
+   * Queues one graph call. Calls start in the order they were made, each on the first free worker
+   * that may run it (worker 0 any graph, the second worker decoder runs). A call whose signal has
+   * aborted by the time its turn comes is dropped unrun (CANCELLED): with many panels queued on one
+   * model, a cancelled or closed panel's waiting run would otherwise still cost its CPU time.
    */
-  private exclusive<T>(job: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    const start = () => {
-      throwIfAborted(signal);
+  private run(graph: GraphName, feeds: InferenceSession.FeedsType, signal?: AbortSignal): Promise<InferenceSession.ReturnType> {
+    if (this.disposed) return Promise.reject(new Error('ModelRuntime used after dispose()'));
+    const wire: Record<string, WireTensor> = {};
+    for (const [k, t] of Object.entries(feeds)) wire[k] = { type: t.type, dims: t.dims, data: t.data };
+    return new Promise<Record<string, WireTensor>>((resolve, reject) => {
+      this.jobs.push({ graph, feeds: wire, signal, resolve, reject });
+      this.pump();
+    }).then((out) => {
+      const ort = loadOrt();
+      const tensors: Record<string, InferenceSession.ReturnType[string]> = {};
+      for (const [k, t] of Object.entries(out)) tensors[k] = new ort.Tensor(t.type, t.data as never, t.dims);
+      return tensors as InferenceSession.ReturnType;
+    });
+  }
+
+  private pump(): void {
+    const workers = this.decoderWorkers();
+    for (let i = 0; i < workers && this.jobs.length > 0; i++) {
+      const slot = this.slot(i);
+      if (slot.busy) continue;
+      const j = i === 0 ? 0 : this.jobs.findIndex((job) => job.graph === 'decoder');
+      if (j < 0) continue;
+      const [job] = this.jobs.splice(j, 1);
+      slot.busy = true;
+      void this.start(i, job).finally(() => {
+        slot.busy = false;
+        this.pump();
+        if (this.jobs.length === 0 && this.slots.every((s) => !s.busy)) for (const done of this.idle.splice(0)) done();
+      });
+    }
+  }
+
+  private async start(i: number, job: Job): Promise<void> {
+    try {
+      throwIfAborted(job.signal);
       this.runsStarted++;
-      return job();
-    };
-    const run = this.queue.then(start, start);
-    this.queue = run.catch(() => undefined);
-    return run;
+      await this.ensure(i, job.graph);
+      job.resolve(await this.workerOf(i).run(job.graph, job.feeds));
+    } catch (e) {
+      job.reject(e);
+    }
   }
 
   /**
@@ -146,8 +293,8 @@ export class ModelRuntime {
       throw new Error(`encode: expected [B,3,${S},${S}] floats, got ${pixels.length}`);
     }
     const ort = loadOrt();
-    const session = await this.session('encoder');
-    const out = await this.exclusive(() => session.run({ image: new ort.Tensor('float32', pixels, [batch, 3, S, S]) }), signal);
+    await this.ensure(0, 'encoder');
+    const out = await this.run('encoder', { image: new ort.Tensor('float32', pixels, [batch, 3, S, S]) }, signal);
     checkDims(this.pkg.manifest.graphs.encoder.file, 'indices', out.indices.dims, [batch, this.branchCount, this.pkg.manifest.tokensPerBranch]);
     const data = out.indices.data as BigInt64Array;
     const P = this.branchCount;
@@ -170,17 +317,19 @@ export class ModelRuntime {
    * indices [B][P][L] and masks [B][P][N] (1 keeps scale n of branch p) -> images [B, 3, S, S]
    * in the model's normalisation, clamped by the graph to its range. One row of indices with
    * several masks decodes that image under each mask; a decoder that declares `sharedIndices`
-   * then computes its code maps once instead of once per mask.
+   * then computes its code maps once per run instead of once per mask. The tiles go through the
+   * decoder in runs of at most maxBatch (decodeRuns), spread over the decoder workers.
    */
-  async decode(indices: ArrayLike<number>[][], masks: number[][][], signal?: AbortSignal): Promise<Float32Array> {
+  async decode(indices: ArrayLike<number>[][], masks: number[][][], signal?: AbortSignal, maxBatch = MAX_DECODE_BATCH): Promise<Float32Array> {
     const { tokensPerBranch: L } = this.pkg.manifest;
     const P = this.branchCount;
     const N = this.scales.length;
+    const S = this.imageSize;
     const B = masks.length;
     const shared = indices.length === 1;
     if (B === 0 || (!shared && indices.length !== B)) throw new Error('decode: need one mask per image, or one image and any number of masks');
-    const rows = shared && this.pkg.manifest.graphs.decoder.sharedIndices ? 1 : B;
-    const idx = new BigInt64Array(rows * P * L);
+    const broadcast = shared && this.pkg.manifest.graphs.decoder.sharedIndices;
+    const idx = new BigInt64Array((broadcast ? 1 : B) * P * L);
     const mask = new Float32Array(B * P * N);
     for (let b = 0; b < B; b++) {
       if (masks[b].length !== P) throw new Error(`decode: mask ${b} needs ${P} branches`);
@@ -197,25 +346,43 @@ export class ModelRuntime {
         for (let t = 0; t < L; t++) idx[(b * P + p) * L + t] = BigInt(row[t]);
       }
     }
-    if (shared) for (let b = 1; b < rows; b++) idx.copyWithin(b * P * L, 0, P * L);
+    if (shared && !broadcast) for (let b = 1; b < B; b++) idx.copyWithin(b * P * L, 0, P * L);
     const ort = loadOrt();
-    const session = await this.session('decoder');
-    const out = await this.exclusive(() =>
-      session.run({ indices: new ort.Tensor('int64', idx, [rows, P, L]), scale_mask: new ort.Tensor('float32', mask, [B, P, N]) }),
-      signal,
-    );
-    checkDims(this.pkg.manifest.graphs.decoder.file, 'image', out.image.dims, [B, 3, this.imageSize, this.imageSize]);
-    return out.image.data as Float32Array;
+    await this.ensure(0, 'decoder'); // the provider decides how many workers share the runs
+    const file = this.pkg.manifest.graphs.decoder.file;
+    const tile = 3 * S * S;
+    let first = 0;
+    const runs = decodeRuns(B, maxBatch, this.decoderWorkers()).map((n) => {
+      const b0 = first;
+      first += n;
+      const rows = broadcast ? idx : idx.subarray(b0 * P * L, (b0 + n) * P * L);
+      return this.run('decoder', {
+        indices: new ort.Tensor('int64', rows, [broadcast ? 1 : n, P, L]),
+        scale_mask: new ort.Tensor('float32', mask.subarray(b0 * P * N, (b0 + n) * P * N), [n, P, N]),
+      }, signal).then((out) => {
+        checkDims(file, 'image', out.image.dims, [n, 3, S, S]);
+        return out.image.data as Float32Array;
+      });
+    });
+    const parts = await Promise.all(runs);
+    if (parts.length === 1) return parts[0];
+    const images = new Float32Array(B * tile);
+    let at = 0;
+    for (const part of parts) {
+      images.set(part, at);
+      at += part.length;
+    }
+    return images;
   }
 
   /**
-   * Runs one of the package's graphs by name, serialised with every other run of this runtime
-   * (the generator module uses it for `generator` and `nextInput`). The session is created on
-   * first use like the encoder's and decoder's; the caller checks the output shapes.
+   * Runs one of the package's graphs by name, in order with every other run of this runtime, in
+   * worker 0 (the generator module uses it for `generator` and `nextInput`). The session is
+   * created on first use like the encoder's and decoder's; the caller checks the output shapes.
    */
   async runGraph(name: GraphName, feeds: InferenceSession.FeedsType, signal?: AbortSignal): Promise<InferenceSession.ReturnType> {
-    const session = await this.session(name);
-    return this.exclusive(() => session.run(feeds), signal);
+    await this.ensure(0, name);
+    return this.run(name, feeds, signal);
   }
 
   /** Colour per code of a branch (PCA of the normalised codebook), computed once. */
@@ -229,18 +396,11 @@ export class ModelRuntime {
     return c;
   }
 
+  /** Waits for the queued and running graph calls, then ends the worker threads and their sessions. */
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    const sessions = [...this.sessions.values()];
-    this.sessions.clear();
-    await this.queue;
-    for (const s of sessions) {
-      try {
-        await (await s).release();
-      } catch {
-        // a session that never got created has nothing to release
-      }
-    }
+    if (this.jobs.length > 0 || this.slots.some((s) => s.busy)) await new Promise<void>((done) => this.idle.push(done));
+    await Promise.all(this.slots.map((s) => s.worker?.terminate()));
   }
 }

@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { ModelRuntime, UserError, fromTensor, inspect, inspectIndices, inspectMany, loadImage, toTensor, psnr, type Inspection } from '../../../src/extension/core';
+import { MAX_DECODE_BATCH, ModelRuntime, UserError, decodePlan, decodeRuns, fromTensor, inspect, inspectIndices, inspectMany, loadImage, toTensor, psnr, type Inspection } from '../../../src/extension/core';
 import { forgetProviderFailures, vulkanLoaderFound } from '../../../src/extension/core/providers';
 import { TEST_MODEL, hasRealModel, tmpDir, webgpuSkipPattern } from './helpers';
 
@@ -195,11 +195,81 @@ describe('ModelRuntime and inspect (real model)', function () {
     const ac = new AbortController();
     const first = rt.decode([one.indices], Array.from({ length: 21 }, () => all));
     const queued = rt.decode([one.indices], [all], ac.signal);
+    queued.catch(() => undefined); // rejected while `first` is awaited
     const after = rt.decode([one.indices], [all]);
     ac.abort(); // while the first run is still ahead of it in the queue
     await first;
     await assert.rejects(queued, (e: unknown) => e instanceof UserError && e.code === 'CANCELLED');
     await after; // the queue goes on past the dropped run
-    assert.equal(rt.graphRuns, before + 2);
+    assert.equal(rt.graphRuns, before + decodeRuns(21, MAX_DECODE_BATCH, 2).length + 1);
+  });
+
+  it('spreads a decode over two single-threaded workers on CPU, with the tiles of one run', async () => {
+    const plan = decodePlan(rt.branchCount, rt.scales.length, rt.pkg.detailBranch, rt.pkg.semanticBranch);
+    const before = rt.graphRuns;
+    const spread = await rt.decode([one.indices], plan);
+    assert.equal(rt.graphRuns - before, 4, 'runs of 6, 5, 5, 5');
+    assert.equal(rt.workerCount, 2);
+    const single = await ModelRuntime.load(TEST_MODEL, { provider: 'cpu', threads: 1 });
+    const whole = await single.decode([one.indices], plan, undefined, plan.length); // one worker, one run
+    assert.equal(single.workerCount, 1);
+    await single.dispose();
+    assert.equal(spread.length, whole.length);
+    let worst = 0;
+    for (let i = 0; i < whole.length; i++) worst = Math.max(worst, Math.abs(spread[i] - whole[i]));
+    assert.ok(worst < 1e-5, `tiles differ by ${worst}`);
+  });
+
+  it("runs graphs off the caller's thread: its event loop keeps turning during a decode", async () => {
+    const plan = decodePlan(rt.branchCount, rt.scales.length, rt.pkg.detailBranch, rt.pkg.semanticBranch);
+    let ticks = 0;
+    let done = false;
+    const spin = () => {
+      ticks++;
+      if (!done) setImmediate(spin);
+    };
+    setImmediate(spin);
+    const runs = rt.graphRuns;
+    await rt.decode([one.indices], [...plan, ...plan]);
+    done = true;
+    // onnxruntime-node runs a session synchronously on its calling thread: there the loop could
+    // turn only between runs (8 of them here).
+    assert.ok(ticks > 10 * (rt.graphRuns - runs), `${ticks} turns of the event loop`);
+  });
+
+  it('a worker thread that dies fails its runs with the reason, and the next run starts a new one', async () => {
+    const all = one.indices.map(() => rt.scales.map(() => 1));
+    const made = rt.sessionsCreated;
+    const pending = rt.decode([one.indices], Array.from({ length: 14 }, () => all));
+    pending.catch(() => undefined); // rejected while the threads are being ended
+    // the thread ends as if it had crashed (not through dispose)
+    const slots = (rt as unknown as { slots: { worker?: { worker: { terminate(): Promise<number> } } }[] }).slots;
+    await Promise.all(slots.map((s) => s.worker?.worker.terminate()));
+    await assert.rejects(pending, /onnxruntime worker thread exited/);
+    const again = await rt.decode([one.indices], [all]);
+    assert.equal(again.length, 3 * rt.imageSize ** 2);
+    assert.ok(rt.sessionsCreated > made, 'sessions made again in the new worker');
+    const after = await inspect(rt, photo);
+    assert.deepEqual(after.indices, one.indices);
+    assert.deepEqual(after.progressive, one.progressive);
+  });
+});
+
+describe('decodeRuns', () => {
+  it('splits tiles into runs of at most maxBatch, even, in a multiple of the workers', () => {
+    assert.deepEqual(decodeRuns(21, 7, 1), [7, 7, 7]);
+    assert.deepEqual(decodeRuns(21, 7, 2), [6, 5, 5, 5]);
+    assert.deepEqual(decodeRuns(10, 7, 2), [5, 5]);
+    assert.deepEqual(decodeRuns(1, 7, 2), [1]);
+    assert.deepEqual(decodeRuns(3, 7, 2), [2, 1]);
+    assert.deepEqual(decodeRuns(21, 21, 1), [21]);
+    assert.deepEqual(decodeRuns(15, 7, 3), [5, 5, 5]);
+    for (let tiles = 1; tiles < 50; tiles++) {
+      for (const workers of [1, 2, 4]) {
+        const r = decodeRuns(tiles, 7, workers);
+        assert.equal(r.reduce((a, b) => a + b, 0), tiles);
+        assert.ok(Math.max(...r) <= 7 && Math.max(...r) - Math.min(...r) <= 1 && Math.min(...r) >= 1);
+      }
+    }
   });
 });

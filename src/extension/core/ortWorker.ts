@@ -1,0 +1,132 @@
+// One onnxruntime host in a worker thread. onnxruntime-node runs a session synchronously on the
+// calling thread, so on the extension host's thread every decoder run would freeze the editor's
+// extensions for its whole duration (~40 ms a run of tiles); in a worker the host's event loop stays
+// free. Two workers with a single-threaded decoder each also beat one two-threaded session on
+// these small graphs: tiles run side by side without onnxruntime's per-operator thread hand-offs
+// (docs/performance.md, "Session 6").
+
+import { Worker } from 'node:worker_threads';
+import type { InferenceSession, Tensor } from 'onnxruntime-node';
+
+/** A tensor as it crosses the thread boundary (structured clone; output buffers are transferred). */
+export interface WireTensor {
+  type: Tensor.Type;
+  dims: readonly number[];
+  data: Tensor.DataType;
+}
+
+type Request =
+  | { id: number; kind: 'create'; key: string; file: string; options: InferenceSession.SessionOptions }
+  | { id: number; kind: 'run'; key: string; feeds: Record<string, WireTensor> }
+  | { id: number; kind: 'release'; key: string };
+
+type Reply = { id: number; ok: true; outputs?: Record<string, WireTensor> } | { id: number; ok: false; message: string };
+
+// The worker's program, as source text rather than a file: every bundle that includes the core
+// (extension, CLI, tests, benchmark) then carries it, with no second entry point to build and find.
+// onnxruntime-node is required by the absolute path the parent resolved, so that the worker loads
+// the same installed copy whatever its working directory.
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const ort = require(workerData.ortPath);
+if (!workerData.debug) ort.env.logLevel = 'fatal';
+const sessions = new Map();
+async function handle(m) {
+  if (m.kind === 'create') {
+    sessions.set(m.key, await ort.InferenceSession.create(m.file, m.options));
+    return {};
+  }
+  const s = sessions.get(m.key);
+  if (!s) throw new Error('no session ' + m.key + ' in this worker');
+  if (m.kind === 'release') {
+    sessions.delete(m.key);
+    await s.release();
+    return {};
+  }
+  const feeds = {};
+  for (const k of Object.keys(m.feeds)) feeds[k] = new ort.Tensor(m.feeds[k].type, m.feeds[k].data, m.feeds[k].dims);
+  const out = await s.run(feeds);
+  const outputs = {};
+  for (const k of Object.keys(out)) outputs[k] = { type: out[k].type, dims: out[k].dims, data: out[k].data };
+  return { outputs };
+}
+parentPort.on('message', (m) => {
+  handle(m).then(
+    (r) => {
+      const reply = Object.assign({ id: m.id, ok: true }, r);
+      const buffers = r.outputs ? [...new Set(Object.values(r.outputs).map((t) => t.data.buffer))] : [];
+      try {
+        parentPort.postMessage(reply, buffers);
+      } catch {
+        parentPort.postMessage(reply); // a buffer that cannot be transferred is copied
+      }
+    },
+    (e) => parentPort.postMessage({ id: m.id, ok: false, message: String((e && e.message) || e) }),
+  );
+});
+`;
+
+/**
+ * The parent's handle on one worker: sessions by key, each request answered by id. The worker is
+ * unref'd while nothing is pending, so it never keeps a finished CLI run alive. If the thread dies,
+ * every pending request fails with the reason and `onExit` lets the owner start afresh.
+ */
+export class OrtWorker {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
+  private nextId = 1;
+  private dead: Error | undefined;
+
+  constructor(ortPath: string, onExit: (reason: Error) => void) {
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ortPath, debug: !!process.env.IMAGEFOLDER_DEBUG } });
+    this.worker.unref();
+    this.worker.on('message', (r: Reply) => {
+      const p = this.pending.get(r.id);
+      if (!p) return;
+      this.pending.delete(r.id);
+      if (this.pending.size === 0) this.worker.unref();
+      p.resolve(r);
+    });
+    const stop = (reason: Error) => {
+      if (this.dead) return;
+      this.dead = reason;
+      for (const p of this.pending.values()) p.reject(reason);
+      this.pending.clear();
+      onExit(reason);
+    };
+    this.worker.on('error', (e) => stop(new Error(`onnxruntime worker thread failed: ${e.message}`)));
+    this.worker.on('exit', (code) => stop(new Error(`onnxruntime worker thread exited (code ${code})`)));
+  }
+
+  private request(req: Request, what: string): Promise<Reply & { ok: true }> {
+    if (this.dead) return Promise.reject(this.dead);
+    return new Promise<Reply>((resolve, reject) => {
+      this.pending.set(req.id, { resolve, reject });
+      this.worker.ref();
+      this.worker.postMessage(req);
+    }).then((r) => {
+      if (!r.ok) throw new Error(r.message || `${what} failed`);
+      return r;
+    });
+  }
+
+  /** Rejects with onnxruntime's own message when the session cannot be created. */
+  async create(key: string, file: string, options: InferenceSession.SessionOptions): Promise<void> {
+    await this.request({ id: this.nextId++, kind: 'create', key, file, options }, 'session creation');
+  }
+
+  async run(key: string, feeds: Record<string, WireTensor>): Promise<Record<string, WireTensor>> {
+    const r = await this.request({ id: this.nextId++, kind: 'run', key, feeds }, 'run');
+    return r.outputs ?? {};
+  }
+
+  async release(key: string): Promise<void> {
+    await this.request({ id: this.nextId++, kind: 'release', key }, 'release');
+  }
+
+  /** Ends the thread (and with it every session it holds). */
+  async terminate(): Promise<void> {
+    this.dead ??= new Error('onnxruntime worker thread terminated');
+    await this.worker.terminate();
+  }
+}
