@@ -112,15 +112,19 @@ async function assemble(
   const indices = items.map((it) => it.indices);
   const t2 = now();
   const plan = decodePlan(P, N, detailBranch, semanticBranch);
-  // One decode per image: its tiles share the image's code maps, and the runtime spreads them in
-  // runs over its decoder workers (decodeRuns).
-  const tileSize = 3 * S * S;
-  const decoded = new Float32Array(indices.length * plan.length * tileSize);
-  for (let i = 0; i < indices.length; i++) {
-    throwIfAborted(signal);
-    decoded.set(await runtime.decode([indices[i]], plan, signal, options.maxDecodeBatch), i * plan.length * tileSize);
-  }
-  const t3 = now();
+  // One decode per image (its tiles share the image's code maps; the runtime spreads them in runs
+  // over its decoder workers), all queued at once: while this thread turns image i's tiles into
+  // PNGs and metrics, the workers are already decoding image i+1.
+  throwIfAborted(signal);
+  let t3 = t2;
+  const decodes = indices.map((idx) =>
+    runtime.decode([idx], plan, signal, options.maxDecodeBatch).then((d) => {
+      t3 = now();
+      return d;
+    }),
+  );
+  for (const d of decodes) d.catch(() => undefined); // the first failure is thrown below; the rest are moot
+  const first = await decodes[0];
 
   const model = runtime.info();
   const provider = runtime.providerReport();
@@ -134,9 +138,12 @@ async function assemble(
       : provider.skipped.filter((s) => s.provider === setting).map((s) => `${s.provider} requested but not used (${s.reason}); running on ${provider.chosen.decoder ?? 'cpu'}`);
   let tPng = 0;
   let tMetrics = 0;
-  const results = items.map((item, i): Inspection => {
+  const results: Inspection[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    const decoded = i === 0 ? first : await decodes[i];
     const tile = (j: number): { rgb: Uint8Array; png: PngImage } => {
-      const rgb = fromTensor(decoded, S, mean, std, (i * plan.length + j) * 3 * S * S);
+      const rgb = fromTensor(decoded, S, mean, std, j * 3 * S * S);
       const a = now();
       const png = pngImage(rgb, S, S);
       tPng += now() - a;
@@ -153,7 +160,7 @@ async function assemble(
     const prog = progressive.map((p) => quality(p.rgb));
     const usage = indices[i].map((row, p) => branchUsage(p, [row], runtime.scales, model.branches[p].codebookSize));
     tMetrics += now() - a;
-    return {
+    results.push({
       image: item.name,
       model,
       provider,
@@ -171,8 +178,8 @@ async function assemble(
       codeColours: colours,
       usage,
       timingsMs: {},
-    };
-  });
+    });
+  }
   const total = now() - t.t0;
   const per = (ms: number) => Math.round((ms / items.length) * 100) / 100;
   for (const r of results) {
