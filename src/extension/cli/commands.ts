@@ -158,7 +158,7 @@ export async function info(rt: ModelRuntime, a: CliArgs, io: Io): Promise<number
     (['encoder', 'decoder'] as const).map((g) => [g, { file: m.graphs[g].file, inputs: m.graphs[g].inputs, outputs: m.graphs[g].outputs, provider: report.chosen[g] }]),
   );
   if (a.json) {
-    io.out(JSON.stringify({ model: rt.info(), graphs, providers: report }));
+    io.out(JSON.stringify({ model: rt.info(), graphs, providers: report, parallelism: rt.parallelism() }));
     return 0;
   }
   const i = rt.info();
@@ -174,5 +174,8 @@ export async function info(rt: ModelRuntime, a: CliArgs, io: Io): Promise<number
   }
   io.out(`providers available: ${report.available.join(', ')}`);
   io.out(`providers chosen:    ${providerLine(report)}`);
+  const par = rt.parallelism();
+  const n = (k: number, what: string) => `${k} ${what}${k === 1 ? '' : 's'}`;
+  io.out(`threads   ${n(par.threads, 'thread')} for the encoder; decoder runs shared by ${n(par.decoderWorkers, 'worker')} of ${n(par.decoderThreads, 'thread')}`);
   return 0;
 }

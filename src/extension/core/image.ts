@@ -207,9 +207,10 @@ export function fromTensor(t: Float32Array, size: number, mean: number[], std: n
     const m = mean[c];
     const s = std[c];
     const base = offset + c * n;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0, o = c; i < n; i++, o += 3) {
       const v = (t[base + i] * s + m) * 255;
-      rgb[i * 3 + c] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
+      // (v + 0.5) | 0 rounds like Math.round for these v (float32 times a few bits), at half the cost
+      rgb[o] = v <= 0 ? 0 : v >= 255 ? 255 : (v + 0.5) | 0;
     }
   }
   return rgb;

@@ -112,59 +112,72 @@ async function assemble(
   const indices = items.map((it) => it.indices);
   const t2 = now();
   const plan = decodePlan(P, N, detailBranch, semanticBranch);
-  // One decode per image (its tiles share the image's code maps; the runtime spreads them in runs
-  // over its decoder workers), all queued at once: while this thread turns image i's tiles into
-  // PNGs and metrics, the workers are already decoding image i+1.
-  throwIfAborted(signal);
-  let t3 = t2;
-  const decodes = indices.map((idx) =>
-    runtime.decode([idx], plan, signal, options.maxDecodeBatch).then((d) => {
-      t3 = now();
-      return d;
-    }),
-  );
-  for (const d of decodes) d.catch(() => undefined); // the first failure is thrown below; the rest are moot
-  const first = await decodes[0];
-
-  const model = runtime.info();
-  const provider = runtime.providerReport();
-  const colours = model.branches.map((_, p) => runtime.codeColours(p));
+  // model, provider and colours are the same for every image; the provider is known once the
+  // first decode has created the decoder's session
+  let shared: Pick<Inspection, 'model' | 'provider' | 'codeColours'> | undefined;
+  const common = () => {
+    if (!shared) {
+      const model = runtime.info();
+      shared = { model, provider: runtime.providerReport(), codeColours: model.branches.map((_, p) => runtime.codeColours(p)) };
+    }
+    return shared;
+  };
   // With 'auto', falling back to CPU is the normal case and lives in `provider`; a provider the
   // user asked for by name and did not get deserves a visible note.
-  const setting = runtime.options.provider;
-  const providerNotes =
-    setting === 'auto' || setting === 'cpu'
+  const providerNotes = (): string[] => {
+    const { provider } = common();
+    const setting = runtime.options.provider;
+    return setting === 'auto' || setting === 'cpu'
       ? []
       : provider.skipped.filter((s) => s.provider === setting).map((s) => `${s.provider} requested but not used (${s.reason}); running on ${provider.chosen.decoder ?? 'cpu'}`);
+  };
+  // Each image's tiles are decoded in two parts (each part's runs spread over the decoder workers,
+  // its tiles sharing the image's code maps), every part of every image queued at once: this thread
+  // turns the first part (the progressive reconstructions) into PNGs and metrics while the workers
+  // decode the second, and finishes image i while they decode image i+1.
+  throwIfAborted(signal);
+  const split = Math.ceil(plan.length / 2); // N progressive tiles and the first contribution, on the built-in model 11 of 21
+  let t3 = t2;
+  const part = (idx: number[][], masks: number[][][]) =>
+    runtime.decode([idx], masks, signal, options.maxDecodeBatch).then((d) => {
+      t3 = now();
+      return d;
+    });
+  const decodes = indices.map((idx) => [part(idx, plan.slice(0, split)), part(idx, plan.slice(split))]);
+  for (const d of decodes.flat()) d.catch(() => undefined); // the first failure is thrown below; the rest are moot
+
   let tPng = 0;
   let tMetrics = 0;
   const results: Inspection[] = [];
   for (let i = 0; i < items.length; i++) {
     const item = items[i];
-    const decoded = i === 0 ? first : await decodes[i];
+    const parts: Float32Array[] = [await decodes[i][0]];
     const tile = (j: number): { rgb: Uint8Array; png: PngImage } => {
-      const rgb = fromTensor(decoded, S, mean, std, j * 3 * S * S);
+      const rgb = j < split ? fromTensor(parts[0], S, mean, std, j * 3 * S * S) : fromTensor(parts[1], S, mean, std, (j - split) * 3 * S * S);
       const a = now();
       const png = pngImage(rgb, S, S);
       tPng += now() - a;
       return { rgb, png };
     };
     const progressive = Array.from({ length: N }, (_, k) => tile(k));
-    const contribution = [progressive[0], ...Array.from({ length: N - 1 }, (_, k) => tile(N + k))];
-    const semantic = tile(2 * N - 1);
-    const detail = tile(2 * N);
     const input = item.rgb ?? progressive[N - 1].rgb;
-    const a = now();
+    let a = now();
     const ref = ssimReference(input, S, S); // the input's half of SSIM, shared by all 12 comparisons
     const quality = (rgb: Uint8Array) => ({ psnr: psnr(input, rgb), ssim: ssimAgainst(ref, rgb) });
     const prog = progressive.map((p) => quality(p.rgb));
-    const usage = indices[i].map((row, p) => branchUsage(p, [row], runtime.scales, model.branches[p].codebookSize));
+    tMetrics += now() - a;
+    parts.push(await decodes[i][1]);
+    const contribution = [progressive[0], ...Array.from({ length: N - 1 }, (_, k) => tile(N + k))];
+    const semantic = tile(2 * N - 1);
+    const detail = tile(2 * N);
+    a = now();
+    const ablationMetrics = { semantic: quality(semantic.rgb), detail: quality(detail.rgb) };
+    const usage = indices[i].map((row, p) => branchUsage(p, [row], runtime.scales, runtime.pkg.manifest.branches[p].codebookSize));
     tMetrics += now() - a;
     results.push({
       image: item.name,
-      model,
-      provider,
-      notes: [...item.notes, ...providerNotes],
+      ...common(),
+      notes: [...item.notes, ...providerNotes()],
       input: item.rgb ? pngImage(item.rgb, S, S) : progressive[N - 1].png,
       ...(item.rgb ? {} : { source: 'tokens' as const }),
       indices: indices[i],
@@ -173,9 +186,8 @@ async function assemble(
       ablation: { semantic: semantic.png, detail: detail.png },
       psnrByScale: prog.map((q) => q.psnr),
       ssimByScale: prog.map((q) => q.ssim),
-      ablationMetrics: { semantic: quality(semantic.rgb), detail: quality(detail.rgb) },
+      ablationMetrics,
       tokenMaps: tokenMaps(indices[i], runtime.scales),
-      codeColours: colours,
       usage,
       timingsMs: {},
     });

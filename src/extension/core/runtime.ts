@@ -224,6 +224,15 @@ export class ModelRuntime {
     return this.sessionsMade;
   }
 
+  /**
+   * How the work is spread (known once the decoder's provider is: after ready() or a first run):
+   * worker threads taking decoder runs and threads per decoder session; other graphs run in worker 0
+   * with `threads`.
+   */
+  parallelism(): { decoderWorkers: number; decoderThreads: number; threads: number } {
+    return { decoderWorkers: this.decoderWorkers(), decoderThreads: this.threadsFor('decoder'), threads: this.threads };
+  }
+
   /** Worker threads running graphs now (for tests and diagnostics). */
   get workerCount(): number {
     return this.slots.filter((s) => s.worker).length;

@@ -254,6 +254,10 @@ describe('CLI as a process (dist/cli.js)', function () {
         assert.ok(o.providers.skipped.some((s: { provider: string; reason: string }) => s.provider === 'webgpu' && webgpuSkipPattern(vulkanLoaderFound()).test(s.reason)));
       }
       assert.deepEqual(Object.keys(o.graphs), ['encoder', 'decoder']);
+      // on CPU, decoder runs are shared by two single-threaded workers when there are 2 threads or more
+      const { threads, decoderWorkers, decoderThreads } = o.parallelism;
+      assert.equal(decoderWorkers, Math.min(2, threads));
+      assert.equal(decoderThreads, Math.floor(threads / decoderWorkers));
     });
   });
 });
