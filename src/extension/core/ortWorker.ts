@@ -101,9 +101,14 @@ export class OrtWorker {
   private request(req: Request, what: string): Promise<Reply & { ok: true }> {
     if (this.dead) return Promise.reject(this.dead);
     return new Promise<Reply>((resolve, reject) => {
+      try {
+        this.worker.postMessage(req); // throws at once for data that cannot be cloned
+      } catch (e) {
+        reject(e);
+        return;
+      }
       this.pending.set(req.id, { resolve, reject });
       this.worker.ref();
-      this.worker.postMessage(req);
     }).then((r) => {
       if (!r.ok) throw new Error(r.message || `${what} failed`);
       return r;
