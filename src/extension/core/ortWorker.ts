@@ -98,11 +98,11 @@ export class OrtWorker {
     this.worker.on('exit', (code) => stop(new Error(`onnxruntime worker thread exited (code ${code})`)));
   }
 
-  private request(req: Request, what: string): Promise<Reply & { ok: true }> {
+  private request(req: Request, what: string, transfer: ArrayBuffer[] = []): Promise<Reply & { ok: true }> {
     if (this.dead) return Promise.reject(this.dead);
     return new Promise<Reply>((resolve, reject) => {
       try {
-        this.worker.postMessage(req); // throws at once for data that cannot be cloned
+        this.worker.postMessage(req, transfer); // throws at once for data that cannot be cloned
       } catch (e) {
         reject(e);
         return;
@@ -120,8 +120,9 @@ export class OrtWorker {
     await this.request({ id: this.nextId++, kind: 'create', key, file, options }, 'session creation');
   }
 
-  async run(key: string, feeds: Record<string, WireTensor>): Promise<Record<string, WireTensor>> {
-    const r = await this.request({ id: this.nextId++, kind: 'run', key, feeds }, 'run');
+  /** transfer: buffers of `feeds` that move to the worker instead of being copied (detached here). */
+  async run(key: string, feeds: Record<string, WireTensor>, transfer: ArrayBuffer[] = []): Promise<Record<string, WireTensor>> {
+    const r = await this.request({ id: this.nextId++, kind: 'run', key, feeds }, 'run', transfer);
     return r.outputs ?? {};
   }
 

@@ -56,6 +56,7 @@ interface Slot {
 interface Job {
   graph: GraphName;
   feeds: Record<string, WireTensor>;
+  transfer: ArrayBuffer[];
   signal?: AbortSignal;
   resolve: (out: Record<string, WireTensor>) => void;
   reject: (e: unknown) => void;
@@ -249,12 +250,17 @@ export class ModelRuntime {
    * aborted by the time its turn comes is dropped unrun (CANCELLED): with many panels queued on one
    * model, a cancelled or closed panel's waiting run would otherwise still cost its CPU time.
    */
-  private run(graph: GraphName, feeds: InferenceSession.FeedsType, signal?: AbortSignal): Promise<InferenceSession.ReturnType> {
+  private run(graph: GraphName, feeds: InferenceSession.FeedsType, signal?: AbortSignal, transfer: readonly string[] = []): Promise<InferenceSession.ReturnType> {
     if (this.disposed) return Promise.reject(new Error('ModelRuntime used after dispose()'));
     const wire: Record<string, WireTensor> = {};
     for (const [k, t] of Object.entries(feeds)) wire[k] = { type: t.type, dims: t.dims, data: t.data };
+    const buffers = new Set<ArrayBuffer>();
+    for (const k of transfer) {
+      const b = (feeds[k]?.data as ArrayBufferView | undefined)?.buffer;
+      if (b instanceof ArrayBuffer) buffers.add(b);
+    }
     return new Promise<Record<string, WireTensor>>((resolve, reject) => {
-      this.jobs.push({ graph, feeds: wire, signal, resolve, reject });
+      this.jobs.push({ graph, feeds: wire, transfer: [...buffers], signal, resolve, reject });
       this.pump();
     }).then((out) => {
       const ort = loadOrt();
@@ -286,7 +292,7 @@ export class ModelRuntime {
       throwIfAborted(job.signal);
       this.runsStarted++;
       await this.ensure(i, job.graph);
-      job.resolve(await this.workerOf(i).run(job.graph, job.feeds));
+      job.resolve(await this.workerOf(i).run(job.graph, job.feeds, job.transfer));
     } catch (e) {
       job.reject(e);
     }
@@ -388,10 +394,12 @@ export class ModelRuntime {
    * Runs one of the package's graphs by name, in order with every other run of this runtime, in
    * worker 0 (the generator module uses it for `generator` and `nextInput`). The session is
    * created on first use like the encoder's and decoder's; the caller checks the output shapes.
+   * transfer: names of feeds whose data moves to the worker instead of being copied; the caller
+   * must not use those arrays afterwards (the generator hands over its KV cache this way).
    */
-  async runGraph(name: GraphName, feeds: InferenceSession.FeedsType, signal?: AbortSignal): Promise<InferenceSession.ReturnType> {
+  async runGraph(name: GraphName, feeds: InferenceSession.FeedsType, signal?: AbortSignal, transfer: readonly string[] = []): Promise<InferenceSession.ReturnType> {
     await this.ensure(0, name);
-    return this.run(name, feeds, signal);
+    return this.run(name, feeds, signal, transfer);
   }
 
   /** Colour per code of a branch (PCA of the normalised codebook), computed once. */

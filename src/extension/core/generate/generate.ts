@@ -201,7 +201,7 @@ export class GeneratorGraphs {
       positions: new ort.Tensor('int64', positions, [T]),
       past_keys: past.keys,
       past_values: past.values,
-    }, this.signal);
+    }, this.signal, ['past_keys', 'past_values']); // the cache moves to the worker: each step replaces it
     this.runs.generator++;
     const file = this.rt.pkg.manifest.graphs.generator.file;
     const Tp = past.keys.dims[3];
