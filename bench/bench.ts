@@ -157,6 +157,12 @@ async function main() {
   if (rounds > 1 && typeof torch !== 'string') {
     const perRound = tsRounds.map((rs, i) => rs.map((r) => ((torchRounds[i] as TorchRow[]).find((p) => p.batch === r.batch)?.inspect_full_ms ?? NaN) / r.inspect[clock]));
     console.log(`${rounds} rounds; full inspection torch/TS per round (batch ${BATCHES.join(', ')}): ${perRound.map((x) => x.map((v) => v.toFixed(2)).join(', ')).join(' | ')}`);
+    // the spread, per batch: the median of the per-round ratios and how many rounds reach the goal
+    const spread = BATCHES.map((b, j) => {
+      const xs = perRound.map((x) => x[j]);
+      return `batch ${b}: median ${median(xs).toFixed(2)}x, ${xs.filter((v) => v >= 2).length} of ${xs.length} rounds >= 2x`;
+    });
+    console.log(`per-round ratios: ${spread.join('; ')}`);
   }
   if (typeof torch === 'string') console.log(`pytorch reference unavailable: ${torch}`);
   const t = (b: number) => (typeof torch === 'string' ? undefined : torch.find((r) => r.batch === b));
