@@ -3,7 +3,8 @@
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { InspectorBackend } from './backend';
+import { isCancellation, type InspectorBackend } from './backend';
+import { branchSwaps } from './branchSwap';
 import { describeError } from './errors';
 import type { GeneratePanels } from './generatePanels';
 import { IMAGE_EXTENSIONS, isImagePath, type PanelManager } from './panels';
@@ -170,6 +171,45 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     }
   };
 
+  // Two images (the Explorer's selection, or chosen in a dialog) tokenized with the current
+  // settings, then one inspector per mix of their branches (branchSwap.ts).
+  const swapBranches = async (uri?: unknown, uris?: unknown): Promise<void> => {
+    let images = imageUris(uri, uris);
+    if (images.length < 2) {
+      const picked = await vscode.window.showOpenDialog({
+        canSelectMany: true,
+        openLabel: 'Swap branches',
+        title: images.length === 1 ? `ImageFolder: choose the image to swap branches with ${path.basename(images[0].fsPath)}` : 'ImageFolder: choose two images',
+        filters: { Images: [...IMAGE_EXTENSIONS] },
+      });
+      images = [...images, ...imageUris(undefined, picked)];
+    }
+    if (images.length !== 2) {
+      void vscode.window.showInformationMessage(`ImageFolder: Swap Branches takes two images (${images.length} given): select two in the Explorer, or choose them in the dialog.`);
+      return;
+    }
+    const settings = deps.settings().runtime;
+    const names = images.map((u) => path.basename(u.fsPath)).join(' and ');
+    let inspected;
+    try {
+      inspected = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `ImageFolder: tokenizing ${names}`, cancellable: true },
+        async (_progress, token) => {
+          const ac = new AbortController();
+          token.onCancellationRequested(() => ac.abort());
+          const a = await deps.backend.inspect(images[0].fsPath, { settings, signal: ac.signal });
+          const b = await deps.backend.inspect(images[1].fsPath, { settings, signal: ac.signal });
+          return [a, b] as const;
+        },
+      );
+    } catch (e) {
+      if (isCancellation(e)) return;
+      throw e;
+    }
+    for (const m of branchSwaps(...inspected)) manager.openGenerated(m.tokens, m.exportPath);
+    deps.log.info(`swapped the branches of ${names}`);
+  };
+
   // Opens the Generate view when the active model has a generator; otherwise a message naming the
   // model (GeneratePanels.openChecked). Plain generation: teacher forcing starts from an inspector.
   const generate = async (): Promise<void> => {
@@ -202,5 +242,6 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       }
     }),
     vscode.commands.registerCommand(COMMANDS.exportTokens, wrap('Export Tokens', exportTokens)),
+    vscode.commands.registerCommand(COMMANDS.swapBranches, wrap('Swap Branches of Two Images', swapBranches)),
   ];
 }

@@ -11,6 +11,7 @@ export const COMMANDS = {
   folderUsage: 'imagefolderInspector.folderUsage',
   selectModel: 'imagefolderInspector.selectModel',
   exportTokens: 'imagefolderInspector.exportTokens',
+  swapBranches: 'imagefolderInspector.swapBranches',
 } as const;
 
 export function createLogger(channel: vscode.LogOutputChannel): Logger {

@@ -4,6 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { branchSwaps } from '../../../src/extension/host/branchSwap';
 import { CoreBackend } from '../../../src/extension/host/coreBackend';
 import { resolveSettings } from '../../../src/extension/host/settings';
 import { MemLog } from './fakes';
@@ -68,6 +69,29 @@ describe('core backend (real runtime, built-in model)', function () {
     const t = await backend.inspectTokens({ tokens: a.indices, modelDir: linked, name: 'linked', notes: [] }, { settings: two, signal });
     assert.deepEqual(t.indices, a.indices);
     assert.equal(loads(), before, 'no second runtime for the same folder');
+  });
+
+  it("swaps two images' branches: each mix decodes one image's detail tokens with the other's semantic ones", async () => {
+    const s = settings();
+    const signal = new AbortController().signal;
+    const a = await backend.inspect(path.join(root, 'samples', 'cat-face.png'), { settings: s, signal });
+    const b = await backend.inspect(path.join(root, 'samples', 'rocket.png'), { settings: s, signal });
+    const detail = a.model.branches.findIndex((x) => x.role === 'detail');
+    const semantic = a.model.branches.findIndex((x) => x.role === 'semantic');
+    const [ab, ba] = branchSwaps(a, b);
+    const mab = await backend.inspectTokens(ab.tokens, { settings: s, signal });
+    const mba = await backend.inspectTokens(ba.tokens, { settings: s, signal });
+    assert.deepEqual(mab.indices[detail], a.indices[detail]);
+    assert.deepEqual(mab.indices[semantic], b.indices[semantic]);
+    assert.deepEqual(mba.indices[detail], b.indices[detail]);
+    assert.deepEqual(mba.indices[semantic], a.indices[semantic]);
+    assert.equal(mab.source, 'tokens');
+    // a decoded mix is neither image: its full decode differs from both images' full decodes
+    const full = (i: typeof a) => i.progressive.at(-1)!.pngBase64;
+    for (const m of [mab, mba]) for (const o of [a, b]) assert.notEqual(full(m), full(o));
+    // the single-branch ablations of a mix are those of the image each branch came from
+    assert.equal(mab.ablation.detail.pngBase64, a.ablation.detail.pngBase64);
+    assert.equal(mab.ablation.semantic.pngBase64, b.ablation.semantic.pngBase64);
   });
 
   it('falls back to the built-in model when the configured one is broken, with a note', async () => {

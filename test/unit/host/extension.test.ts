@@ -130,6 +130,52 @@ describe('extension host (vscode stubbed at the boundary)', () => {
     assert.deepEqual(vscode.state.messages[0].items, ['Select Model']);
   });
 
+  it('Swap Branches of Two Images opens one inspector per mix, on the mixed tokens', async () => {
+    const second = path.join(dir, 'rocket.png');
+    fs.writeFileSync(second, 'not really a png');
+    await vscode.commands.executeCommand('imagefolderInspector.swapBranches', vscode.Uri.file(image), [vscode.Uri.file(image), vscode.Uri.file(second)]);
+    assert.deepEqual(backend.calls.map((c) => [c.op, c.path]), [['inspect', image], ['inspect', second]]);
+    assert.deepEqual(vscode.state.panels.map((p) => p.title), ['Inspector: photo #1.png detail + rocket.png semantic', 'Inspector: rocket.png detail + photo #1.png semantic']);
+    for (const p of vscode.state.panels) p.webview.receive.fire({ kind: 'ready', protocol: 1 });
+    await settle();
+    const [mixAB, mixBA] = vscode.state.panels.map((p) => posted(p).find((m) => m.kind === 'inspection') as Extract<HostToWebview, { kind: 'inspection' }>);
+    assert.ok(mixAB && mixBA);
+    // the fake backend's inspections are seeded by call order: image 1, then image 2
+    const { syntheticInspection } = await import('../../fixtures/syntheticInspection');
+    const a = syntheticInspection({ image, seed: 1 });
+    const b = syntheticInspection({ image: second, seed: 2 });
+    assert.deepEqual(mixAB.inspection.indices, [a.indices[0], b.indices[1]]);
+    assert.deepEqual(mixBA.inspection.indices, [b.indices[0], a.indices[1]]);
+    assert.match(mixAB.inspection.notes.join('\n'), /detail tokens of photo #1\.png with the semantic tokens of rocket\.png/);
+  });
+
+  it('Swap Branches asks for the missing image, and says what it needs when it does not get two', async () => {
+    const second = path.join(dir, 'rocket.png');
+    fs.writeFileSync(second, 'x');
+    vscode.state.answers.openDialog = () => [vscode.Uri.file(second)];
+    await vscode.commands.executeCommand('imagefolderInspector.swapBranches', vscode.Uri.file(image));
+    assert.equal(vscode.state.panels.length, 2);
+    for (const p of vscode.state.panels) p.dispose();
+    vscode.state.answers.openDialog = () => undefined;
+    await vscode.commands.executeCommand('imagefolderInspector.swapBranches');
+    assert.match(vscode.state.messages.at(-1)!.text, /Swap Branches takes two images \(0 given\)/);
+    const third = path.join(dir, 'c.png');
+    fs.writeFileSync(third, 'x');
+    await vscode.commands.executeCommand('imagefolderInspector.swapBranches', vscode.Uri.file(image), [image, second, third].map((f) => vscode.Uri.file(f)));
+    assert.match(vscode.state.messages.at(-1)!.text, /takes two images \(3 given\)/);
+    assert.equal(vscode.state.panels.filter((p) => !p.disposed).length, 0);
+  });
+
+  it('Swap Branches cancelled from its progress notification opens nothing and reports nothing', async () => {
+    const second = path.join(dir, 'rocket.png');
+    fs.writeFileSync(second, 'x');
+    backend.delayMs = 200;
+    vscode.state.answers.cancelProgress = true;
+    await vscode.commands.executeCommand('imagefolderInspector.swapBranches', vscode.Uri.file(image), [vscode.Uri.file(image), vscode.Uri.file(second)]);
+    assert.equal(vscode.state.panels.length, 0);
+    assert.equal(vscode.state.messages.length, 0);
+  });
+
   it('Show Codebook Usage for Folder opens a folder panel that computes usage', async () => {
     await vscode.commands.executeCommand('imagefolderInspector.folderUsage', vscode.Uri.file(dir));
     const panel = lastPanel();

@@ -1,0 +1,52 @@
+// "Swap Branches of Two Images": the detail tokens of one image decoded with the semantic tokens
+// of another, both ways. What each branch carries (layout and colour vs. category and gist, paper
+// Fig. 6 and 8) shows directly in the two decodes. Pure: the command (commands.ts) encodes the
+// images and opens the inspectors.
+
+import * as path from 'node:path';
+import type { Inspection } from '../core/types';
+import type { TokenSource } from './backend';
+
+export interface Mix {
+  tokens: TokenSource;
+  /** folder and file-name stem the mix's exports are offered under */
+  exportPath: string;
+}
+
+/** Which branch index plays a role; the package's order, falling back to 0 = detail, 1 = semantic. */
+function branchOf(i: Inspection, role: 'detail' | 'semantic'): number {
+  const found = i.model.branches.findIndex((b) => b.role === role);
+  return found >= 0 ? found : role === 'detail' ? 0 : 1;
+}
+
+const stem = (file: string) => path.basename(file, path.extname(file));
+
+/**
+ * The two mixes of inspections a and b, which must come from the same model: a's detail with b's
+ * semantic tokens, then b's detail with a's semantic tokens. Throws when the models differ (their
+ * codes would mean different things).
+ */
+export function branchSwaps(a: Inspection, b: Inspection): [Mix, Mix] {
+  if (path.resolve(a.model.dir) !== path.resolve(b.model.dir) || a.indices.length !== b.indices.length) {
+    throw new Error(`the two images were tokenized by different models ("${a.model.name}", "${b.model.name}"): their codes cannot be mixed`);
+  }
+  const detail = branchOf(a, 'detail');
+  const semantic = branchOf(a, 'semantic');
+  const mix = (d: Inspection, s: Inspection): Mix => {
+    const tokens = d.indices.map((row, p) => [...(p === semantic ? s.indices[p] : row)]);
+    const name = `${path.basename(d.image)} detail + ${path.basename(s.image)} semantic`;
+    return {
+      tokens: {
+        tokens,
+        modelDir: d.model.dir,
+        name,
+        notes: [
+          `The detail tokens of ${path.basename(d.image)} with the semantic tokens of ${path.basename(s.image)}, both encoded by "${d.model.name}" (branches ${detail} and ${semantic}).`,
+          'There is no input image: the full decode (all scales, both branches) stands in for it, and PSNR/SSIM say how close each reconstruction comes to it.',
+        ],
+      },
+      exportPath: path.join(path.dirname(d.image), `${stem(d.image)}-detail+${stem(s.image)}-semantic`),
+    };
+  };
+  return [mix(a, b), mix(b, a)];
+}
