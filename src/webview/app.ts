@@ -268,7 +268,7 @@ export class App {
   private compareSection(ins: Inspection): HTMLElement {
     const [caption, alt] =
       ins.source === 'tokens'
-        ? ['Generated image: all scales, both branches (the reference of PSNR/SSIM)', 'generated image, all scales']
+        ? ['Full decode of these tokens: all scales, both branches (the reference of PSNR/SSIM)', 'full decode of the tokens, all scales']
         : [`Input as the model sees it (${ins.input.width}×${ins.input.height})`, 'input image after resize'];
     const orig = this.figure('original', h('span', {}, caption), alt, true);
     this.setImage(orig.img, ins.input);
