@@ -283,7 +283,7 @@ export class InspectorSession {
       const timings = Object.entries(ins.timingsMs)
         .map(([k, v]) => `${k} ${Math.round(v)} ms`)
         .join(', ');
-      this.deps.log.info(`inspected ${tokens ? `generated sample "${name}"` : this.target.path} with model "${ins.model.name}" (${ins.model.dir}); provider ${chosen || 'n/a'}; total ${Math.round(ms)} ms${timings ? `; ${timings}` : ''}`);
+      this.deps.log.info(`inspected ${tokens ? `tokens "${name}"` : this.target.path} with model "${ins.model.name}" (${ins.model.dir}); provider ${chosen || 'n/a'}; total ${Math.round(ms)} ms${timings ? `; ${timings}` : ''}`);
       for (const s of ins.provider.skipped) this.deps.log.info(`provider ${s.provider} skipped: ${s.reason}`);
       for (const n of ins.notes) this.deps.log.info(`note: ${n}`);
       this.post({ kind: 'inspection', inspection: ins });
