@@ -7,7 +7,7 @@ import { PROVIDERS } from '../core/providers';
 import type { BranchSelection, ProviderSetting, ResizeMode } from '../core/types';
 import { GENERATE_OPTIONS, GENERATE_USAGE, parseGenerateOptions, type GenerateCliOptions } from './generate';
 
-export const COMMANDS = ['tokenize', 'reconstruct', 'sheet', 'stats', 'info', 'generate'] as const;
+export const COMMANDS = ['tokenize', 'reconstruct', 'sheet', 'swap', 'stats', 'info', 'generate'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface CliArgs {
@@ -37,6 +37,9 @@ commands:
   sheet <image | FILE.tokens.json> --out FILE.png
                                      contact sheet: the input, every scale's reconstruction
                                      and contribution, both branch ablations
+  swap <imageA> <imageB> --out FILE.png
+                                     2x2 sheet: A and B decoded, then A's detail tokens with
+                                     B's semantic tokens, and B's detail with A's semantic
   stats <folder> [--json]            code usage over every image in a folder (and subfolders)
   info [--json]                      model, graphs, execution providers available and chosen
 ${GENERATE_USAGE}
@@ -125,6 +128,10 @@ export function parseCli(argv: string[]): CliArgs {
     case 'sheet':
       if (rest.length !== 1) throw bad('sheet needs exactly one image or token file');
       if (!args.out) throw bad('sheet needs --out FILE.png');
+      break;
+    case 'swap':
+      if (rest.length !== 2) throw bad(`swap needs exactly two images (got ${rest.length})`);
+      if (!args.out) throw bad('swap needs --out FILE.png');
       break;
     case 'stats':
       if (rest.length !== 1) throw bad('stats needs exactly one folder');

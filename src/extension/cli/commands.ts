@@ -6,11 +6,11 @@ import { UserError, isUserError } from '../core/errors';
 import { folderStats } from '../core/folder';
 import { fromTensor, loadImage, toTensor } from '../core/image';
 import { resolveImageOptions, inspect, inspectIndices } from '../core/inspect';
-import { encodePng } from '../core/png';
-import { contactSheet } from '../core/sheet';
+import { encodePng, pngImage } from '../core/png';
+import { contactSheet, gridSheet } from '../core/sheet';
 import { ModelRuntime } from '../core/runtime';
 import { isTokenFilePath, readTokenFile } from '../core/tokenFile';
-import { scaleMask } from '../core/tokens';
+import { mixBranches, scaleMask } from '../core/tokens';
 import type { FolderStats, Inspection, ProviderReport } from '../core/types';
 import { pngOut, writeOut } from './output';
 import { progressBar } from './progress';
@@ -120,6 +120,30 @@ export async function sheet(rt: ModelRuntime, a: CliArgs, io: Io): Promise<numbe
     : await inspect(rt, input, resolveImageOptions(rt, a));
   await writeOut(out, await contactSheet(ins));
   io.err(`wrote ${out} (input, ${ins.progressive.length} scales and their contributions, both branch ablations)`);
+  return 0;
+}
+
+/**
+ * Swap Branches of Two Images, as a 2x2 sheet: row 0 A's and B's own decodes, row 1 A's detail
+ * tokens with B's semantic tokens, then B's detail with A's semantic (what the extension's
+ * command opens as two inspectors). All four are full decodes of tokens (every scale).
+ */
+export async function swap(rt: ModelRuntime, a: CliArgs, io: Io): Promise<number> {
+  const out = pngOut(a.out);
+  const S = rt.imageSize;
+  const { mean, std } = rt.pkg.manifest.image;
+  const opts = resolveImageOptions(rt, a);
+  const tensor = new Float32Array(2 * 3 * S * S);
+  for (let i = 0; i < 2; i++) toTensor((await loadImage(a.positionals[i], opts)).rgb, S, mean, std, tensor, i * 3 * S * S);
+  const [A, B] = await rt.encode(tensor, 2);
+  const branches = rt.pkg.manifest.branches;
+  const rows = [A, B, mixBranches(branches, A, B), mixBranches(branches, B, A)];
+  const all = scaleMask(rt.branchCount, rt.scales.length, () => true);
+  const decoded = await rt.decode(rows, rows.map(() => all));
+  const cells = rows.map((_, i) => ({ pngBase64: pngImage(fromTensor(decoded, S, mean, std, i * 3 * S * S), S, S).pngBase64, row: i >> 1, col: i & 1 }));
+  await writeOut(out, await gridSheet(cells, S, S));
+  const [na, nb] = a.positionals.map((f) => path.basename(f));
+  io.err(`wrote ${out}: ${na} | ${nb} decoded; below, ${na} detail + ${nb} semantic | ${nb} detail + ${na} semantic`);
   return 0;
 }
 

@@ -3,7 +3,7 @@
 
 import * as path from 'node:path';
 import { COMMANDS, USAGE, parseCli, type CliArgs } from './args';
-import { info, reconstruct, sheet, stats, tokenize, type Io } from './commands';
+import { info, reconstruct, sheet, stats, swap, tokenize, type Io } from './commands';
 import { generateCommand } from './generate';
 import { isUserError } from '../core/errors';
 import { builtInModelDir } from '../core/paths';
@@ -29,7 +29,7 @@ export async function runCli(argv: string[], io: Io, root = defaultRoot()): Prom
       return 0;
     }
     runtime = await ModelRuntime.load(a.model ?? builtInModelDir(root), { provider: a.provider, threads: a.threads, builtIn: a.model === undefined });
-    const run = { tokenize, reconstruct, sheet, stats, info, generate: generateCommand }[a.command];
+    const run = { tokenize, reconstruct, sheet, swap, stats, info, generate: generateCommand }[a.command];
     return await run(runtime, a, io);
   } catch (e) {
     if (isUserError(e)) {

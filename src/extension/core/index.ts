@@ -10,10 +10,10 @@ export { loadImage, toTensor, fromTensor, DEFAULT_PIXEL_LIMIT, type ImageOptions
 export { encodePng, pngImage } from './png';
 export { psnr, ssim, ssimReference, ssimAgainst, perplexity, branchUsage, PSNR_CAP } from './metrics';
 export { codeColours, type Rgb } from './colours';
-export { checkIndices, tokenMaps, scaleOffsets, scaleMask, progressiveMask, contributionMask, branchOnlyMask } from './tokens';
+export { checkIndices, mixBranches, tokenMaps, scaleOffsets, scaleMask, progressiveMask, contributionMask, branchOnlyMask } from './tokens';
 export { parseTokenFile, readTokenFile, isTokenFilePath, MAX_TOKEN_FILE_BYTES, type TokenFile } from './tokenFile';
 export { exportNpy } from './npy';
-export { contactSheet, sheetLayout, type SheetOptions } from './sheet';
+export { contactSheet, gridSheet, sheetLayout, type SheetOptions } from './sheet';
 export { readModelPackage, validateManifest, FORMAT_VERSION, type Manifest, type ModelPackage } from './package-reader';
 export { availableProviders, candidates, gpuOrder, PROVIDERS } from './providers';
 export { builtInModelDir } from './paths';

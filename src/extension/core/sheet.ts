@@ -29,13 +29,6 @@ export function sheetLayout(scales: number): { name: string; row: number; col: n
  * branch only, then each scale's own contribution. Row 2: detail branch only.
  */
 export async function contactSheet(ins: Pick<Inspection, 'input' | 'progressive' | 'contribution' | 'ablation'>, options: SheetOptions = {}): Promise<Buffer> {
-  const zoom = options.zoom ?? 2;
-  const gap = options.gap ?? 2;
-  if (!Number.isInteger(zoom) || zoom < 1 || zoom > 8) throw new RangeError(`sheet zoom must be an integer from 1 to 8 (got ${zoom})`);
-  if (!Number.isInteger(gap) || gap < 0 || gap > 64) throw new RangeError(`sheet gap must be an integer from 0 to 64 (got ${gap})`);
-  const { width: S, height: tileHeight } = ins.input;
-  if (S !== tileHeight) throw new Error(`sheet: tiles must be square (got ${S}x${tileHeight})`);
-  const N = ins.progressive.length;
   const tiles: Record<string, string> = {
     input: ins.input.pngBase64,
     'ablation-semantic': ins.ablation.semantic.pngBase64,
@@ -43,13 +36,25 @@ export async function contactSheet(ins: Pick<Inspection, 'input' | 'progressive'
   };
   ins.progressive.forEach((p, k) => (tiles[`progressive-${k + 1}`] = p.pngBase64));
   ins.contribution.forEach((p, k) => (tiles[`contribution-${k + 1}`] = p.pngBase64));
+  const cells = sheetLayout(ins.progressive.length).map((c) => ({ pngBase64: tiles[c.name], row: c.row, col: c.col }));
+  return gridSheet(cells, ins.input.width, ins.input.height, options);
+}
+
+/** Square tiles of one size (PNG, base64) at [row, col] of a grid on white, gaps between, enlarged by zoom. */
+export async function gridSheet(cells: { pngBase64: string; row: number; col: number }[], tileWidth: number, tileHeight: number, options: SheetOptions = {}): Promise<Buffer> {
+  const zoom = options.zoom ?? 2;
+  const gap = options.gap ?? 2;
+  if (!Number.isInteger(zoom) || zoom < 1 || zoom > 8) throw new RangeError(`sheet zoom must be an integer from 1 to 8 (got ${zoom})`);
+  if (!Number.isInteger(gap) || gap < 0 || gap > 64) throw new RangeError(`sheet gap must be an integer from 0 to 64 (got ${gap})`);
+  const S = tileWidth;
+  if (S !== tileHeight) throw new Error(`sheet: tiles must be square (got ${S}x${tileHeight})`);
   const step = S + gap;
-  const width = gap + (N + 1) * step;
-  const height = gap + 3 * step;
+  const width = gap + (Math.max(...cells.map((c) => c.col)) + 1) * step;
+  const height = gap + (Math.max(...cells.map((c) => c.row)) + 1) * step;
   const sharp = loadSharp();
   // sharp resizes before it composites within one pipeline, so compose to raw pixels, then enlarge
   const { data, info } = await sharp({ create: { width, height, channels: 3, background: '#ffffff' } })
-    .composite(sheetLayout(N).map((c) => ({ input: Buffer.from(tiles[c.name], 'base64'), left: gap + c.col * step, top: gap + c.row * step })))
+    .composite(cells.map((c) => ({ input: Buffer.from(c.pngBase64, 'base64'), left: gap + c.col * step, top: gap + c.row * step })))
     .raw()
     .toBuffer({ resolveWithObject: true }); // compositing may add an alpha channel: take sharp's word for it
   return sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } })

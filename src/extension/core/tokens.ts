@@ -53,3 +53,14 @@ export function scaleMask(branches: number, scales: number, keep: (p: number, k:
 export const progressiveMask = (P: number, N: number, k: number) => scaleMask(P, N, (_p, j) => j <= k);
 export const contributionMask = (P: number, N: number, k: number) => scaleMask(P, N, (_p, j) => j === k);
 export const branchOnlyMask = (P: number, N: number, branch: number) => scaleMask(P, N, (p) => p === branch);
+
+/**
+ * Tokens that take the detail branch from one image and the semantic branch from another (both
+ * [branch][token], encoded by the same model): what each branch carries shows in their decode.
+ * Branches are found by role; a package without roles is read as detail first.
+ */
+export function mixBranches(branches: readonly { role?: string }[], detailFrom: readonly (readonly number[])[], semanticFrom: readonly (readonly number[])[]): number[][] {
+  const found = branches.findIndex((b) => b.role === 'semantic');
+  const semantic = found >= 0 ? found : 1;
+  return detailFrom.map((row, p) => [...(p === semantic ? semanticFrom[p] : row)]);
+}

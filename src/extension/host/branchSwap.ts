@@ -4,6 +4,7 @@
 // images and opens the inspectors.
 
 import * as path from 'node:path';
+import { mixBranches } from '../core/tokens';
 import type { Inspection } from '../core/types';
 import type { TokenSource } from './backend';
 
@@ -13,11 +14,6 @@ export interface Mix {
   exportPath: string;
 }
 
-/** Which branch index plays a role; the package's order, falling back to 0 = detail, 1 = semantic. */
-function branchOf(i: Inspection, role: 'detail' | 'semantic'): number {
-  const found = i.model.branches.findIndex((b) => b.role === role);
-  return found >= 0 ? found : role === 'detail' ? 0 : 1;
-}
 
 const stem = (file: string) => path.basename(file, path.extname(file));
 
@@ -30,10 +26,13 @@ export function branchSwaps(a: Inspection, b: Inspection): [Mix, Mix] {
   if (path.resolve(a.model.dir) !== path.resolve(b.model.dir) || a.indices.length !== b.indices.length) {
     throw new Error(`the two images were tokenized by different models ("${a.model.name}", "${b.model.name}"): their codes cannot be mixed`);
   }
-  const detail = branchOf(a, 'detail');
-  const semantic = branchOf(a, 'semantic');
+  const role = (r: string, dflt: number) => {
+    const i = a.model.branches.findIndex((b) => b.role === r);
+    return i >= 0 ? i : dflt;
+  };
+  const [detail, semantic] = [role('detail', 0), role('semantic', 1)];
   const mix = (d: Inspection, s: Inspection): Mix => {
-    const tokens = d.indices.map((row, p) => [...(p === semantic ? s.indices[p] : row)]);
+    const tokens = mixBranches(a.model.branches, d.indices, s.indices);
     const name = `${path.basename(d.image)} detail + ${path.basename(s.image)} semantic`;
     return {
       tokens: {

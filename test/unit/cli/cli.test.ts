@@ -67,6 +67,8 @@ describe('CLI arguments', () => {
     bad(['stats'], /exactly one folder/);
     bad(['sheet', 'a.png'], /sheet needs --out FILE.png/);
     bad(['sheet', 'a.png', 'b.png', '--out', 's.png'], /exactly one image or token file/);
+    bad(['swap', 'a.png', '--out', 's.png'], /swap needs exactly two images \(got 1\)/);
+    bad(['swap', 'a.png', 'b.png'], /swap needs --out FILE.png/);
     bad(['info', 'extra'], /takes no arguments/);
     bad(['tokenize', 'a.png', '--threads', '1.5'], /--threads must be a positive integer/);
   });
@@ -229,6 +231,54 @@ describe('CLI as a process (dist/cli.js)', function () {
       assert.ok(!a.data.equals(b.data), 'the input tile differs (image vs full decode)');
       assertUserFailure(cli(['sheet', image, '--out', path.join(dir, 'sheet.jpg')]), /--out must name a \.png file/);
       assertUserFailure(cli(['sheet', image, '--out', path.join(dir, 'no-such-folder', 's.png'), '--provider', 'cpu']), /cannot write \(ENOENT\)/);
+    });
+
+    it("swap writes a 2x2 sheet: both images' decodes, then each image's detail tokens with the other's semantic ones", async () => {
+      const other = path.join(REPO, 'samples', 'rocket.png');
+      const out = path.join(dir, 'swap.png');
+      const r = cli(['swap', image, other, '--out', out, '--provider', 'cpu']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /gradient\.png detail \+ rocket\.png semantic/);
+      // the mixes, made independently: each image's tokens (tokenize --json), mixed by hand, saved as
+      // the extension saves tokens, decoded at all scales by `reconstruct`
+      const t = cli(['tokenize', image, other, '--json', '--provider', 'cpu']);
+      assert.equal(t.code, 0, t.stderr);
+      const [ta, tb] = t.stdout.trim().split('\n').map((l) => JSON.parse(l) as { indices: number[][] });
+      const rt = await ModelRuntime.load(TEST_MODEL, { provider: 'cpu', threads: 2 });
+      const base = tokensJson(await inspect(rt, image, {}));
+      await rt.dispose();
+      const semantic = JSON.parse(fs.readFileSync(path.join(TEST_MODEL, 'manifest.json'), 'utf8')).branches.findIndex((b: { role: string }) => b.role === 'semantic');
+      const N = JSON.parse(fs.readFileSync(path.join(TEST_MODEL, 'manifest.json'), 'utf8')).scales.length;
+      const expected: Buffer[] = [];
+      for (const [name, indices] of [
+        ['a', ta.indices],
+        ['b', tb.indices],
+        ['ab', ta.indices.map((row, p) => (p === semantic ? tb.indices[p] : row))],
+        ['ba', tb.indices.map((row, p) => (p === semantic ? ta.indices[p] : row))],
+      ] as const) {
+        const file = path.join(dir, `swap-${name}.tokens.json`);
+        fs.writeFileSync(file, JSON.stringify({ ...base, indices }));
+        const png = path.join(dir, `swap-${name}.png`);
+        assert.equal(cli(['reconstruct', file, '--scales', String(N), '--out', png, '--provider', 'cpu']).code, 0);
+        expected.push(await sharp(png).raw().toBuffer());
+      }
+      // the sheet: 2 px gaps, enlarged 2x (nearest): tile (row, col) starts at 2 * (2 + col * (S + 2))
+      const sheet = await sharp(out).raw().toBuffer({ resolveWithObject: true });
+      const S = Math.round(Math.sqrt(expected[0].length / 3));
+      assert.deepEqual([sheet.info.width, sheet.info.height], [2 * (2 + 2 * (S + 2)), 2 * (2 + 2 * (S + 2))]);
+      const tile = (row: number, col: number) => {
+        const t = Buffer.alloc(S * S * 3);
+        for (let y = 0; y < S; y++)
+          for (let x = 0; x < S; x++)
+            for (let c = 0; c < 3; c++) t[(y * S + x) * 3 + c] = sheet.data[((2 * (2 + row * (S + 2) + y)) * sheet.info.width + 2 * (2 + col * (S + 2) + x)) * sheet.info.channels + c];
+        return t;
+      };
+      // a batch of 4 rows vs one row per run may change float summation order: allow one 8-bit step
+      const close = (x: Buffer, y: Buffer) => x.every((v, i) => Math.abs(v - y[i]) <= 1);
+      [tile(0, 0), tile(0, 1), tile(1, 0), tile(1, 1)].forEach((got, i) => assert.ok(close(got, expected[i]), `tile ${i}`));
+      assert.ok(!close(expected[2], expected[0]) || !close(expected[2], expected[1]), 'a mix is not simply one of the images');
+      assertUserFailure(cli(['swap', image, other, '--out', path.join(dir, 'swap.jpg')]), /--out must name a \.png file/);
+      assertUserFailure(cli(['swap', image, path.join(dir, 'missing.png'), '--out', out, '--provider', 'cpu']), /no such file/);
     });
 
     it('reconstruct rejects --scales beyond the model', () => assertUserFailure(cli(['reconstruct', image, '--scales', '11', '--out', path.join(dir, 'x.png')]), /--scales must be between 1 and 10/));
