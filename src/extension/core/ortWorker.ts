@@ -66,6 +66,11 @@ parentPort.on('message', (m) => {
 });
 `;
 
+/** The worker thread ended (crashed, exited or was terminated): not a fault of the model or input. */
+export class OrtWorkerGone extends Error {
+  override name = 'OrtWorkerGone';
+}
+
 /**
  * The parent's handle on one worker: sessions by key, each request answered by id. The worker is
  * unref'd while nothing is pending, so it never keeps a finished CLI run alive. If the thread dies,
@@ -94,8 +99,8 @@ export class OrtWorker {
       this.pending.clear();
       onExit(reason);
     };
-    this.worker.on('error', (e) => stop(new Error(`onnxruntime worker thread failed: ${e.message}`)));
-    this.worker.on('exit', (code) => stop(new Error(`onnxruntime worker thread exited (code ${code})`)));
+    this.worker.on('error', (e) => stop(new OrtWorkerGone(`onnxruntime worker thread failed: ${e.message}`)));
+    this.worker.on('exit', (code) => stop(new OrtWorkerGone(`onnxruntime worker thread exited (code ${code})`)));
   }
 
   private request(req: Request, what: string, transfer: ArrayBuffer[] = []): Promise<Reply & { ok: true }> {
@@ -132,7 +137,7 @@ export class OrtWorker {
 
   /** Ends the thread (and with it every session it holds). */
   async terminate(): Promise<void> {
-    this.dead ??= new Error('onnxruntime worker thread terminated');
+    this.dead ??= new OrtWorkerGone('onnxruntime worker thread terminated');
     await this.worker.terminate();
   }
 }

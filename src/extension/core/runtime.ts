@@ -10,7 +10,7 @@ import type { InferenceSession } from 'onnxruntime-node';
 import type { ModelInfo, ProviderName, ProviderReport, ProviderSetting } from './types';
 import { UserError, throwIfAborted } from './errors';
 import { loadOrt, ortModulePath } from './native';
-import { OrtWorker, type WireTensor } from './ortWorker';
+import { OrtWorker, OrtWorkerGone, type WireTensor } from './ortWorker';
 import { readModelPackage, type ModelPackage } from './package-reader';
 import { availableProviders, createSession, sessionOptions } from './providers';
 import { codeColours, type Rgb } from './colours';
@@ -186,7 +186,7 @@ export class ModelRuntime {
     const file = this.graphFile(name);
     const fail = (e: unknown): never => {
       if (slot.graphs.get(name) === p) slot.graphs.delete(name); // allow a retry after e.g. the file is fixed
-      if (e instanceof UserError) throw e;
+      if (e instanceof UserError || e instanceof OrtWorkerGone) throw e; // a dead thread is not a bad graph
       throw new UserError('MODEL_BAD_GRAPH', `${this.pkg.manifest.graphs[name].file}: onnxruntime cannot load it (${(e as Error).message.split('\n')[0]})`);
     };
     if (i === 0) {

@@ -245,7 +245,7 @@ describe('ModelRuntime and inspect (real model)', function () {
     // the thread ends as if it had crashed (not through dispose)
     const slots = (rt as unknown as { slots: { worker?: { worker: { terminate(): Promise<number> } } }[] }).slots;
     await Promise.all(slots.map((s) => s.worker?.worker.terminate()));
-    await assert.rejects(pending, /onnxruntime worker thread exited/);
+    await assert.rejects(pending, (e: unknown) => e instanceof Error && e.name === 'OrtWorkerGone' && /onnxruntime worker thread exited/.test(e.message));
     const again = await rt.decode([one.indices], [all]);
     assert.equal(again.length, 3 * rt.imageSize ** 2);
     assert.ok(rt.sessionsCreated > made, 'sessions made again in the new worker');
