@@ -72,7 +72,9 @@ export type Request =
   /** Generate view: open an inspector on sample `sample` of generation `run` (its tokens, not its PNG) */
   | { type: 'inspectSample'; run: number; sample: number }
   /** inspector: open the Generate view with this image's tokens of one branch teacher-forced */
-  | { type: 'generateFrom'; force: 'detail' | 'semantic' };
+  | { type: 'generateFrom'; force: 'detail' | 'semantic' }
+  /** inspector: swap this image's branches with another image's (the host asks which) */
+  | { type: 'swapWith' };
 
 export type RequestType = Request['type'];
 
@@ -347,6 +349,11 @@ export function parseRequest(raw: unknown): Parsed<Request> {
       if (e) return fail(`generateFrom: ${e}`);
       if (raw.force !== 'detail' && raw.force !== 'semantic') return fail('generateFrom: force must be detail or semantic');
       return { ok: true, value: { type, force: raw.force } };
+    }
+    case 'swapWith': {
+      const e = hasExactKeys(raw, ['type']);
+      if (e) return fail(`swapWith: ${e}`);
+      return { ok: true, value: { type } };
     }
     default:
       return fail(typeof type === 'string' ? `unknown request type "${short(type)}"` : 'request type missing');

@@ -224,6 +224,13 @@ export class App {
             onClick: () => void this.host.request({ type: 'generateFrom', force: 'semantic' }),
           })
         : null,
+      i && this.info?.mode !== 'folder' && !generated
+        ? button('Swap branches with…', {
+            testid: 'swap-branches',
+            title: "Decode this image's detail tokens with another image's semantic tokens, and the reverse (asks for the other image)",
+            onClick: () => void this.host.request({ type: 'swapWith' }),
+          })
+        : null,
       fmt.element,
       exp,
     );

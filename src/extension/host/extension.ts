@@ -58,6 +58,9 @@ export function activateWith(context: vscode.ExtensionContext, makeBackend: (log
     log,
     settings,
     openGenerator: (reference, force) => generatePanels.openChecked(reference, force),
+    swapWith: async (imagePath) => {
+      await vscode.commands.executeCommand(COMMANDS.swapBranches, vscode.Uri.file(imagePath));
+    },
   });
   log.info(`ImageFolder Inspector ${String((context.extension.packageJSON as { version?: unknown }).version)} activated (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'untrusted'})`);
 

@@ -238,6 +238,7 @@ export class GenerateSession {
       case 'export':
       case 'folderUsage':
       case 'generateFrom':
+      case 'swapWith':
         err(`${req.type} is not available in the Generate view.`);
         return;
     }

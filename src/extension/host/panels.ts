@@ -65,6 +65,8 @@ export interface PanelManagerDeps {
   settings: () => ResolvedSettings;
   /** the inspector's "Generate with this image's … tokens" (generatePanels.ts) */
   openGenerator?: SessionDeps['openGenerator'];
+  /** the inspector's "Swap branches with…" (commands.ts, Swap Branches of Two Images) */
+  swapWith?: SessionDeps['swapWith'];
 }
 
 export class PanelManager implements vscode.WebviewPanelSerializer, vscode.CustomReadonlyEditorProvider {
@@ -154,6 +156,7 @@ export class PanelManager implements vscode.WebviewPanelSerializer, vscode.Custo
       settings: this.deps.settings,
       post: (m: HostToWebview) => webview.postMessage(m),
       ...(this.deps.openGenerator ? { openGenerator: this.deps.openGenerator } : {}),
+      ...(this.deps.swapWith ? { swapWith: this.deps.swapWith } : {}),
     });
     const nonce = makeNonce();
     webview.html = buildWebviewHtml({ nonce, ...webviewAssets(context.extensionUri.fsPath), title: panel.title });

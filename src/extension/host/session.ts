@@ -78,6 +78,8 @@ export interface SessionDeps {
    * this image's detail/semantic tokens" buttons); resolves to an error text when it cannot.
    */
   openGenerator?: (reference: { path: string; resource: string }, force: 'detail' | 'semantic') => Promise<string | undefined>;
+  /** "Swap branches with…": runs the Swap Branches command with this image, which asks for the other */
+  swapWith?: (imagePath: string) => Promise<void>;
 }
 
 export type ExportResult = { written: string } | { cancelled: true };
@@ -228,6 +230,15 @@ export class InspectorSession {
         const problem = await this.deps.openGenerator({ path: this.target.path, resource: this.target.resource }, req.force);
         if (problem) err(problem);
         else ok();
+        return;
+      }
+      case 'swapWith': {
+        if (this.target.mode !== 'image' || !this.deps.swapWith) {
+          err('Swapping branches is only available in an image inspector.');
+          return;
+        }
+        await this.deps.swapWith(this.target.path);
+        ok();
         return;
       }
       case 'generate':

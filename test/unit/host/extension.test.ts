@@ -166,6 +166,33 @@ describe('extension host (vscode stubbed at the boundary)', () => {
     assert.equal(vscode.state.panels.filter((p) => !p.disposed).length, 0);
   });
 
+  it("an inspector's \"Swap branches with…\" asks for the other image and opens the two mixes; a mix's inspector refuses it", async () => {
+    const second = path.join(dir, 'rocket.png');
+    fs.writeFileSync(second, 'x');
+    await vscode.commands.executeCommand('imagefolderInspector.tokenize', vscode.Uri.file(image));
+    const inspector = lastPanel();
+    inspector.webview.receive.fire({ kind: 'ready', protocol: 1 });
+    await settle();
+    let asked = '';
+    vscode.state.answers.openDialog = (o: Record<string, unknown>) => {
+      asked = String(o.title);
+      return [vscode.Uri.file(second)];
+    };
+    inspector.webview.receive.fire({ kind: 'request', id: 5, request: { type: 'swapWith' } });
+    await until('the two mixes', () => vscode.state.panels.length === 3);
+    assert.match(asked, /choose the image to swap branches with photo #1\.png/);
+    assert.deepEqual(vscode.state.panels.slice(1).map((p) => p.title), ['Inspector: photo #1.png detail + rocket.png semantic', 'Inspector: rocket.png detail + photo #1.png semantic']);
+    await until('the response', () => posted(inspector).some((m) => m.kind === 'response' && m.id === 5));
+    assert.ok(posted(inspector).some((m) => m.kind === 'response' && m.id === 5 && m.ok));
+    const mix = vscode.state.panels[1];
+    mix.webview.receive.fire({ kind: 'ready', protocol: 1 });
+    mix.webview.receive.fire({ kind: 'request', id: 6, request: { type: 'swapWith' } });
+    await until('the refusal', () => posted(mix).some((m) => m.kind === 'response' && m.id === 6));
+    const r = posted(mix).find((m) => m.kind === 'response' && m.id === 6) as { ok: boolean; error?: string };
+    assert.equal(r.ok, false);
+    assert.match(r.error ?? '', /only available in an image inspector/);
+  });
+
   it('Swap Branches cancelled from its progress notification opens nothing and reports nothing', async () => {
     const second = path.join(dir, 'rocket.png');
     fs.writeFileSync(second, 'x');

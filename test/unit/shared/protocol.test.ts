@@ -149,7 +149,7 @@ describe('protocol: the Generate view', () => {
   const params: GenerateParams = { classId: 2, cfg: 3, topK: 600, topP: 0.95, temperature: 1, seed: 7, count: 4, force: 'none' };
   const gen = (p: Record<string, unknown>) => ({ kind: 'request', id: 1, request: { type: 'generate', params: { ...params, ...p } } });
 
-  it('round-trips valid generate, saveSample, inspectSample and generateFrom requests', () => {
+  it('round-trips valid generate, saveSample, inspectSample, generateFrom and swapWith requests', () => {
     const ok: WebviewToHost[] = [
       requestMessage(1, { type: 'generate', params }),
       requestMessage(2, { type: 'generate', params: { ...params, cfg: 0, topK: 0, topP: 1, temperature: 0.01, seed: 0, count: 1, force: 'detail' } }),
@@ -160,6 +160,7 @@ describe('protocol: the Generate view', () => {
       requestMessage(7, { type: 'generateFrom', force: 'detail' }),
       requestMessage(8, { type: 'generateFrom', force: 'semantic' }),
       requestMessage(9, { type: 'inspectSample', run: 2, sample: MAX_GENERATE_COUNT - 1 }),
+      requestMessage(10, { type: 'swapWith' }),
     ];
     for (const m of ok) {
       const r = parseWebviewMessage(JSON.parse(JSON.stringify(m)));
@@ -202,6 +203,7 @@ describe('protocol: the Generate view', () => {
     ['inspect sample: no sample', { kind: 'request', id: 1, request: { type: 'inspectSample', run: 1 } }, /inspectSample: missing "sample"/],
     ['generateFrom: none', { kind: 'request', id: 1, request: { type: 'generateFrom', force: 'none' } }, /force must be detail or semantic/],
     ['generateFrom: a path', { kind: 'request', id: 1, request: { type: 'generateFrom', force: 'detail', image: '/etc/passwd' } }, /unexpected key "image"/],
+    ['swapWith: a path', { kind: 'request', id: 1, request: { type: 'swapWith', other: '/etc/passwd' } }, /swapWith: unexpected key "other"/],
   ];
   for (const [name, m, why] of hostile) {
     it(`rejects ${name} with a specific error`, () => {
