@@ -92,15 +92,20 @@ export class OrtWorker {
       if (this.pending.size === 0) this.worker.unref();
       p.resolve(r);
     });
-    const stop = (reason: Error) => {
-      if (this.dead) return;
-      this.dead = reason;
-      for (const p of this.pending.values()) p.reject(reason);
-      this.pending.clear();
-      onExit(reason);
+    const died = (reason: Error) => {
+      if (this.stop(reason)) onExit(reason);
     };
-    this.worker.on('error', (e) => stop(new OrtWorkerGone(`onnxruntime worker thread failed: ${e.message}`)));
-    this.worker.on('exit', (code) => stop(new OrtWorkerGone(`onnxruntime worker thread exited (code ${code})`)));
+    this.worker.on('error', (e) => died(new OrtWorkerGone(`onnxruntime worker thread failed: ${e.message}`)));
+    this.worker.on('exit', (code) => died(new OrtWorkerGone(`onnxruntime worker thread exited (code ${code})`)));
+  }
+
+  /** Fails every pending request with the reason; false if the worker had already stopped. */
+  private stop(reason: Error): boolean {
+    if (this.dead) return false;
+    this.dead = reason;
+    for (const p of this.pending.values()) p.reject(reason);
+    this.pending.clear();
+    return true;
   }
 
   private request(req: Request, what: string, transfer: ArrayBuffer[] = []): Promise<Reply & { ok: true }> {
@@ -135,9 +140,9 @@ export class OrtWorker {
     await this.request({ id: this.nextId++, kind: 'release', key }, 'release');
   }
 
-  /** Ends the thread (and with it every session it holds). */
+  /** Ends the thread (and with it every session it holds); requests still pending fail. */
   async terminate(): Promise<void> {
-    this.dead ??= new OrtWorkerGone('onnxruntime worker thread terminated');
+    this.stop(new OrtWorkerGone('onnxruntime worker thread terminated'));
     await this.worker.terminate();
   }
 }

@@ -39,6 +39,16 @@ describe('OrtWorker (onnxruntime in a worker thread)', function () {
     const again = await w.run('encoder', { image: { type: 'float32', dims: [1, 3, 64, 64], data: pixels } });
     assert.deepEqual([...(again.indices.data as BigInt64Array)], [...(want.indices.data as BigInt64Array)]);
 
+    // ended while a run is pending: the run fails, it does not hang
+    const pending = w.run('encoder', { image: { type: 'float32', dims: [1, 3, 64, 64], data: pixels } });
+    const ended = new OrtWorker(ortModulePath(), (e) => exits.push(e));
+    await ended.create('encoder', file, sessionOptions('cpu', 1));
+    const inFlight = ended.run('encoder', { image: { type: 'float32', dims: [1, 3, 64, 64], data: pixels } });
+    inFlight.catch(() => undefined); // rejected while terminate() is awaited
+    await ended.terminate();
+    await assert.rejects(inFlight, /onnxruntime worker thread terminated/);
+    await pending;
+
     await w.release('encoder');
     await assert.rejects(w.run('encoder', { image: { type: 'float32', dims: [1, 3, 64, 64], data: pixels } }), /no session encoder/);
     await w.terminate();
