@@ -281,26 +281,4 @@ describe('e2e: the inspector in VS Code (code-server 4.100.3)', function () {
     await wb.screenshot('generate-teacher-forced');
     assertNoWebviewProblems(wb);
   });
-
-  it('8. two images selected > "Swap Branches of Two Images" opens an inspector on each mix of their tokens', async () => {
-    const other = 'rocket.png';
-    await wb.runCommand('View: Close All Editors');
-    await waitFor('no editors', async () => (await wb.tabTitles()).length === 0, 15_000);
-    // select both in the explorer (click, then Ctrl+click), then right-click the second
-    await wb.closeMenus();
-    await wb.explorerRow(IMAGE).click();
-    await wb.explorerRow(other).click({ modifiers: ['Control'] });
-    const mixes = [`Inspector: ${IMAGE} detail + ${other} semantic`, `Inspector: ${other} detail + ${IMAGE} semantic`];
-    await wb.contextMenuWithEffect(other, /Swap Branches of Two Images/, async () => { const tabs = await wb.tabTitles(); return mixes.every((t) => tabs.includes(t)); }, 120_000);
-    for (const title of mixes) {
-      const web = await wb.webviewFor(title.replace(/^Inspector: /, ''), INSPECT_TIMEOUT);
-      const st = await waitForInspector(wb, ['ready'], INSPECT_TIMEOUT, web);
-      await expectImage(web, 'reconstruction');
-      const notes = (await web.locator('[data-testid="notes"]').first().textContent()) ?? '';
-      assert.match(notes, /The detail tokens of .+ with the semantic tokens of .+, both encoded by/, notes);
-      log(`${title}: "${st.status}"`);
-    }
-    await wb.screenshot('swap-branches');
-    assertNoWebviewProblems(wb);
-  });
 });
