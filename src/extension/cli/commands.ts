@@ -136,8 +136,7 @@ export async function swap(rt: ModelRuntime, a: CliArgs, io: Io): Promise<number
   const tensor = new Float32Array(2 * 3 * S * S);
   for (let i = 0; i < 2; i++) toTensor((await loadImage(a.positionals[i], opts)).rgb, S, mean, std, tensor, i * 3 * S * S);
   const [A, B] = await rt.encode(tensor, 2);
-  const branches = rt.pkg.manifest.branches;
-  const rows = [A, B, mixBranches(branches, A, B), mixBranches(branches, B, A)];
+  const rows = [A, B, mixBranches(rt.pkg.semanticBranch, A, B), mixBranches(rt.pkg.semanticBranch, B, A)];
   const all = scaleMask(rt.branchCount, rt.scales.length, () => true);
   const decoded = await rt.decode(rows, rows.map(() => all));
   const cells = rows.map((_, i) => ({ pngBase64: pngImage(fromTensor(decoded, S, mean, std, i * 3 * S * S), S, S).pngBase64, row: i >> 1, col: i & 1 }));

@@ -112,25 +112,20 @@ async function assemble(
   const indices = items.map((it) => it.indices);
   const t2 = now();
   const plan = decodePlan(P, N, detailBranch, semanticBranch);
-  // model, provider and colours are the same for every image; the provider is known once the
-  // first decode has created the decoder's session
-  let shared: Pick<Inspection, 'model' | 'provider' | 'codeColours'> | undefined;
-  const common = () => {
-    if (!shared) {
-      const model = runtime.info();
-      shared = { model, provider: runtime.providerReport(), codeColours: model.branches.map((_, p) => runtime.codeColours(p)) };
-    }
-    return shared;
-  };
-  // With 'auto', falling back to CPU is the normal case and lives in `provider`; a provider the
-  // user asked for by name and did not get deserves a visible note.
-  const providerNotes = (): string[] => {
-    const { provider } = common();
+  // The same for every image; the provider is known once the first decode has created the
+  // decoder's session. With 'auto', falling back to CPU is the normal case and lives in
+  // `provider`; a provider the user asked for by name and did not get deserves a visible note.
+  const sharedFields = () => {
+    const model = runtime.info();
+    const provider = runtime.providerReport();
     const setting = runtime.options.provider;
-    return setting === 'auto' || setting === 'cpu'
-      ? []
-      : provider.skipped.filter((s) => s.provider === setting).map((s) => `${s.provider} requested but not used (${s.reason}); running on ${provider.chosen.decoder ?? 'cpu'}`);
+    const providerNotes =
+      setting === 'auto' || setting === 'cpu'
+        ? []
+        : provider.skipped.filter((s) => s.provider === setting).map((s) => `${s.provider} requested but not used (${s.reason}); running on ${provider.chosen.decoder ?? 'cpu'}`);
+    return { model, provider, codeColours: model.branches.map((_, p) => runtime.codeColours(p)), providerNotes };
   };
+  let shared: ReturnType<typeof sharedFields> | undefined;
   // Each image's tiles are decoded in two parts (each part's runs spread over the decoder workers,
   // its tiles sharing the image's code maps), every part of every image queued at once: this thread
   // turns the first part (the progressive reconstructions) into PNGs and metrics while the workers
@@ -152,6 +147,8 @@ async function assemble(
   for (let i = 0; i < items.length; i++) {
     const item = items[i];
     const parts: Float32Array[] = [await decodes[i][0]];
+    shared ??= sharedFields();
+    const { providerNotes, ...fields } = shared;
     const tile = (j: number): { rgb: Uint8Array; png: PngImage } => {
       const rgb = j < split ? fromTensor(parts[0], S, mean, std, j * 3 * S * S) : fromTensor(parts[1], S, mean, std, (j - split) * 3 * S * S);
       const a = now();
@@ -172,12 +169,12 @@ async function assemble(
     const detail = tile(2 * N);
     a = now();
     const ablationMetrics = { semantic: quality(semantic.rgb), detail: quality(detail.rgb) };
-    const usage = indices[i].map((row, p) => branchUsage(p, [row], runtime.scales, runtime.pkg.manifest.branches[p].codebookSize));
+    const usage = indices[i].map((row, p) => branchUsage(p, [row], runtime.scales, fields.model.branches[p].codebookSize));
     tMetrics += now() - a;
     results.push({
       image: item.name,
-      ...common(),
-      notes: [...item.notes, ...providerNotes()],
+      ...fields,
+      notes: [...item.notes, ...providerNotes],
       input: item.rgb ? pngImage(item.rgb, S, S) : progressive[N - 1].png,
       ...(item.rgb ? {} : { source: 'tokens' as const }),
       indices: indices[i],

@@ -143,11 +143,15 @@ export class ModelRuntime {
    * the same device and hold a second copy of the weights.
    */
   private decoderWorkers(): number {
-    return this.chosen.decoder === 'cpu' ? Math.min(2, this.threads) : 1;
+    return this.chosen.decoder === 'cpu' ? this.cpuDecoderWorkers : 1;
+  }
+
+  private get cpuDecoderWorkers(): number {
+    return Math.min(2, this.threads);
   }
 
   private threadsFor(graph: GraphName): number {
-    return graph === 'decoder' ? Math.max(1, Math.floor(this.threads / Math.min(2, this.threads))) : this.threads;
+    return graph === 'decoder' ? Math.floor(this.threads / this.cpuDecoderWorkers) : this.threads;
   }
 
   private slot(i: number): Slot {

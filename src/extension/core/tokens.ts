@@ -55,12 +55,10 @@ export const contributionMask = (P: number, N: number, k: number) => scaleMask(P
 export const branchOnlyMask = (P: number, N: number, branch: number) => scaleMask(P, N, (p) => p === branch);
 
 /**
- * Tokens that take the detail branch from one image and the semantic branch from another (both
- * [branch][token], encoded by the same model): what each branch carries shows in their decode.
- * Branches are found by role; a package without roles is read as detail first.
+ * Tokens that take the semantic branch (index `semanticBranch`, the package's `semanticBranch`)
+ * from one image and every other branch from another (both [branch][token], encoded by the same
+ * model): what each branch carries shows in their decode.
  */
-export function mixBranches(branches: readonly { role?: string }[], detailFrom: readonly (readonly number[])[], semanticFrom: readonly (readonly number[])[]): number[][] {
-  const found = branches.findIndex((b) => b.role === 'semantic');
-  const semantic = found >= 0 ? found : 1;
-  return detailFrom.map((row, p) => [...(p === semantic ? semanticFrom[p] : row)]);
+export function mixBranches(semanticBranch: number, detailFrom: readonly (readonly number[])[], semanticFrom: readonly (readonly number[])[]): number[][] {
+  return detailFrom.map((row, p) => [...(p === semanticBranch ? semanticFrom[p] : row)]);
 }

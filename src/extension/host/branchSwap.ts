@@ -26,13 +26,10 @@ export function branchSwaps(a: Inspection, b: Inspection): [Mix, Mix] {
   if (path.resolve(a.model.dir) !== path.resolve(b.model.dir) || a.indices.length !== b.indices.length) {
     throw new Error(`the two images were tokenized by different models ("${a.model.name}", "${b.model.name}"): their codes cannot be mixed`);
   }
-  const role = (r: string, dflt: number) => {
-    const i = a.model.branches.findIndex((b) => b.role === r);
-    return i >= 0 ? i : dflt;
-  };
-  const [detail, semantic] = [role('detail', 0), role('semantic', 1)];
+  // the package reader guarantees one branch of each role
+  const [detail, semantic] = (['detail', 'semantic'] as const).map((r) => a.model.branches.findIndex((b) => b.role === r));
   const mix = (d: Inspection, s: Inspection): Mix => {
-    const tokens = mixBranches(a.model.branches, d.indices, s.indices);
+    const tokens = mixBranches(semantic, d.indices, s.indices);
     const name = `${path.basename(d.image)} detail + ${path.basename(s.image)} semantic`;
     return {
       tokens: {
