@@ -11,6 +11,7 @@ const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
+const { linePrefixer, mergeSettings } = require('./start-lib');
 
 const REPO = path.resolve(__dirname, '..');
 const SAMPLES = path.join(REPO, 'samples');
@@ -71,9 +72,8 @@ async function main() {
   fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
   fs.mkdirSync(extensions, { recursive: true });
   const settings = path.join(userData, 'User', 'settings.json');
-  if (!fs.existsSync(settings)) {
-    fs.writeFileSync(settings, JSON.stringify({ 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, 'telemetry.telemetryLevel': 'off', 'extensions.autoCheckUpdates': false, 'update.mode': 'none' }, null, 2));
-  }
+  const merged = mergeSettings(fs.existsSync(settings) ? fs.readFileSync(settings, 'utf8') : undefined);
+  if (merged) fs.writeFileSync(settings, merged);
   const prefix = `${pkg.publisher}.${pkg.name}-`.toLowerCase();
   for (const d of fs.readdirSync(extensions)) if (d.toLowerCase().startsWith(prefix)) fs.rmSync(path.join(extensions, d), { recursive: true, force: true });
   fs.symlinkSync(REPO, path.join(extensions, `${pkg.publisher}.${pkg.name}-${pkg.version}`), 'dir');
@@ -88,20 +88,27 @@ async function main() {
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let shown = false;
-  const onData = (d) => {
+  // one prefixer per stream: a line half-written on stdout must not take in stderr's text
+  const streams = [server.stdout, server.stderr].map((stream) => {
+    const lines = linePrefixer('[code-server] ', (line) => process.stderr.write(line));
+    stream.on('data', (d) => onData(d, lines));
+    return lines;
+  });
+  function onData(d, lines) {
     const text = d.toString();
-    process.stderr.write(text.replace(/^/gm, '[code-server] '));
+    lines.push(text);
     if (!shown && /HTTP server listening/.test(text)) {
       shown = true;
       console.log(`\n  ImageFolder Inspector is running in code-server (VS Code ${'1.100.3'}):\n\n    ${url}\n\n  Open it in a browser, right-click an image in the Explorer > "Tokenize Image". Ctrl+C stops it.\n`);
     }
-  };
-  server.stdout.on('data', onData);
-  server.stderr.on('data', onData);
+  }
   const stop = () => server.kill('SIGTERM');
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  server.on('exit', (c, s) => process.exit(c ?? (s ? 0 : 1)));
+  server.on('exit', (c, s) => {
+    for (const lines of streams) lines.flush();
+    process.exit(c ?? (s ? 0 : 1));
+  });
 }
 
 main().catch((e) => {
