@@ -11,9 +11,9 @@ import {
   type Request,
   type WebviewState,
   type WebviewToHost,
-} from '../shared/protocol';
-import { App } from './app';
-import { GenerateApp } from './generateApp';
+} from '../shared/protocol/messages';
+import { App } from './inspector/app';
+import { GenerateApp } from './generate/app';
 import { registerToolkit } from './toolkit';
 
 interface VsCodeApi {

@@ -1,6 +1,6 @@
 // The Generate view (dist/webview.js in headless Chromium, production HTML/CSP) wired to the REAL
 // host session and core backend on the tiny test package (test/fixtures/tiny-model): the page's
-// posted messages go to GenerateSession.handleMessage, the session's messages come back with
+// posted messages go to GenerateController.handleMessage, the session's messages come back with
 // postMessage. Checks the form, progress scale by scale, the final samples, Cancel, validation,
 // state restore, and that nothing violates the CSP.
 
@@ -11,10 +11,10 @@ import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
 import type { TokenSource } from '../../src/extension/host/backend';
 import { CoreBackend } from '../../src/extension/host/coreBackend';
-import { GenerateSession } from '../../src/extension/host/generateSession';
-import type { HostUi, Logger, ProgressReporter } from '../../src/extension/host/session';
+import { GenerateController } from '../../src/extension/host/generate/controller';
+import type { HostUi, Logger, ProgressReporter } from '../../src/extension/host/inspector/controller';
 import { resolveSettings } from '../../src/extension/host/settings';
-import type { HostToWebview } from '../../src/shared/protocol';
+import type { HostToWebview } from '../../src/shared/protocol/messages';
 import { packageWithoutGenerator } from '../unit/host/tinyModel';
 import { launch, openWebview, repoRoot, type WebviewPage } from './harness';
 
@@ -45,7 +45,7 @@ class TestUi implements HostUi {
 }
 
 /**
- * Connects a page to a real GenerateSession until `stop()`. With `holdAtScale`, the delivery of
+ * Connects a page to a real GenerateController until `stop()`. With `holdAtScale`, the delivery of
  * that scale's previews completes only once the page has sent a cancel: a deterministic stand-in
  * for a slow machine (the session waits for each delivery before the next scale).
  */
@@ -54,7 +54,7 @@ function bridge(
   backend: CoreBackend,
   modelPath: string,
   holdAtScale?: number,
-): { stop(): void; session: GenerateSession; ui: TestUi; inspected: { tokens: TokenSource; exportPath: string }[] } {
+): { stop(): void; session: GenerateController; ui: TestUi; inspected: { tokens: TokenSource; exportPath: string }[] } {
   const settings = resolveSettings({
     read: (k) => (k === 'modelPath' ? { globalValue: modelPath } : k === 'provider' ? { globalValue: 'cpu' } : undefined),
     trusted: true,
@@ -64,7 +64,7 @@ function bridge(
   const inspected: { tokens: TokenSource; exportPath: string }[] = [];
   let stopped = false;
   let cancelled = false;
-  const session = new GenerateSession(undefined, {
+  const session = new GenerateController(undefined, {
     backend,
     ui,
     log: quietLog,

@@ -4,7 +4,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Inspection, PngImage } from '../../src/extension/core/types';
+import type { Inspection, PngImage } from '../../src/shared/types';
 import { ModelRuntime, inspect } from '../../src/extension/core';
 import { loadSharp } from '../../src/extension/core/native';
 import { syntheticInspection, SCALES } from '../fixtures/syntheticInspection';

@@ -6,8 +6,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
-import type { Inspection } from '../../src/extension/core/types';
-import { PROTOCOL_VERSION } from '../../src/shared/protocol';
+import type { Inspection } from '../../src/shared/types';
+import { PROTOCOL_VERSION } from '../../src/shared/protocol/messages';
 import { launch, openWebview, repoRoot, type WebviewPage } from './harness';
 import { loadInspection, SAMPLE } from './inspection';
 

@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { UserError } from '../core/errors';
 import { PROVIDERS } from '../core/providers';
-import type { BranchSelection, ProviderSetting, ResizeMode } from '../core/types';
+import type { BranchSelection, ProviderSetting, ResizeMode } from '../../shared/types';
 import { GENERATE_OPTIONS, GENERATE_USAGE, parseGenerateOptions, type GenerateCliOptions } from './generate';
 
 export const COMMANDS = ['tokenize', 'reconstruct', 'sheet', 'swap', 'stats', 'info', 'generate'] as const;

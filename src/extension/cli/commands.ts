@@ -11,7 +11,8 @@ import { contactSheet, gridSheet } from '../core/sheet';
 import { ModelRuntime } from '../core/runtime';
 import { isTokenFilePath, readTokenFile } from '../core/tokenFile';
 import { mixBranches, scaleMask } from '../core/tokens';
-import type { FolderStats, Inspection, ProviderReport } from '../core/types';
+import type { Inspection, ProviderReport } from '../../shared/types';
+import type { FolderStats } from '../core/types';
 import { pngOut, writeOut } from './output';
 import { progressBar } from './progress';
 

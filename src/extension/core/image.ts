@@ -8,7 +8,7 @@
 
 import { constants as fsConstants, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import type { ResizeMode } from './types';
+import type { ResizeMode } from '../../shared/types';
 import { UserError } from './errors';
 import { loadSharp } from './native';
 import { pngDamage } from './png';

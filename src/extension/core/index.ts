@@ -1,6 +1,7 @@
 // Public API of the core: everything the extension host, the CLI, tests and the benchmark use.
 // No `vscode` import anywhere under core/.
 
+export * from '../../shared/types';
 export * from './types';
 export { UserError, isUserError, type UserErrorCode } from './errors';
 export { ModelRuntime, MAX_DECODE_BATCH, decodeRuns, type LoadOptions } from './runtime';
@@ -14,7 +15,7 @@ export { checkIndices, mixBranches, tokenMaps, scaleOffsets, scaleMask, progress
 export { parseTokenFile, readTokenFile, isTokenFilePath, MAX_TOKEN_FILE_BYTES, type TokenFile } from './tokenFile';
 export { exportNpy } from './npy';
 export { contactSheet, gridSheet, sheetLayout, type SheetOptions } from './sheet';
-export { readModelPackage, validateManifest, FORMAT_VERSION, type Manifest, type ModelPackage } from './package-reader';
+export { readModelPackage, validateManifest, FORMAT_VERSION, type Manifest, type ModelPackage } from './packageReader';
 export { availableProviders, candidates, gpuOrder, PROVIDERS } from './providers';
 export { builtInModelDir } from './paths';
 export * from './generate';

@@ -4,7 +4,7 @@
 // progressive 0), and the two branch ablations. inspectIndices does the same for tokens that
 // came from the generator instead of an image.
 
-import type { Inspection, PngImage, ResizeMode } from './types';
+import type { Inspection, PngImage, ResizeMode } from '../../shared/types';
 import { throwIfAborted } from './errors';
 import { DEFAULT_PIXEL_LIMIT, fromTensor, loadImage, toTensor, type PreparedImage } from './image';
 import { branchUsage, psnr, ssimAgainst, ssimReference } from './metrics';

@@ -2,7 +2,7 @@
 // user sees (the model output rounded to bytes vs the resized input), so the numbers match what
 // any image tool would measure on the exported PNGs.
 
-import type { BranchUsage } from './types';
+import type { BranchUsage } from '../../shared/types';
 
 /** JSON has no Infinity: identical images report this instead. */
 export const PSNR_CAP = 100;

@@ -4,7 +4,7 @@
 // image pipeline (pngDamage: how a PNG that failed to decode is damaged) and the tests.
 
 import * as zlib from 'node:zlib';
-import type { PngImage } from './types';
+import type { PngImage } from '../../shared/types';
 
 const CRC_TABLE = (() => {
   const t = new Uint32Array(256);

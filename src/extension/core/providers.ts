@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
-import type { ProviderName, ProviderSetting } from './types';
+import type { ProviderName, ProviderSetting } from '../../shared/types';
 import { loadOrt } from './native';
 
 export const PROVIDERS: ProviderName[] = ['cpu', 'cuda', 'dml', 'coreml', 'webgpu'];

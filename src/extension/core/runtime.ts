@@ -7,11 +7,11 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
-import type { ModelInfo, ProviderName, ProviderReport, ProviderSetting } from './types';
+import type { ModelInfo, ProviderName, ProviderReport, ProviderSetting } from '../../shared/types';
 import { UserError, throwIfAborted } from './errors';
 import { loadOrt, ortModulePath } from './native';
 import { OrtWorker, OrtWorkerGone, type WireTensor } from './ortWorker';
-import { readModelPackage, type ModelPackage } from './package-reader';
+import { readModelPackage, type ModelPackage } from './packageReader';
 import { availableProviders, createSession, sessionOptions } from './providers';
 import { codeColours, type Rgb } from './colours';
 import { checkIndices } from './tokens';

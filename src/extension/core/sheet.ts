@@ -2,7 +2,7 @@
 // (the paper's scale-by-scale figures). Composed by sharp from the inspection's own PNGs, so the
 // sheet holds exactly the pixels the panel showed.
 
-import type { Inspection } from './types';
+import type { Inspection } from '../../shared/types';
 import { loadSharp } from './native';
 
 export interface SheetOptions {

@@ -3,7 +3,7 @@
 
 import { scaleOffsets } from '../../shared/tokenLayout';
 import { UserError } from './errors';
-import type { TokenMap } from './types';
+import type { TokenMap } from '../../shared/types';
 
 export { scaleOffsets };
 

@@ -1,8 +1,8 @@
 // What the extension host needs from the model runtime. The real implementation (coreBackend.ts)
 // wraps src/extension/core; unit tests use a fake. No `vscode` import here.
 
-import type { BranchInfo, Inspection, PngImage, ProviderSetting, ResizeMode } from '../core/types';
-import type { FolderUsageView, SamplingParams } from '../../shared/protocol';
+import type { BranchInfo, Inspection, PngImage, ProviderSetting, ResizeMode } from '../../shared/types';
+import type { FolderUsageView, SamplingParams } from '../../shared/protocol/messages';
 
 export interface RuntimeSettings {
   /** absolute model folder */

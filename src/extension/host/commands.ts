@@ -1,15 +1,15 @@
 // Command handlers. Thin: they find the target (explorer selection, active editor tab or a dialog)
-// and hand over to the PanelManager / InspectorSession.
+// and hand over to the InspectorPanels / InspectorController.
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isCancellation, type InspectorBackend } from './backend';
-import { branchSwaps } from './branchSwap';
+import { branchSwaps } from './inspector/branchSwap';
 import { describeError } from './errors';
-import type { GeneratePanels } from './generatePanels';
-import { IMAGE_EXTENSIONS, isImagePath, type PanelManager } from './panels';
-import type { ExportFormat } from '../../shared/protocol';
-import type { Logger } from './session';
+import type { GeneratePanels } from './generate/panels';
+import { IMAGE_EXTENSIONS, isImagePath, type InspectorPanels } from './inspector/panels';
+import type { ExportFormat } from '../../shared/protocol/messages';
+import type { Logger } from './inspector/controller';
 import { SECTION, type ResolvedSettings } from './settings';
 import { COMMANDS } from './vscodeUi';
 
@@ -40,7 +40,7 @@ function imageUris(uri: unknown, uris: unknown): vscode.Uri[] {
 }
 
 export interface CommandDeps {
-  manager: PanelManager;
+  manager: InspectorPanels;
   generatePanels: GeneratePanels;
   backend: InspectorBackend;
   log: Logger;
@@ -143,7 +143,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
   };
 
   const exportTokens = async (uri?: unknown): Promise<void> => {
-    let session = uri instanceof vscode.Uri ? manager.sessionFor(uri) : manager.activeSession();
+    let session = uri instanceof vscode.Uri ? manager.controllerFor(uri) : manager.activeController();
     if (!session && uri instanceof vscode.Uri && isImagePath(uri.fsPath)) {
       session = manager.open('image', uri, false);
       await session.refresh();

@@ -6,8 +6,8 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { exportNpy } from '../core/npy';
 import { contactSheet } from '../core/sheet';
-import type { Inspection, PngImage } from '../core/types';
-import type { ExportFormat, PngTarget, SampleFormat } from '../../shared/protocol';
+import type { Inspection, PngImage } from '../../shared/types';
+import type { ExportFormat, PngTarget, SampleFormat } from '../../shared/protocol/messages';
 import type { GeneratedSet } from './backend';
 
 export interface TokensJson {

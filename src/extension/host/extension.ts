@@ -5,9 +5,9 @@ import * as vscode from 'vscode';
 import type { InspectorBackend } from './backend';
 import { registerCommands } from './commands';
 import { createBackend } from './coreBackend';
-import { GENERATE_VIEW_TYPE, GeneratePanels } from './generatePanels';
-import { EDITOR_VIEW_TYPE, PANEL_VIEW_TYPE, PanelManager } from './panels';
-import type { Logger } from './session';
+import { GENERATE_VIEW_TYPE, GeneratePanels } from './generate/panels';
+import { EDITOR_VIEW_TYPE, PANEL_VIEW_TYPE, InspectorPanels } from './inspector/panels';
+import type { Logger } from './inspector/controller';
 import { resolveSettings, SECTION, type ResolvedSettings } from './settings';
 import { COMMANDS, createLogger, VscodeUi } from './vscodeUi';
 
@@ -26,7 +26,7 @@ export function activate(context: vscode.ExtensionContext): void {
 }
 
 /** Activation with an injectable runtime (tests pass a fake backend). */
-export function activateWith(context: vscode.ExtensionContext, makeBackend: (log: Logger) => InspectorBackend): PanelManager {
+export function activateWith(context: vscode.ExtensionContext, makeBackend: (log: Logger) => InspectorBackend): InspectorPanels {
   const channel = vscode.window.createOutputChannel('ImageFolder', { log: true });
   const log = createLogger(channel);
   const root = context.extensionUri.fsPath;
@@ -51,7 +51,7 @@ export function activateWith(context: vscode.ExtensionContext, makeBackend: (log
     // the manager exists by the time a user can click a sample's Inspect
     openInspector: (tokens, exportPath) => void manager.openGenerated(tokens, exportPath),
   });
-  const manager = new PanelManager({
+  const manager = new InspectorPanels({
     context,
     backend,
     ui,
@@ -65,7 +65,7 @@ export function activateWith(context: vscode.ExtensionContext, makeBackend: (log
   log.info(`ImageFolder Inspector ${String((context.extension.packageJSON as { version?: unknown }).version)} activated (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'untrusted'})`);
 
   const refreshAll = (why: string): void => {
-    const sessions = [...manager.allSessions(), ...generatePanels.allSessions()];
+    const sessions = [...manager.allControllers(), ...generatePanels.allControllers()];
     if (sessions.length === 0) return;
     log.info(`${why}: refreshing ${sessions.length} panel(s)`);
     for (const s of sessions) void s.refresh();

@@ -3,8 +3,8 @@
 
 import * as path from 'node:path';
 import * as os from 'node:os';
-import type { ProviderSetting, ResizeMode } from '../core/types';
-import type { SamplingParams } from '../../shared/protocol';
+import type { ProviderSetting, ResizeMode } from '../../shared/types';
+import type { SamplingParams } from '../../shared/protocol/messages';
 import type { RuntimeSettings } from './backend';
 
 export const SECTION = 'imagefolderInspector';

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readModelPackage, UserError, type UserErrorCode } from '../../../src/extension/core';
-import { parseOnnx } from '../../../src/extension/core/onnx-proto';
+import { parseOnnx } from '../../../src/extension/core/onnxProto';
 import { SMALL, onnxModel, smallEncoder, tmpDir, writeSmallPackage, type LooseJson } from './helpers';
 
 function rejects(dir: string, code: UserErrorCode, pattern: RegExp): void {

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { branchSwaps } from '../../../src/extension/host/branchSwap';
+import { branchSwaps } from '../../../src/extension/host/inspector/branchSwap';
 import { syntheticInspection } from '../../fixtures/syntheticInspection';
 
 describe('branchSwaps (Swap Branches of Two Images)', () => {

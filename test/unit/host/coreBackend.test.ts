@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { branchSwaps } from '../../../src/extension/host/branchSwap';
+import { branchSwaps } from '../../../src/extension/host/inspector/branchSwap';
 import { CoreBackend } from '../../../src/extension/host/coreBackend';
 import { resolveSettings } from '../../../src/extension/host/settings';
 import { MemLog } from './fakes';

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { activateWith } from '../../../src/extension/host/extension';
-import type { HostToWebview } from '../../../src/shared/protocol';
+import type { HostToWebview } from '../../../src/shared/protocol/messages';
 import * as vscode from './fakeVscode';
 import { FakeBackend } from './fakes';
 import { repoRoot } from '../../support/repo';

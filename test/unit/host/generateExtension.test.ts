@@ -7,9 +7,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CoreBackend } from '../../../src/extension/host/coreBackend';
-import { GeneratedStore } from '../../../src/extension/host/generatedStore';
+import { GeneratedStore } from '../../../src/extension/host/inspector/generatedStore';
 import { activateWith } from '../../../src/extension/host/extension';
-import type { HostToWebview } from '../../../src/shared/protocol';
+import type { HostToWebview } from '../../../src/shared/protocol/messages';
 import * as vscode from './fakeVscode';
 import { packageWithoutGenerator, repoRoot, TINY } from './tinyModel';
 

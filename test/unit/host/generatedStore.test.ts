@@ -1,7 +1,7 @@
 // The store that brings generated samples' inspectors back after a reload: bounded, and robust to
 // whatever an older version or a hand edit left in the workspace's storage.
 import * as assert from 'node:assert/strict';
-import { GeneratedStore, MAX_KEPT, type StoredSample } from '../../../src/extension/host/generatedStore';
+import { GeneratedStore, MAX_KEPT, type StoredSample } from '../../../src/extension/host/inspector/generatedStore';
 import { FakeMemento } from './fakeVscode';
 
 const sample = (i: number): StoredSample => ({

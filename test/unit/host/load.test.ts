@@ -15,8 +15,8 @@ import sharp from 'sharp';
 import { ModelRuntime, inspect, type Inspection } from '../../../src/extension/core';
 import { CoreBackend } from '../../../src/extension/host/coreBackend';
 import { activateWith } from '../../../src/extension/host/extension';
-import type { PanelManager } from '../../../src/extension/host/panels';
-import { PROTOCOL_VERSION, type HostToWebview } from '../../../src/shared/protocol';
+import type { InspectorPanels } from '../../../src/extension/host/inspector/panels';
+import { PROTOCOL_VERSION, type HostToWebview } from '../../../src/shared/protocol/messages';
 import * as vscode from './fakeVscode';
 import { repoRoot } from '../../support/repo';
 
@@ -39,7 +39,7 @@ describe('extension host under load: 20 inspections at once on the real backend 
   this.timeout(1_200_000); // a shared 2-core machine; a hang still fails
   let dir: string;
   let ctx: ReturnType<typeof vscode.makeContext>;
-  let manager: PanelManager;
+  let manager: InspectorPanels;
   let backend: CoreBackend | undefined;
   let files: string[] = [];
   /** source image of each of the N files */
@@ -188,9 +188,9 @@ describe('extension host under load: 20 inspections at once on the real backend 
     }
     for (const i of [...closeAtOnce, ...closeLater]) {
       assert.equal(posted(panels[i]).length, postedAtClose.get(i), `${path.basename(files[i])}: posted to after its panel closed`);
-      assert.ok(!manager.allSessions().includes(sessions[i]), 'a closed panel leaves the manager');
+      assert.ok(!manager.allControllers().includes(sessions[i]), 'a closed panel leaves the manager');
     }
-    assert.equal(manager.allSessions().length, N - closeAtOnce.size - closeLater.size);
+    assert.equal(manager.allControllers().length, N - closeAtOnce.size - closeLater.size);
     const finished = panels.filter((p) => results(p).length > 0).length;
     const stopped = panels.filter((p) => errors(p).some((e) => e.code === 'CANCELLED')).length;
     console.log(`      ${finished} finished, ${stopped} cancelled (${cancelLater.size - doneBeforeCancel.size} of them once results were coming in), ${closeAtOnce.size + closeLater.size} closed mid-run`);
@@ -209,7 +209,7 @@ describe('extension host under load: 20 inspections at once on the real backend 
     assert.equal(before.sessions[0], before.runtimes[0].workerCount === 2 ? 3 : 2);
 
     // second wave: the surviving panels re-inspect (webview "reinspect"), a closed one is reopened
-    const open = manager.allSessions();
+    const open = manager.allControllers();
     const reopened = manager.open('image', vscode.Uri.file(files[6]) as never, true);
     const panel6 = vscode.state.panels.at(-1)!;
     assert.ok(!panel6.disposed && panel6.title.endsWith(path.basename(files[6])));

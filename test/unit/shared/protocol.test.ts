@@ -14,7 +14,7 @@ import {
   type GenerateParams,
   type HostToWebview,
   type WebviewToHost,
-} from '../../../src/shared/protocol';
+} from '../../../src/shared/protocol/messages';
 import { syntheticInspection } from '../../fixtures/syntheticInspection';
 
 const valid: WebviewToHost[] = [

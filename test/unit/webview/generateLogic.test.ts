@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { randomSeed, readForm, summaryText, type FormFields } from '../../../src/webview/generateLogic';
+import { randomSeed, readForm, summaryText, type FormFields } from '../../../src/webview/generate/logic';
 
 const fields: FormFields = { classId: '1', cfg: '3', topK: '0', topP: '0.95', temperature: '1', seed: '7', count: '4', force: 'none' };
 

@@ -14,7 +14,7 @@ import {
   tokenAt,
   tokenRegion,
   topCodes,
-} from '../../../src/webview/logic';
+} from '../../../src/webview/inspector/logic';
 import { SCALES, syntheticInspection } from '../../fixtures/syntheticInspection';
 
 describe('webview logic', () => {

@@ -12,7 +12,7 @@ import { fromTensor } from '../image';
 import { loadOrt } from '../native';
 import type { ModelRuntime } from '../runtime';
 import { checkIndices, scaleMask, scaleOffsets } from '../tokens';
-import type { BranchRole } from '../types';
+import type { BranchRole } from '../../../shared/types';
 import { sampleStream, checkSeed, type Xoshiro128ss } from './rng';
 import { PairSampler, RowSampler, checkSettings, guidanceWeight, type SamplingSettings } from './sampling';
 import { generatorSpec, type GeneratorSpec } from './spec';

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../errors';
-import { checkGraph, readGraph, type GraphSpec } from '../package-reader';
+import { checkGraph, readGraph, type GraphSpec } from '../packageReader';
 import type { ModelRuntime } from '../runtime';
 import type { SamplingSettings } from './sampling';
 

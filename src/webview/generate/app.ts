@@ -3,11 +3,11 @@
 // the scales sampled so far, plus a strip with every scale), then the final image with Save buttons.
 // All files are written by the host through a save dialog; the view only names a run and a sample.
 
-import { paramsOfSummary, type GenerateParams, type GenerateState, type GeneratorView, type HostToWebview, type PanelInfo, type Request, type SampleFormat } from '../shared/protocol';
-import { parseGenerateParams } from '../shared/protocol';
-import { h, pngSrc } from './dom';
-import { randomSeed, readForm, summaryText, type FormFields } from './generateLogic';
-import { badge, button, progressRing, setDisabled } from './toolkit';
+import { paramsOfSummary, type GenerateParams, type GenerateState, type GeneratorView, type HostToWebview, type PanelInfo, type Request, type SampleFormat } from '../../shared/protocol/messages';
+import { parseGenerateParams } from '../../shared/protocol/messages';
+import { h, pngSrc } from '../dom';
+import { randomSeed, readForm, summaryText, type FormFields } from './logic';
+import { badge, button, progressRing, setDisabled } from '../toolkit';
 
 export interface GenerateHost {
   request(r: Request): Promise<{ ok: boolean; result?: string; error?: string }>;

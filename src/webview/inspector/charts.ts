@@ -1,7 +1,7 @@
 // Inline SVG curve of PSNR against scale count, and canvas histograms of code usage.
 
 import { binHistogram, curvePoints, formatDb } from './logic';
-import { cssVar, svg } from './dom';
+import { cssVar, svg } from '../dom';
 
 export function psnrCurve(values: readonly number[], selected: number, onPick: (k: number) => void): SVGSVGElement {
   const w = 280;

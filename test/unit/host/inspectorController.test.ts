@@ -2,8 +2,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { InspectorSession } from '../../../src/extension/host/session';
-import type { HostToWebview } from '../../../src/shared/protocol';
+import { InspectorController } from '../../../src/extension/host/inspector/controller';
+import type { HostToWebview } from '../../../src/shared/protocol/messages';
 import { defaultSettings, FakeBackend, FakeUi, MemLog } from './fakes';
 
 function setup(mode: 'image' | 'folder' = 'image', file = '/imgs/cat.png') {
@@ -11,7 +11,7 @@ function setup(mode: 'image' | 'folder' = 'image', file = '/imgs/cat.png') {
   const ui = new FakeUi();
   const log = new MemLog();
   const posted: HostToWebview[] = [];
-  const session = new InspectorSession(
+  const session = new InspectorController(
     { mode, path: file, resource: `file://${file}` },
     { backend, ui, log, settings: defaultSettings, post: (m) => void posted.push(JSON.parse(JSON.stringify(m)) as HostToWebview) },
   );
@@ -74,7 +74,7 @@ describe('host session', () => {
     const posted: HostToWebview[] = [];
     const ui = new FakeUi();
     const tokens = { tokens: [[1, 2], [3, 4]], modelDir: '/models/m', name: 'Flags, seed 3, sample 1', notes: ['generated'] };
-    const session = new InspectorSession(
+    const session = new InspectorController(
       { mode: 'generated', path: '/work/Flags-seed3-0', resource: 'imagefolder-generated:1', tokens },
       { backend, ui, log: new MemLog(), settings: defaultSettings, post: (m) => void posted.push(JSON.parse(JSON.stringify(m)) as HostToWebview) },
     );

@@ -8,10 +8,10 @@ import * as path from 'node:path';
 import { MAX_COUNT, MAX_SEED } from '../../../src/extension/core/generate';
 import { CoreBackend } from '../../../src/extension/host/coreBackend';
 import type { TokenSource } from '../../../src/extension/host/backend';
-import { GenerateSession, generatorMissingMessage, type ReferenceImage } from '../../../src/extension/host/generateSession';
-import { InspectorSession } from '../../../src/extension/host/session';
+import { GenerateController, generatorMissingMessage, type ReferenceImage } from '../../../src/extension/host/generate/controller';
+import { InspectorController } from '../../../src/extension/host/inspector/controller';
 import { resolveSettings, type ResolvedSettings } from '../../../src/extension/host/settings';
-import { MAX_GENERATE_COUNT, MAX_GENERATE_SEED, type GenerateParams, type HostToWebview } from '../../../src/shared/protocol';
+import { MAX_GENERATE_COUNT, MAX_GENERATE_SEED, type GenerateParams, type HostToWebview } from '../../../src/shared/protocol/messages';
 import { FakeUi, MemLog } from './fakes';
 import { packageWithoutGenerator, repoRoot, TINY } from './tinyModel';
 
@@ -65,7 +65,7 @@ describe('Generate view host session (real backend, tiny test package)', functio
     };
     const inspected: { tokens: TokenSource; exportPath: string }[] = [];
     const openInspector = (tokens: TokenSource, exportPath: string): void => void inspected.push({ tokens, exportPath });
-    const session = new GenerateSession(o.reference, { backend, ui, log, settings: () => settings, post, defaultSaveDir: () => tmp, ...(o.noInspector ? {} : { openInspector }) }, o.force);
+    const session = new GenerateController(o.reference, { backend, ui, log, settings: () => settings, post, defaultSaveDir: () => tmp, ...(o.noInspector ? {} : { openInspector }) }, o.force);
     return { ui, log, posted, session, hooks, inspected, settings };
   }
 
@@ -294,7 +294,7 @@ describe('Generate view host session (real backend, tiny test package)', functio
 
     // the inspector panel's session on those tokens, with the real backend
     const insPosted: HostToWebview[] = [];
-    const ins = new InspectorSession(
+    const ins = new InspectorController(
       { mode: 'generated', path: exportPath, resource: 'imagefolder-generated:1', tokens },
       { backend, ui, log: new MemLog(), settings: () => settings, post: (m) => void insPosted.push(JSON.parse(JSON.stringify(m)) as HostToWebview) },
     );

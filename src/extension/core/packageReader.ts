@@ -5,9 +5,9 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { BranchInfo, BranchRole } from './types';
+import type { BranchInfo, BranchRole } from '../../shared/types';
 import { UserError } from './errors';
-import { ELEM_FLOAT, ELEM_INT64, ELEM_NAMES, parseOnnx, type GraphSummary } from './onnx-proto';
+import { ELEM_FLOAT, ELEM_INT64, ELEM_NAMES, parseOnnx, type GraphSummary } from './onnxProto';
 
 export const FORMAT = 'imagefolder-model';
 export const FORMAT_VERSION = 1;

@@ -1,7 +1,7 @@
 // Pure helpers of the Generate view (no DOM): reading the form into checked parameters, and the
 // captions. Unit-tested in test/unit/webview.
 
-import { parseGenerateParams, type ForceBranch, type GenerateParams, type GenerationSummary, type Parsed } from '../shared/protocol';
+import { parseGenerateParams, type ForceBranch, type GenerateParams, type GenerationSummary, type Parsed } from '../../shared/protocol/messages';
 
 /** The form's raw field texts, as the inputs hold them. */
 export interface FormFields {

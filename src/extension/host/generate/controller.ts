@@ -17,13 +17,13 @@ import {
   type Request,
   type SampleFormat,
   type SamplingParams,
-} from '../../shared/protocol';
-import type { GeneratedSet, GeneratorInfo, InspectorBackend, TokenSource } from './backend';
-import { describeError } from './errors';
-import { planSampleExport, sampleStem } from './exporter';
-import { saveThroughDialog } from './saveFlow';
-import { logFromWebview, type HostUi, type Logger } from './session';
-import type { ResolvedSettings } from './settings';
+} from '../../../shared/protocol/messages';
+import type { GeneratedSet, GeneratorInfo, InspectorBackend, TokenSource } from '../backend';
+import { describeError } from '../errors';
+import { planSampleExport, sampleStem } from '../exporter';
+import { saveThroughDialog } from '../saveFlow';
+import { logFromWebview, type HostUi, type Logger } from '../inspector/controller';
+import type { ResolvedSettings } from '../settings';
 
 /** The image whose tokens can be teacher-forced, when the view was opened from an inspector. */
 export interface ReferenceImage {
@@ -32,7 +32,7 @@ export interface ReferenceImage {
   resource: string;
 }
 
-export interface GenerateSessionDeps {
+export interface GenerateControllerDeps {
   backend: InspectorBackend;
   ui: HostUi;
   log: Logger;
@@ -85,7 +85,7 @@ interface Run {
   ac: AbortController;
 }
 
-export class GenerateSession {
+export class GenerateController {
   private running: Run | undefined;
   private runSeq = 0;
   private last: { run: number; set: GeneratedSet } | undefined;
@@ -96,7 +96,7 @@ export class GenerateSession {
 
   constructor(
     readonly reference: ReferenceImage | undefined,
-    private readonly deps: GenerateSessionDeps,
+    private readonly deps: GenerateControllerDeps,
     force: GenerateParams['force'] = reference ? 'detail' : 'none',
   ) {
     this.force = reference ? force : 'none';

@@ -1,9 +1,9 @@
 // The inspector UI: builds the views once per inspection and updates them on state changes.
 
-import type { BranchSelection, Inspection, PngImage } from '../extension/core/types';
-import type { FolderUsageView, HostToWebview, PanelInfo, PngTarget, Request, WebviewState } from '../shared/protocol';
+import type { BranchSelection, Inspection, PngImage } from '../../shared/types';
+import type { FolderUsageView, HostToWebview, PanelInfo, PngTarget, Request, WebviewState } from '../../shared/protocol/messages';
 import { histogramCanvas, psnrCurve } from './charts';
-import { h, pngSrc } from './dom';
+import { h, pngSrc } from '../dom';
 import {
   cellAt,
   clampScale,
@@ -20,7 +20,7 @@ import {
   topCodes,
 } from './logic';
 import { drawTokenMap, type Highlight } from './tokenCanvas';
-import { badge, button, divider, dropdown, progressRing, setDisabled } from './toolkit';
+import { badge, button, divider, dropdown, progressRing, setDisabled } from '../toolkit';
 
 export interface Host {
   request(r: Request): Promise<{ ok: boolean; result?: string; error?: string }>;

@@ -1,16 +1,16 @@
-// Webview panels and the custom editor: creates them, wires each to an InspectorSession, restores
+// Webview panels and the custom editor: creates them, wires each to an InspectorController, restores
 // them after a reload, and refreshes them when the image changes on disk.
 
 import { createHash, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { parseWebviewState, type HostToWebview } from '../../shared/protocol';
-import type { InspectorBackend, TokenSource } from './backend';
+import { parseWebviewState, type HostToWebview } from '../../../shared/protocol/messages';
+import type { InspectorBackend, TokenSource } from '../backend';
 import { GeneratedStore, MAX_KEPT } from './generatedStore';
-import { buildWebviewHtml, makeNonce } from './html';
-import { InspectorSession, type HostUi, type Logger, type SessionDeps, type SessionTarget } from './session';
-import type { ResolvedSettings } from './settings';
+import { buildWebviewHtml, makeNonce } from '../html';
+import { InspectorController, type HostUi, type Logger, type InspectorControllerDeps, type InspectorTarget } from './controller';
+import type { ResolvedSettings } from '../settings';
 
 export const PANEL_VIEW_TYPE = 'imagefolderInspector.panel';
 export const EDITOR_VIEW_TYPE = 'imagefolderInspector.inspector';
@@ -53,28 +53,28 @@ export function webviewAssets(extensionPath: string): { script: string; style: s
 interface Entry {
   key: string;
   panel: vscode.WebviewPanel;
-  session: InspectorSession;
+  session: InspectorController;
   disposables: vscode.Disposable[];
 }
 
-export interface PanelManagerDeps {
+export interface InspectorPanelsDeps {
   context: vscode.ExtensionContext;
   backend: InspectorBackend;
   ui: HostUi;
   log: Logger;
   settings: () => ResolvedSettings;
   /** the inspector's "Generate with this image's … tokens" (generatePanels.ts) */
-  openGenerator?: SessionDeps['openGenerator'];
+  openGenerator?: InspectorControllerDeps['openGenerator'];
   /** the inspector's "Swap branches with…" (commands.ts, Swap Branches of Two Images) */
-  swapWith?: SessionDeps['swapWith'];
+  swapWith?: InspectorControllerDeps['swapWith'];
 }
 
-export class PanelManager implements vscode.WebviewPanelSerializer, vscode.CustomReadonlyEditorProvider {
+export class InspectorPanels implements vscode.WebviewPanelSerializer, vscode.CustomReadonlyEditorProvider {
   private readonly entries = new Map<string, Entry>();
   private activeKey: string | undefined;
   private readonly generated: GeneratedStore;
 
-  constructor(private readonly deps: PanelManagerDeps) {
+  constructor(private readonly deps: InspectorPanelsDeps) {
     this.generated = new GeneratedStore(deps.context.workspaceState);
   }
 
@@ -88,23 +88,23 @@ export class PanelManager implements vscode.WebviewPanelSerializer, vscode.Custo
   }
 
   /** Session of the focused panel, or of the most recently focused one. */
-  activeSession(): InspectorSession | undefined {
+  activeController(): InspectorController | undefined {
     const e = this.activeKey ? this.entries.get(this.activeKey) : undefined;
     return e?.session ?? [...this.entries.values()].at(-1)?.session;
   }
 
-  sessionFor(uri: vscode.Uri): InspectorSession | undefined {
+  controllerFor(uri: vscode.Uri): InspectorController | undefined {
     for (const e of this.entries.values()) if (e.session.target.resource === uri.toString()) return e.session;
     return undefined;
   }
 
-  allSessions(): InspectorSession[] {
+  allControllers(): InspectorController[] {
     return [...this.entries.values()].map((e) => e.session);
   }
 
   /** Open (or reveal) the inspector panel for an image or folder. */
-  open(mode: 'image' | 'folder', uri: vscode.Uri, refresh: boolean): InspectorSession {
-    const key = PanelManager.key(mode, uri);
+  open(mode: 'image' | 'folder', uri: vscode.Uri, refresh: boolean): InspectorController {
+    const key = InspectorPanels.key(mode, uri);
     const existing = this.entries.get(key);
     if (existing) {
       existing.panel.reveal(undefined, false);
@@ -127,8 +127,8 @@ export class PanelManager implements vscode.WebviewPanelSerializer, vscode.Custo
    * its panel. The tokens are kept in the workspace's storage (generatedStore.ts) so that the
    * panel comes back after a window reload.
    */
-  openGenerated(tokens: TokenSource, exportPath: string): InspectorSession {
-    const key = PanelManager.generatedKey(tokens);
+  openGenerated(tokens: TokenSource, exportPath: string): InspectorController {
+    const key = InspectorPanels.generatedKey(tokens);
     const existing = this.entries.get(key);
     if (existing) {
       existing.panel.reveal(undefined, false);
@@ -144,12 +144,12 @@ export class PanelManager implements vscode.WebviewPanelSerializer, vscode.Custo
   }
 
   /** watchUri: the image or folder whose changes on disk refresh the panel */
-  private attach(panel: vscode.WebviewPanel, target: SessionTarget, key: string, watchUri?: vscode.Uri): InspectorSession {
+  private attach(panel: vscode.WebviewPanel, target: InspectorTarget, key: string, watchUri?: vscode.Uri): InspectorController {
     const { context } = this.deps;
     const webview = panel.webview;
     webview.options = WEBVIEW_OPTIONS;
     panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'icon.svg');
-    const session = new InspectorSession(target, {
+    const session = new InspectorController(target, {
       backend: this.deps.backend,
       ui: this.deps.ui,
       log: this.deps.log,
@@ -181,7 +181,7 @@ export class PanelManager implements vscode.WebviewPanelSerializer, vscode.Custo
   }
 
   /** Refresh when the image (or an image in the folder) changes on disk. */
-  private watch(session: InspectorSession, uri: vscode.Uri, mode: 'image' | 'folder'): vscode.Disposable[] {
+  private watch(session: InspectorController, uri: vscode.Uri, mode: 'image' | 'folder'): vscode.Disposable[] {
     if (uri.scheme !== 'file') return [];
     const pattern =
       mode === 'image'
@@ -234,7 +234,7 @@ export class PanelManager implements vscode.WebviewPanelSerializer, vscode.Custo
       return;
     }
     const mode = parsed.value.mode === 'folder' ? 'folder' : 'image';
-    const key = PanelManager.key(mode, uri);
+    const key = InspectorPanels.key(mode, uri);
     if (this.entries.has(key)) {
       panel.dispose();
       return;
@@ -252,7 +252,7 @@ export class PanelManager implements vscode.WebviewPanelSerializer, vscode.Custo
       panel.dispose();
       return;
     }
-    const key = PanelManager.generatedKey(stored.tokens);
+    const key = InspectorPanels.generatedKey(stored.tokens);
     if (this.entries.has(key)) {
       panel.dispose();
       return;
@@ -267,7 +267,7 @@ export class PanelManager implements vscode.WebviewPanelSerializer, vscode.Custo
   }
 
   resolveCustomEditor(document: vscode.CustomDocument, panel: vscode.WebviewPanel): void {
-    const base = PanelManager.key('image', document.uri, true);
+    const base = InspectorPanels.key('image', document.uri, true);
     let key = base;
     for (let i = 2; this.entries.has(key); i++) key = `${base}#${i}`;
     this.attach(panel, { mode: 'image', path: document.uri.fsPath, resource: document.uri.toString() }, key, document.uri);

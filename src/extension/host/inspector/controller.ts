@@ -3,7 +3,7 @@
 // boundary (panels.ts) supplies `HostUi`, `post` and settings, so this unit-tests with fakes.
 
 import * as path from 'node:path';
-import type { Inspection } from '../core/types';
+import type { Inspection } from '../../../shared/types';
 import {
   PROTOCOL_VERSION,
   parseWebviewMessage,
@@ -13,12 +13,12 @@ import {
   type PanelInfo,
   type PngTarget,
   type Request,
-} from '../../shared/protocol';
-import { isCancellation, type InspectorBackend, type TokenSource } from './backend';
-import { describeError, type ErrorAction } from './errors';
-import { planExport } from './exporter';
-import { saveThroughDialog } from './saveFlow';
-import type { ResolvedSettings } from './settings';
+} from '../../../shared/protocol/messages';
+import { isCancellation, type InspectorBackend, type TokenSource } from '../backend';
+import { describeError, type ErrorAction } from '../errors';
+import { planExport } from '../exporter';
+import { saveThroughDialog } from '../saveFlow';
+import type { ResolvedSettings } from '../settings';
 
 /** What an export writes, for the save dialog's title. */
 const EXPORT_WHAT: Record<ExportFormat, string> = { 'tokens-json': 'tokens', 'tokens-npy': 'tokens', png: 'reconstruction', sheet: 'contact sheet' };
@@ -61,12 +61,12 @@ interface TargetBase {
   resource: string;
 }
 
-export type SessionTarget =
+export type InspectorTarget =
   | (TargetBase & { mode: 'image' | 'folder' })
   /** a generated sample: its tokens and the model that made them */
   | (TargetBase & { mode: 'generated'; tokens: TokenSource });
 
-export interface SessionDeps {
+export interface InspectorControllerDeps {
   backend: InspectorBackend;
   ui: HostUi;
   log: Logger;
@@ -84,7 +84,7 @@ export interface SessionDeps {
 
 export type ExportResult = { written: string } | { cancelled: true };
 
-export class InspectorSession {
+export class InspectorController {
   private inspection: Inspection | undefined;
   private folder: FolderUsageView | undefined;
   private running: AbortController | undefined;
@@ -97,8 +97,8 @@ export class InspectorSession {
   private folderRunning = false;
 
   constructor(
-    readonly target: SessionTarget,
-    private readonly deps: SessionDeps,
+    readonly target: InspectorTarget,
+    private readonly deps: InspectorControllerDeps,
   ) {}
 
   get lastInspection(): Inspection | undefined {

@@ -1,20 +1,20 @@
 // Generate panels: creates them (after checking that the model has a generator), wires each to a
-// GenerateSession, and restores them after a window reload (their own view type and serializer,
+// GenerateController, and restores them after a window reload (their own view type and serializer,
 // so an inspector's restore logic never sees a Generate view's state).
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { parseGenerateState, type HostToWebview } from '../../shared/protocol';
-import type { InspectorBackend } from './backend';
-import { describeError } from './errors';
-import { GenerateSession, generatorMissingMessage, type GenerateSessionDeps, type ReferenceImage } from './generateSession';
-import { buildWebviewHtml, makeNonce } from './html';
-import { isImagePath, WEBVIEW_OPTIONS, webviewAssets } from './panels';
-import type { HostUi, Logger } from './session';
-import type { ResolvedSettings } from './settings';
-import { COMMANDS } from './vscodeUi';
+import { parseGenerateState, type HostToWebview } from '../../../shared/protocol/messages';
+import type { InspectorBackend } from '../backend';
+import { describeError } from '../errors';
+import { GenerateController, generatorMissingMessage, type GenerateControllerDeps, type ReferenceImage } from './controller';
+import { buildWebviewHtml, makeNonce } from '../html';
+import { isImagePath, WEBVIEW_OPTIONS, webviewAssets } from '../inspector/panels';
+import type { HostUi, Logger } from '../inspector/controller';
+import type { ResolvedSettings } from '../settings';
+import { COMMANDS } from '../vscodeUi';
 
 export const GENERATE_VIEW_TYPE = 'imagefolderInspector.generate';
 
@@ -25,13 +25,13 @@ export interface GeneratePanelsDeps {
   log: Logger;
   settings: () => ResolvedSettings;
   /** a sample's "Inspect" (panels.ts openGenerated) */
-  openInspector?: GenerateSessionDeps['openInspector'];
+  openInspector?: GenerateControllerDeps['openInspector'];
 }
 
 interface Entry {
   key: string;
   panel: vscode.WebviewPanel;
-  session: GenerateSession;
+  session: GenerateController;
 }
 
 export class GeneratePanels implements vscode.WebviewPanelSerializer {
@@ -43,7 +43,7 @@ export class GeneratePanels implements vscode.WebviewPanelSerializer {
     return reference ? `generate:${reference.resource}` : 'generate:';
   }
 
-  allSessions(): GenerateSession[] {
+  allControllers(): GenerateController[] {
     return [...this.entries.values()].map((e) => e.session);
   }
 
@@ -79,13 +79,13 @@ export class GeneratePanels implements vscode.WebviewPanelSerializer {
     return undefined;
   }
 
-  private attach(panel: vscode.WebviewPanel, reference: ReferenceImage | undefined, force?: 'detail' | 'semantic'): GenerateSession {
+  private attach(panel: vscode.WebviewPanel, reference: ReferenceImage | undefined, force?: 'detail' | 'semantic'): GenerateController {
     const { context } = this.deps;
     const key = GeneratePanels.key(reference);
     const webview = panel.webview;
     webview.options = WEBVIEW_OPTIONS;
     panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'icon.svg');
-    const session = new GenerateSession(
+    const session = new GenerateController(
       reference,
       {
         backend: this.deps.backend,

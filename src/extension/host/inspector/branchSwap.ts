@@ -4,9 +4,9 @@
 // images and opens the inspectors.
 
 import * as path from 'node:path';
-import { mixBranches } from '../core/tokens';
-import type { Inspection } from '../core/types';
-import type { TokenSource } from './backend';
+import { mixBranches } from '../../core/tokens';
+import type { Inspection } from '../../../shared/types';
+import type { TokenSource } from '../backend';
 
 export interface Mix {
   tokens: TokenSource;

@@ -1,8 +1,8 @@
 // Pure view logic of the inspector (no DOM): scale stepping, token lookup, highlight sets,
 // formatting. Unit-tested in test/unit/webview.
 
-import type { Inspection, TokenMap } from '../extension/core/types';
-import { scaleOffsets } from '../shared/tokenLayout';
+import type { Inspection, TokenMap } from '../../shared/types';
+import { scaleOffsets } from '../../shared/tokenLayout';
 
 export type Branch = 0 | 1;
 export const BRANCH_NAMES = ['detail', 'semantic'] as const;

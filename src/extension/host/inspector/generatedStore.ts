@@ -2,7 +2,7 @@
 // after a window reload. The webview state only holds an opaque id: the tokens and the model folder
 // stay on the host side (a webview never names a model folder).
 
-import type { TokenSource } from './backend';
+import type { TokenSource } from '../backend';
 
 /** The slice of vscode.Memento this needs (tests pass a Map-backed one). */
 export interface KeyValueStore {

@@ -7,7 +7,7 @@
 // schema below exactly (unknown kind, extra keys, wrong types, out-of-range numbers, oversized
 // payloads) is rejected before the host acts on it.
 
-import type { BranchSelection, Inspection } from '../extension/core/types';
+import type { BranchSelection, Inspection } from '../types';
 
 export const PROTOCOL_VERSION = 1;
 

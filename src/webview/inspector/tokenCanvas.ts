@@ -1,8 +1,8 @@
 // Token maps on canvas: one cell per token, coloured by its code (PCA colours of the normalised
 // codebook: similar codes, similar colours), drawn crisp (pixelated) at any size.
 
-import type { Inspection } from '../extension/core/types';
-import { cssVar } from './dom';
+import type { Inspection } from '../../shared/types';
+import { cssVar } from '../dom';
 import { tokenMap } from './logic';
 
 export interface Highlight {
