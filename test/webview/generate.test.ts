@@ -12,7 +12,7 @@ import type { Browser } from 'playwright-core';
 import type { TokenSource } from '../../src/extension/host/backend';
 import { CoreBackend } from '../../src/extension/host/coreBackend';
 import { GenerateController } from '../../src/extension/host/generate/controller';
-import type { HostUi, Logger, ProgressReporter } from '../../src/extension/host/inspector/controller';
+import type { HostUi, Logger, ProgressReporter } from '../../src/extension/host/hostUi';
 import { resolveSettings } from '../../src/extension/host/settings';
 import type { HostToWebview } from '../../src/shared/protocol/messages';
 import { packageWithoutGenerator } from '../unit/host/tinyModel';

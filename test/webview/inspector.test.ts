@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
 import type { Inspection } from '../../src/shared/types';
-import { PROTOCOL_VERSION } from '../../src/shared/protocol/messages';
+import { PROTOCOL_VERSION } from '../../src/shared/protocol/common';
 import { launch, openWebview, repoRoot, type WebviewPage } from './harness';
 import { loadInspection, SAMPLE } from './inspection';
 

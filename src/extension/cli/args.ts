@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { UserError } from '../core/errors';
 import { PROVIDERS } from '../core/providers';
 import type { BranchSelection, ProviderSetting, ResizeMode } from '../../shared/types';
-import { GENERATE_OPTIONS, GENERATE_USAGE, parseGenerateOptions, type GenerateCliOptions } from './generate';
+import { GENERATE_OPTIONS, GENERATE_USAGE, parseGenerateOptions, type GenerateCliOptions } from './generateArgs';
 
 export const COMMANDS = ['tokenize', 'reconstruct', 'sheet', 'swap', 'stats', 'info', 'generate'] as const;
 export type Command = (typeof COMMANDS)[number];

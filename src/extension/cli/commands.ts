@@ -2,6 +2,7 @@
 
 import * as path from 'node:path';
 import type { CliArgs } from './args';
+import type { Io } from './io';
 import { UserError, isUserError } from '../core/errors';
 import { folderStats } from '../core/folder';
 import { fromTensor, loadImage, toTensor } from '../core/image';
@@ -15,14 +16,6 @@ import type { Inspection, ProviderReport } from '../../shared/types';
 import type { FolderStats } from '../core/types';
 import { pngOut, writeOut } from './output';
 import { progressBar } from './progress';
-
-export interface Io {
-  out: (line: string) => void;
-  err: (line: string) => void;
-  /** whether stderr is a terminal (progress bar redraws in place) */
-  errIsTty: boolean;
-  writeErrRaw: (text: string) => void;
-}
 
 const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 

@@ -3,8 +3,9 @@
 
 import * as path from 'node:path';
 import { COMMANDS, USAGE, parseCli, type CliArgs } from './args';
-import { info, reconstruct, sheet, stats, swap, tokenize, type Io } from './commands';
+import { info, reconstruct, sheet, stats, swap, tokenize } from './commands';
 import { generateCommand } from './generate';
+import type { Io } from './io';
 import { isUserError } from '../core/errors';
 import { builtInModelDir } from '../core/paths';
 import { ModelRuntime } from '../core/runtime';

@@ -1,6 +1,6 @@
 // Progress on stderr: redrawn in place on a terminal, a line every 10 % otherwise (CI logs).
 
-import type { Io } from './commands';
+import type { Io } from './io';
 
 export function progressBar(io: Io) {
   let lastDecile = -1;

@@ -7,11 +7,10 @@ import * as path from 'node:path';
 import type { FolderProgress, FolderStats, TopCode } from './types';
 import { UserError, isUserError, throwIfAborted } from './errors';
 import { loadImage, toTensor, type PreparedImage } from './image';
+import { isImagePath } from './imageFiles';
 import { resolveImageOptions, type InspectOptions } from './inspect';
 import { branchUsage } from './metrics';
 import type { ModelRuntime } from './runtime';
-
-export const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.avif', '.gif', '.tif', '.tiff', '.svg', '.heic', '.heif', '.jxl']);
 
 export interface FolderOptions extends InspectOptions {
   onProgress?: (p: FolderProgress) => void;
@@ -31,7 +30,7 @@ export async function listImages(folder: string, recursive = true): Promise<stri
       const p = path.join(dir, e.name);
       if (e.isDirectory()) {
         if (recursive) await walk(p);
-      } else if (e.isFile() && IMAGE_EXTENSIONS.has(path.extname(e.name).toLowerCase())) out.push(p);
+      } else if (e.isFile() && isImagePath(e.name)) out.push(p);
     }
   };
   try {

@@ -2,7 +2,8 @@
 // wraps src/extension/core; unit tests use a fake. No `vscode` import here.
 
 import type { BranchInfo, Inspection, PngImage, ProviderSetting, ResizeMode } from '../../shared/types';
-import type { FolderUsageView, SamplingParams } from '../../shared/protocol/messages';
+import type { SamplingParams } from '../../shared/protocol/generate';
+import type { FolderUsageView } from '../../shared/protocol/inspector';
 
 export interface RuntimeSettings {
   /** absolute model folder */

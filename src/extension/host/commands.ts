@@ -7,9 +7,10 @@ import { isCancellation, type InspectorBackend } from './backend';
 import { branchSwaps } from './inspector/branchSwap';
 import { describeError } from './errors';
 import type { GeneratePanels } from './generate/panels';
-import { IMAGE_EXTENSIONS, isImagePath, type InspectorPanels } from './inspector/panels';
-import type { ExportFormat } from '../../shared/protocol/messages';
-import type { Logger } from './inspector/controller';
+import { IMAGE_EXTENSIONS, isImagePath } from '../core';
+import type { InspectorPanels } from './inspector/panels';
+import type { ExportFormat } from '../../shared/protocol/inspector';
+import type { Logger } from './hostUi';
 import { SECTION, type ResolvedSettings } from './settings';
 import { COMMANDS } from './vscodeUi';
 

@@ -22,7 +22,7 @@ import {
   type Inspection,
 } from '../core';
 import { resolveImageOptions } from '../core/inspect';
-import type { FolderUsageView } from '../../shared/protocol/messages';
+import type { FolderUsageView } from '../../shared/protocol/inspector';
 import type {
   FolderOptions,
   GeneratedSet,
@@ -34,7 +34,7 @@ import type {
   RuntimeSettings,
   TokenSource,
 } from './backend';
-import type { Logger } from './inspector/controller';
+import type { Logger } from './hostUi';
 
 interface Loaded {
   runtime: Promise<ModelRuntime>;

@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { exportNpy } from '../core/npy';
 import { contactSheet } from '../core/sheet';
 import type { Inspection, PngImage } from '../../shared/types';
-import type { ExportFormat, PngTarget, SampleFormat } from '../../shared/protocol/messages';
+import type { SampleFormat } from '../../shared/protocol/generate';
+import type { ExportFormat, PngTarget } from '../../shared/protocol/inspector';
 import type { GeneratedSet } from './backend';
 
 export interface TokensJson {

@@ -7,7 +7,7 @@ import { registerCommands } from './commands';
 import { createBackend } from './coreBackend';
 import { GENERATE_VIEW_TYPE, GeneratePanels } from './generate/panels';
 import { EDITOR_VIEW_TYPE, PANEL_VIEW_TYPE, InspectorPanels } from './inspector/panels';
-import type { Logger } from './inspector/controller';
+import type { Logger } from './hostUi';
 import { resolveSettings, SECTION, type ResolvedSettings } from './settings';
 import { COMMANDS, createLogger, VscodeUi } from './vscodeUi';
 

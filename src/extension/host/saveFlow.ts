@@ -5,7 +5,7 @@
 
 import * as path from 'node:path';
 import { FileExistsError, writeFileAtomic, type ExportPlan } from './exporter';
-import type { HostUi } from './inspector/controller';
+import type { HostUi } from './hostUi';
 
 export type SaveOutcome = { written: string } | { cancelled: true } | { failed: unknown; path: string };
 

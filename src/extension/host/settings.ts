@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import * as os from 'node:os';
 import type { ProviderSetting, ResizeMode } from '../../shared/types';
-import type { SamplingParams } from '../../shared/protocol/messages';
+import type { SamplingParams } from '../../shared/protocol/generate';
 import type { RuntimeSettings } from './backend';
 
 export const SECTION = 'imagefolderInspector';

@@ -2,7 +2,7 @@
 
 import * as vscode from 'vscode';
 import type { ErrorAction } from './errors';
-import type { HostUi, Logger, ProgressReporter } from './inspector/controller';
+import type { HostUi, Logger, ProgressReporter } from './hostUi';
 
 export const COMMANDS = {
   tokenize: 'imagefolderInspector.tokenize',

@@ -3,17 +3,12 @@
 // the scales sampled so far, plus a strip with every scale), then the final image with Save buttons.
 // All files are written by the host through a save dialog; the view only names a run and a sample.
 
-import { paramsOfSummary, type GenerateParams, type GenerateState, type GeneratorView, type HostToWebview, type PanelInfo, type Request, type SampleFormat } from '../../shared/protocol/messages';
-import { parseGenerateParams } from '../../shared/protocol/messages';
+import { paramsOfSummary, parseGenerateParams, type GenerateParams, type GenerateState, type GeneratorView, type SampleFormat } from '../../shared/protocol/generate';
+import type { HostToWebview, PanelInfo } from '../../shared/protocol/messages';
+import type { ViewHost } from '../channel';
 import { h, pngSrc } from '../dom';
 import { randomSeed, readForm, summaryText, type FormFields } from './logic';
 import { badge, button, progressRing, setDisabled } from '../toolkit';
-
-export interface GenerateHost {
-  request(r: Request): Promise<{ ok: boolean; result?: string; error?: string }>;
-  saveState(s: GenerateState): void;
-  log(level: 'info' | 'warn' | 'error', message: string): void;
-}
 
 interface Card {
   main: HTMLImageElement;
@@ -50,7 +45,7 @@ export class GenerateApp {
   private replay: boolean;
 
   constructor(
-    private readonly host: GenerateHost,
+    private readonly host: ViewHost<GenerateState>,
     restored: GenerateState | undefined,
   ) {
     this.params = restored?.params;

@@ -1,7 +1,8 @@
 // Pure helpers of the Generate view (no DOM): reading the form into checked parameters, and the
 // captions. Unit-tested in test/unit/webview.
 
-import { parseGenerateParams, type ForceBranch, type GenerateParams, type GenerationSummary, type Parsed } from '../../shared/protocol/messages';
+import type { Parsed } from '../../shared/protocol/common';
+import { parseGenerateParams, type ForceBranch, type GenerateParams, type GenerationSummary } from '../../shared/protocol/generate';
 
 /** The form's raw field texts, as the inputs hold them. */
 export interface FormFields {

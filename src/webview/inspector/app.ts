@@ -1,8 +1,10 @@
 // The inspector UI: builds the views once per inspection and updates them on state changes.
 
 import type { BranchSelection, Inspection, PngImage } from '../../shared/types';
-import type { FolderUsageView, HostToWebview, PanelInfo, PngTarget, Request, WebviewState } from '../../shared/protocol/messages';
+import type { FolderUsageView, PngTarget, WebviewState } from '../../shared/protocol/inspector';
+import type { HostToWebview, PanelInfo, Request } from '../../shared/protocol/messages';
 import { histogramCanvas, psnrCurve } from './charts';
+import type { ViewHost } from '../channel';
 import { h, pngSrc } from '../dom';
 import {
   cellAt,
@@ -21,12 +23,6 @@ import {
 } from './logic';
 import { drawTokenMap, type Highlight } from './tokenCanvas';
 import { badge, button, divider, dropdown, progressRing, setDisabled } from '../toolkit';
-
-export interface Host {
-  request(r: Request): Promise<{ ok: boolean; result?: string; error?: string }>;
-  saveState(s: WebviewState): void;
-  log(level: 'info' | 'warn' | 'error', message: string): void;
-}
 
 const MAP_PX = 264;
 const STRIP_PX = 66;
@@ -52,7 +48,7 @@ export class App {
   private regions: HTMLElement[] = [];
 
   constructor(
-    private readonly host: Host,
+    private readonly host: ViewHost<WebviewState>,
     restored: WebviewState | undefined,
   ) {
     this.scale = restored?.scale ?? Number.MAX_SAFE_INTEGER;

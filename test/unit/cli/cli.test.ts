@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import { parseCli } from '../../../src/extension/cli/args';
 import { runCli } from '../../../src/extension/cli/main';
-import type { Io } from '../../../src/extension/cli/commands';
+import type { Io } from '../../../src/extension/cli/io';
 import { progressBar } from '../../../src/extension/cli/progress';
 import { ModelRuntime, UserError, inspect } from '../../../src/extension/core';
 import { planExport, tokensJson } from '../../../src/extension/host/exporter';

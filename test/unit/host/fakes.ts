@@ -1,8 +1,8 @@
 // Fake runtime backend and fake HostUi for host-logic tests.
 import type { Inspection } from '../../../src/shared/types';
 import type { FolderOptions, GeneratedSet, GeneratorInfo, InspectOptions, InspectorBackend, ModelSummary, RuntimeSettings, TokenSource } from '../../../src/extension/host/backend';
-import type { FolderUsageView } from '../../../src/shared/protocol/messages';
-import type { HostUi, Logger, ProgressReporter } from '../../../src/extension/host/inspector/controller';
+import type { FolderUsageView } from '../../../src/shared/protocol/inspector';
+import type { HostUi, Logger, ProgressReporter } from '../../../src/extension/host/hostUi';
 import type { ErrorAction } from '../../../src/extension/host/errors';
 import { resolveSettings, type ResolvedSettings } from '../../../src/extension/host/settings';
 import { syntheticInspection } from '../../fixtures/syntheticInspection';

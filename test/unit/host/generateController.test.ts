@@ -11,7 +11,8 @@ import type { TokenSource } from '../../../src/extension/host/backend';
 import { GenerateController, generatorMissingMessage, type ReferenceImage } from '../../../src/extension/host/generate/controller';
 import { InspectorController } from '../../../src/extension/host/inspector/controller';
 import { resolveSettings, type ResolvedSettings } from '../../../src/extension/host/settings';
-import { MAX_GENERATE_COUNT, MAX_GENERATE_SEED, type GenerateParams, type HostToWebview } from '../../../src/shared/protocol/messages';
+import { MAX_GENERATE_COUNT, MAX_GENERATE_SEED, type GenerateParams } from '../../../src/shared/protocol/generate';
+import type { HostToWebview } from '../../../src/shared/protocol/messages';
 import { FakeUi, MemLog } from './fakes';
 import { packageWithoutGenerator, repoRoot, TINY } from './tinyModel';
 

@@ -16,7 +16,8 @@ import { ModelRuntime, inspect, type Inspection } from '../../../src/extension/c
 import { CoreBackend } from '../../../src/extension/host/coreBackend';
 import { activateWith } from '../../../src/extension/host/extension';
 import type { InspectorPanels } from '../../../src/extension/host/inspector/panels';
-import { PROTOCOL_VERSION, type HostToWebview } from '../../../src/shared/protocol/messages';
+import { PROTOCOL_VERSION } from '../../../src/shared/protocol/common';
+import type { HostToWebview } from '../../../src/shared/protocol/messages';
 import * as vscode from './fakeVscode';
 import { repoRoot } from '../../support/repo';
 

@@ -1,21 +1,11 @@
 import * as assert from 'node:assert/strict';
-import {
-  MAX_CFG,
-  MAX_GENERATE_COUNT,
-  MAX_GENERATE_SEED,
-  MAX_WEBVIEW_MESSAGE_CHARS,
-  PROTOCOL_VERSION,
-  isHostMessage,
-  parseGenerateParams,
-  parseGenerateState,
-  parseWebviewMessage,
-  parseWebviewState,
-  requestMessage,
-  type GenerateParams,
-  type HostToWebview,
-  type WebviewToHost,
-} from '../../../src/shared/protocol/messages';
+import { MAX_WEBVIEW_MESSAGE_CHARS, PROTOCOL_VERSION } from '../../../src/shared/protocol/common';
+import { MAX_CFG, MAX_GENERATE_COUNT, MAX_GENERATE_SEED, parseGenerateParams, parseGenerateState, type GenerateParams } from '../../../src/shared/protocol/generate';
+import { parseWebviewState } from '../../../src/shared/protocol/inspector';
+import { isHostMessage, parseWebviewMessage, type HostToWebview, type Request, type WebviewToHost } from '../../../src/shared/protocol/messages';
 import { syntheticInspection } from '../../fixtures/syntheticInspection';
+
+const requestMessage = (id: number, request: Request): WebviewToHost => ({ kind: 'request', id, request });
 
 const valid: WebviewToHost[] = [
   { kind: 'ready', protocol: PROTOCOL_VERSION },

@@ -1,29 +1,18 @@
-// One Generate panel's host-side logic: validates every webview message, describes the model's
+// One Generate panel's host-side logic: answers its webview's requests, describes the model's
 // generator, runs generations with per-scale previews and cancellation, saves samples through a
-// confirmed save dialog. No `vscode` import: generatePanels.ts supplies HostUi, `post` and the
+// confirmed save dialog. No `vscode` import: panels.ts supplies HostUi, `post` and the
 // settings, so this unit-tests with the real backend on the tiny test package.
 
 import * as path from 'node:path';
-import {
-  MAX_GENERATE_COUNT,
-  PROTOCOL_VERSION,
-  parseGenerateParams,
-  parseWebviewMessage,
-  type GenerateParams,
-  type GenerationSummary,
-  type GeneratorView,
-  type HostToWebview,
-  type PanelInfo,
-  type Request,
-  type SampleFormat,
-  type SamplingParams,
-} from '../../../shared/protocol/messages';
+import { PROTOCOL_VERSION } from '../../../shared/protocol/common';
+import { MAX_GENERATE_COUNT, parseGenerateParams, type GenerateParams, type GenerationSummary, type GeneratorView, type SampleFormat, type SamplingParams } from '../../../shared/protocol/generate';
+import type { HostToWebview, PanelInfo, Request } from '../../../shared/protocol/messages';
 import type { GeneratedSet, GeneratorInfo, InspectorBackend, TokenSource } from '../backend';
-import { describeError } from '../errors';
 import { planSampleExport, sampleStem } from '../exporter';
+import type { HostUi, Logger } from '../hostUi';
 import { saveThroughDialog } from '../saveFlow';
-import { logFromWebview, type HostUi, type Logger } from '../inspector/controller';
 import type { ResolvedSettings } from '../settings';
+import { WebviewChannel, type ControllerMessage } from '../webviewChannel';
 
 /** The image whose tokens can be teacher-forced, when the view was opened from an inspector. */
 export interface ReferenceImage {
@@ -90,7 +79,7 @@ export class GenerateController {
   private runSeq = 0;
   private last: { run: number; set: GeneratedSet } | undefined;
   private info: GeneratorInfo | undefined;
-  private rejected = 0;
+  private readonly channel: WebviewChannel;
   private disposed = false;
   private force: GenerateParams['force'];
 
@@ -100,6 +89,7 @@ export class GenerateController {
     force: GenerateParams['force'] = reference ? 'detail' : 'none',
   ) {
     this.force = reference ? force : 'none';
+    this.channel = new WebviewChannel(deps, 'Generate view');
   }
 
   get panelInfo(): PanelInfo {
@@ -107,7 +97,7 @@ export class GenerateController {
   }
 
   get rejectedMessages(): number {
-    return this.rejected;
+    return this.channel.rejected;
   }
 
   get lastGeneration(): GeneratedSet | undefined {
@@ -120,47 +110,19 @@ export class GenerateController {
 
   /** Posts to the webview; resolves once delivered (never rejects: a closed panel just drops it). */
   private post(m: HostToWebview): Promise<void> {
-    if (this.disposed) return Promise.resolve();
-    try {
-      const r = this.deps.post(m);
-      if (r && typeof (r as PromiseLike<unknown>).then === 'function') {
-        return Promise.resolve(r as PromiseLike<unknown>).then(
-          () => undefined,
-          () => undefined,
-        );
-      }
-    } catch {
-      // panel already gone
-    }
-    return Promise.resolve();
+    return this.channel.post(m);
   }
 
   /** Entry point for every message the webview sends. Validates first; never throws. */
-  async handleMessage(raw: unknown): Promise<void> {
-    if (this.disposed) return;
-    const parsed = parseWebviewMessage(raw);
-    if (!parsed.ok) {
-      this.rejected++;
-      if (this.rejected <= 10 || this.rejected % 100 === 0) this.deps.log.warn(`rejected Generate view message #${this.rejected}: ${parsed.error}`);
-      return;
-    }
-    const msg = parsed.value;
-    try {
-      switch (msg.kind) {
-        case 'ready':
-          void this.post({ kind: 'init', protocol: PROTOCOL_VERSION, info: this.panelInfo });
-          await this.describe();
-          return;
-        case 'log':
-          logFromWebview(this.deps.log, 'Generate view', msg);
-          return;
-        case 'request':
-          await this.handleRequest(msg.id, msg.request);
-          return;
-      }
-    } catch (e) {
-      this.deps.log.error(`Generate view message handling failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-    }
+  handleMessage(raw: unknown): Promise<void> {
+    if (this.disposed) return Promise.resolve();
+    return this.channel.receive(raw, (m) => this.handle(m));
+  }
+
+  private async handle(msg: ControllerMessage): Promise<void> {
+    if (msg.kind === 'request') return this.handleRequest(msg.id, msg.request);
+    void this.post({ kind: 'init', protocol: PROTOCOL_VERSION, info: this.panelInfo });
+    await this.describe();
   }
 
   /** (Re)describes the configured model's generator to the webview; false when it has none. */
@@ -203,8 +165,7 @@ export class GenerateController {
   }
 
   private async handleRequest(id: number, req: Request): Promise<void> {
-    const ok = (result?: string): void => void this.post({ kind: 'response', id, ok: true, ...(result === undefined ? {} : { result }) });
-    const err = (error: string): void => void this.post({ kind: 'response', id, ok: false, error });
+    const { ok, err } = this.channel.responder(id);
     switch (req.type) {
       case 'generate': {
         const problem = await this.generate(req.params);
@@ -363,14 +324,7 @@ export class GenerateController {
 
   /** Posts the error to the webview (and a notification unless cancelled); returns its text. */
   private report(e: unknown, subject: string): string {
-    const d = describeError(e, subject);
-    if (d.cancelled) this.deps.log.info(d.message);
-    else {
-      this.deps.log.error(`${d.message}${!d.user && e instanceof Error && e.stack ? `\n${e.stack}` : ''}`);
-      this.deps.ui.showError(d.message, d.actions);
-    }
-    void this.post({ kind: 'error', message: d.message, code: d.code });
-    return d.message;
+    return this.channel.report(e, subject);
   }
 
   /** Settings changed (model path): describe the new model's generator unless a run is going. */
@@ -380,6 +334,7 @@ export class GenerateController {
 
   dispose(): void {
     this.disposed = true;
+    this.channel.close();
     this.running?.ac.abort();
   }
 }

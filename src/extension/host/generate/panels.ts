@@ -6,13 +6,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { parseGenerateState, type HostToWebview } from '../../../shared/protocol/messages';
+import { parseGenerateState } from '../../../shared/protocol/generate';
+import { isImagePath } from '../../core';
 import type { InspectorBackend } from '../backend';
 import { describeError } from '../errors';
 import { GenerateController, generatorMissingMessage, type GenerateControllerDeps, type ReferenceImage } from './controller';
-import { buildWebviewHtml, makeNonce } from '../html';
-import { isImagePath, WEBVIEW_OPTIONS, webviewAssets } from '../inspector/panels';
-import type { HostUi, Logger } from '../inspector/controller';
+import { PanelHost } from '../panelHost';
+import type { HostUi, Logger } from '../hostUi';
 import type { ResolvedSettings } from '../settings';
 import { COMMANDS } from '../vscodeUi';
 
@@ -28,23 +28,19 @@ export interface GeneratePanelsDeps {
   openInspector?: GenerateControllerDeps['openInspector'];
 }
 
-interface Entry {
-  key: string;
-  panel: vscode.WebviewPanel;
-  session: GenerateController;
-}
-
 export class GeneratePanels implements vscode.WebviewPanelSerializer {
-  private readonly entries = new Map<string, Entry>();
+  private readonly panels: PanelHost<GenerateController>;
 
-  constructor(private readonly deps: GeneratePanelsDeps) {}
+  constructor(private readonly deps: GeneratePanelsDeps) {
+    this.panels = new PanelHost(deps.context.extensionUri, 'generate');
+  }
 
   private static key(reference: ReferenceImage | undefined): string {
     return reference ? `generate:${reference.resource}` : 'generate:';
   }
 
   allControllers(): GenerateController[] {
-    return [...this.entries.values()].map((e) => e.session);
+    return this.panels.all().map((e) => e.controller);
   }
 
   /**
@@ -53,7 +49,7 @@ export class GeneratePanels implements vscode.WebviewPanelSerializer {
    * and resolves to that text.
    */
   async openChecked(reference?: ReferenceImage, force?: 'detail' | 'semantic'): Promise<string | undefined> {
-    const existing = this.entries.get(GeneratePanels.key(reference));
+    const existing = this.panels.get(GeneratePanels.key(reference));
     let problem: string | undefined;
     try {
       const info = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'ImageFolder: loading the generator' }, () =>
@@ -70,47 +66,36 @@ export class GeneratePanels implements vscode.WebviewPanelSerializer {
     }
     if (existing) {
       existing.panel.reveal(undefined, false);
-      if (force) await existing.session.setForce(force);
+      if (force) await existing.controller.setForce(force);
       return undefined;
     }
-    const title = reference ? `Generate: ${path.basename(reference.path)}` : 'Generate';
-    const panel = vscode.window.createWebviewPanel(GENERATE_VIEW_TYPE, title, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, WEBVIEW_OPTIONS);
+    const panel = this.panels.create(GENERATE_VIEW_TYPE, reference ? `Generate: ${path.basename(reference.path)}` : 'Generate');
     this.attach(panel, reference, force);
     return undefined;
   }
 
   private attach(panel: vscode.WebviewPanel, reference: ReferenceImage | undefined, force?: 'detail' | 'semantic'): GenerateController {
-    const { context } = this.deps;
-    const key = GeneratePanels.key(reference);
-    const webview = panel.webview;
-    webview.options = WEBVIEW_OPTIONS;
-    panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'icon.svg');
-    const session = new GenerateController(
-      reference,
-      {
-        backend: this.deps.backend,
-        ui: this.deps.ui,
-        log: this.deps.log,
-        settings: this.deps.settings,
-        post: (m: HostToWebview) => webview.postMessage(m),
-        defaultSaveDir: () => {
-          const ws = vscode.workspace.workspaceFolders?.[0]?.uri;
-          return ws?.scheme === 'file' ? ws.fsPath : os.homedir();
-        },
-        ...(this.deps.openInspector ? { openInspector: this.deps.openInspector } : {}),
-      },
-      force,
-    );
-    webview.html = buildWebviewHtml({ nonce: makeNonce(), ...webviewAssets(context.extensionUri.fsPath), title: panel.title, view: 'generate' });
-    const sub = webview.onDidReceiveMessage((m: unknown) => session.handleMessage(m));
-    const entry: Entry = { key, panel, session };
-    this.entries.set(key, entry);
-    panel.onDidDispose(() => {
-      session.dispose();
-      sub.dispose();
-      if (this.entries.get(key) === entry) this.entries.delete(key);
-    });
-    return session;
+    return this.panels.attach(
+      panel,
+      GeneratePanels.key(reference),
+      (post) =>
+        new GenerateController(
+          reference,
+          {
+            backend: this.deps.backend,
+            ui: this.deps.ui,
+            log: this.deps.log,
+            settings: this.deps.settings,
+            post,
+            defaultSaveDir: () => {
+              const ws = vscode.workspace.workspaceFolders?.[0]?.uri;
+              return ws?.scheme === 'file' ? ws.fsPath : os.homedir();
+            },
+            ...(this.deps.openInspector ? { openInspector: this.deps.openInspector } : {}),
+          },
+          force,
+        ),
+    ).controller;
   }
 
   // ---- WebviewPanelSerializer: restore Generate panels after a window reload
@@ -139,7 +124,7 @@ export class GeneratePanels implements vscode.WebviewPanelSerializer {
       if (fs.existsSync(uri.fsPath)) reference = { path: uri.fsPath, resource: uri.toString() };
       else this.deps.log.warn(`Generate panel restored without its reference: ${uri.fsPath} no longer exists`);
     }
-    if (this.entries.has(GeneratePanels.key(reference))) {
+    if (this.panels.has(GeneratePanels.key(reference))) {
       panel.dispose();
       return;
     }
@@ -148,7 +133,6 @@ export class GeneratePanels implements vscode.WebviewPanelSerializer {
   }
 
   dispose(): void {
-    for (const e of [...this.entries.values()]) e.panel.dispose();
-    this.entries.clear();
+    this.panels.dispose();
   }
 }

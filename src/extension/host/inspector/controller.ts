@@ -1,55 +1,21 @@
-// One inspector panel's host-side logic: validates every webview message, runs inspections with
+// One inspector panel's host-side logic: answers its webview's requests, runs inspections with
 // progress and cancellation, exports through a confirmed save dialog. No `vscode` import: the
 // boundary (panels.ts) supplies `HostUi`, `post` and settings, so this unit-tests with fakes.
 
 import * as path from 'node:path';
 import type { Inspection } from '../../../shared/types';
-import {
-  PROTOCOL_VERSION,
-  parseWebviewMessage,
-  type ExportFormat,
-  type FolderUsageView,
-  type HostToWebview,
-  type PanelInfo,
-  type PngTarget,
-  type Request,
-} from '../../../shared/protocol/messages';
-import { isCancellation, type InspectorBackend, type TokenSource } from '../backend';
-import { describeError, type ErrorAction } from '../errors';
+import { PROTOCOL_VERSION } from '../../../shared/protocol/common';
+import type { ExportFormat, FolderUsageView, PngTarget } from '../../../shared/protocol/inspector';
+import type { HostToWebview, PanelInfo, Request } from '../../../shared/protocol/messages';
+import type { InspectorBackend, TokenSource } from '../backend';
 import { planExport } from '../exporter';
+import type { HostUi, Logger } from '../hostUi';
 import { saveThroughDialog } from '../saveFlow';
 import type { ResolvedSettings } from '../settings';
+import { WebviewChannel, type ControllerMessage } from '../webviewChannel';
 
 /** What an export writes, for the save dialog's title. */
 const EXPORT_WHAT: Record<ExportFormat, string> = { 'tokens-json': 'tokens', 'tokens-npy': 'tokens', png: 'reconstruction', sheet: 'contact sheet' };
-
-export interface Logger {
-  info(msg: string): void;
-  warn(msg: string): void;
-  error(msg: string): void;
-}
-
-/** A webview's `log` message, on one line of the host's log (its text was validated and truncated). */
-export function logFromWebview(log: Logger, source: string, msg: { level: 'info' | 'warn' | 'error'; message: string }): void {
-  log[msg.level](`${source}: ${msg.message.replace(/[\r\n]+/g, ' ')}`);
-}
-
-export interface ProgressReporter {
-  (message: string, increment?: number): void;
-}
-
-export interface HostUi {
-  /** cancellable progress notification; `signal` aborts when the user cancels */
-  withProgress<T>(title: string, task: (report: ProgressReporter, signal: AbortSignal) => Promise<T>): Promise<T>;
-  /** a save dialog; resolves to the chosen absolute path or undefined when dismissed */
-  showSaveDialog(options: { defaultPath: string; filters: Record<string, string[]>; title: string }): Promise<string | undefined>;
-  /** modal confirmation before replacing an existing file */
-  confirmOverwrite(filePath: string): Promise<boolean>;
-  showError(message: string, actions: ErrorAction[]): void;
-  showInfo(message: string): void;
-  /** runs the "Select Model" flow; resolves true when the model setting changed */
-  selectModel(): Promise<boolean>;
-}
 
 interface TargetBase {
   /**
@@ -90,7 +56,7 @@ export class InspectorController {
   private running: AbortController | undefined;
   private runSeq = 0;
   private readonly requests = new Map<number, AbortController>();
-  private rejected = 0;
+  private readonly channel: WebviewChannel;
   private disposed = false;
   private pending: Promise<void> | undefined;
   private busyMessage = '';
@@ -99,7 +65,9 @@ export class InspectorController {
   constructor(
     readonly target: InspectorTarget,
     private readonly deps: InspectorControllerDeps,
-  ) {}
+  ) {
+    this.channel = new WebviewChannel(deps, 'webview');
+  }
 
   get lastInspection(): Inspection | undefined {
     return this.inspection;
@@ -110,7 +78,7 @@ export class InspectorController {
   }
 
   get rejectedMessages(): number {
-    return this.rejected;
+    return this.channel.rejected;
   }
 
   get info(): PanelInfo {
@@ -119,55 +87,28 @@ export class InspectorController {
   }
 
   private post(m: HostToWebview): void {
-    if (this.disposed) return;
-    try {
-      const r = this.deps.post(m);
-      if (r && typeof (r as PromiseLike<unknown>).then === 'function') {
-        (r as PromiseLike<unknown>).then(undefined, () => undefined);
-      }
-    } catch {
-      // panel already gone
-    }
+    void this.channel.post(m);
   }
 
   /** Entry point for every message the webview sends. Validates first; never throws. */
-  async handleMessage(raw: unknown): Promise<void> {
-    if (this.disposed) return;
-    const parsed = parseWebviewMessage(raw);
-    if (!parsed.ok) {
-      this.rejected++;
-      if (this.rejected <= 10 || this.rejected % 100 === 0) {
-        this.deps.log.warn(`rejected webview message #${this.rejected}: ${parsed.error}`);
-      }
-      return;
-    }
-    const msg = parsed.value;
-    try {
-      switch (msg.kind) {
-        case 'ready':
-          this.post({ kind: 'init', protocol: PROTOCOL_VERSION, info: this.info });
-          // work already under way (e.g. started by a command before the webview loaded): its
-          // result will be posted when it ends; repeat the busy line the webview missed
-          if (this.running && this.busyMessage) this.post({ kind: 'busy', message: this.busyMessage });
-          else if (this.target.mode !== 'folder' && this.inspection) this.post({ kind: 'inspection', inspection: this.inspection });
-          else if (this.target.mode === 'folder' && this.folder) this.post({ kind: 'folderUsage', usage: this.folder });
-          else await this.refresh();
-          return;
-        case 'log':
-          logFromWebview(this.deps.log, 'webview', msg);
-          return;
-        case 'request':
-          await this.handleRequest(msg.id, msg.request);
-          return;
-      }
-    } catch (e) {
-      this.deps.log.error(`webview message handling failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-    }
+  handleMessage(raw: unknown): Promise<void> {
+    if (this.disposed) return Promise.resolve();
+    return this.channel.receive(raw, (m) => this.handle(m));
+  }
+
+  private async handle(msg: ControllerMessage): Promise<void> {
+    if (msg.kind === 'request') return this.handleRequest(msg.id, msg.request);
+    this.post({ kind: 'init', protocol: PROTOCOL_VERSION, info: this.info });
+    // work already under way (e.g. started by a command before the webview loaded): its
+    // result will be posted when it ends; repeat the busy line the webview missed
+    if (this.running && this.busyMessage) this.post({ kind: 'busy', message: this.busyMessage });
+    else if (this.target.mode !== 'folder' && this.inspection) this.post({ kind: 'inspection', inspection: this.inspection });
+    else if (this.target.mode === 'folder' && this.folder) this.post({ kind: 'folderUsage', usage: this.folder });
+    else await this.refresh();
   }
 
   private async handleRequest(id: number, req: Request): Promise<void> {
-    const ok = (result?: string): void => this.post({ kind: 'response', id, ok: true, ...(result === undefined ? {} : { result }) });
-    const err = (error: string): void => this.post({ kind: 'response', id, ok: false, error });
+    const { ok, err } = this.channel.responder(id);
     switch (req.type) {
       case 'cancel': {
         if (req.target === 0) {
@@ -352,15 +293,7 @@ export class InspectorController {
   }
 
   private report(e: unknown, subject: string, file?: string): void {
-    const d = describeError(e, subject, file);
-    if (d.cancelled) {
-      this.deps.log.info(d.message);
-      this.post({ kind: 'error', message: d.message, code: d.code });
-      return;
-    }
-    this.deps.log.error(`${d.message}${!d.user && e instanceof Error && e.stack ? `\n${e.stack}` : ''}`);
-    this.post({ kind: 'error', message: d.message, code: d.code });
-    this.deps.ui.showError(d.message, d.actions);
+    this.channel.report(e, subject, file);
   }
 
   /** Export through a save dialog the user confirms; never overwrites without a second confirmation. */
@@ -393,10 +326,10 @@ export class InspectorController {
 
   dispose(): void {
     this.disposed = true;
+    this.channel.close();
     this.running?.abort();
     for (const ac of this.requests.values()) ac.abort();
     this.requests.clear();
   }
 }
 
-export { isCancellation };

@@ -5,57 +5,17 @@ import { createHash, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { parseWebviewState, type HostToWebview } from '../../../shared/protocol/messages';
+import { parseWebviewState } from '../../../shared/protocol/inspector';
 import type { InspectorBackend, TokenSource } from '../backend';
 import { GeneratedStore, MAX_KEPT } from './generatedStore';
-import { buildWebviewHtml, makeNonce } from '../html';
-import { InspectorController, type HostUi, type Logger, type InspectorControllerDeps, type InspectorTarget } from './controller';
+import { IMAGE_EXTENSIONS, isImagePath } from '../../core';
+import { PanelHost } from '../panelHost';
+import type { HostUi, Logger } from '../hostUi';
+import { InspectorController, type InspectorControllerDeps, type InspectorTarget } from './controller';
 import type { ResolvedSettings } from '../settings';
 
 export const PANEL_VIEW_TYPE = 'imagefolderInspector.panel';
 export const EDITOR_VIEW_TYPE = 'imagefolderInspector.inspector';
-
-export const IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'webp', 'avif', 'gif', 'tif', 'tiff', 'svg'] as const;
-
-export function isImagePath(p: string): boolean {
-  const ext = path.extname(p).slice(1).toLowerCase();
-  return (IMAGE_EXTENSIONS as readonly string[]).includes(ext);
-}
-
-export const WEBVIEW_OPTIONS: vscode.WebviewOptions & vscode.WebviewPanelOptions = {
-  enableScripts: true,
-  enableCommandUris: false,
-  enableForms: false,
-  retainContextWhenHidden: false,
-  // nothing is loaded from disk: the script and stylesheet are inlined (see html.ts), images are data: URLs
-  localResourceRoots: [],
-};
-
-const assetCache = new Map<string, { script: string; style: string }>();
-
-/** The webview bundle and stylesheet, read once per extension folder (they never change while it runs). */
-export function webviewAssets(extensionPath: string): { script: string; style: string } {
-  let assets = assetCache.get(extensionPath);
-  if (!assets) {
-    const read = (rel: string): string => {
-      try {
-        return fs.readFileSync(path.join(extensionPath, rel), 'utf8');
-      } catch (e) {
-        throw new Error(`the extension's ${rel} cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)}): reinstall ImageFolder Inspector`);
-      }
-    };
-    assets = { script: read('dist/webview.js'), style: read('media/inspector.css') };
-    assetCache.set(extensionPath, assets);
-  }
-  return assets;
-}
-
-interface Entry {
-  key: string;
-  panel: vscode.WebviewPanel;
-  session: InspectorController;
-  disposables: vscode.Disposable[];
-}
 
 export interface InspectorPanelsDeps {
   context: vscode.ExtensionContext;
@@ -70,12 +30,13 @@ export interface InspectorPanelsDeps {
 }
 
 export class InspectorPanels implements vscode.WebviewPanelSerializer, vscode.CustomReadonlyEditorProvider {
-  private readonly entries = new Map<string, Entry>();
+  private readonly panels: PanelHost<InspectorController>;
   private activeKey: string | undefined;
   private readonly generated: GeneratedStore;
 
   constructor(private readonly deps: InspectorPanelsDeps) {
     this.generated = new GeneratedStore(deps.context.workspaceState);
+    this.panels = new PanelHost(deps.context.extensionUri, 'inspector');
   }
 
   private static key(mode: 'image' | 'folder', uri: vscode.Uri, editor = false): string {
@@ -89,35 +50,28 @@ export class InspectorPanels implements vscode.WebviewPanelSerializer, vscode.Cu
 
   /** Session of the focused panel, or of the most recently focused one. */
   activeController(): InspectorController | undefined {
-    const e = this.activeKey ? this.entries.get(this.activeKey) : undefined;
-    return e?.session ?? [...this.entries.values()].at(-1)?.session;
+    const e = this.activeKey ? this.panels.get(this.activeKey) : undefined;
+    return e?.controller ?? this.panels.all().at(-1)?.controller;
   }
 
   controllerFor(uri: vscode.Uri): InspectorController | undefined {
-    for (const e of this.entries.values()) if (e.session.target.resource === uri.toString()) return e.session;
-    return undefined;
+    return this.panels.all().find((e) => e.controller.target.resource === uri.toString())?.controller;
   }
 
   allControllers(): InspectorController[] {
-    return [...this.entries.values()].map((e) => e.session);
+    return this.panels.all().map((e) => e.controller);
   }
 
   /** Open (or reveal) the inspector panel for an image or folder. */
   open(mode: 'image' | 'folder', uri: vscode.Uri, refresh: boolean): InspectorController {
     const key = InspectorPanels.key(mode, uri);
-    const existing = this.entries.get(key);
+    const existing = this.panels.get(key);
     if (existing) {
       existing.panel.reveal(undefined, false);
-      if (refresh) void existing.session.refresh();
-      return existing.session;
+      if (refresh) void existing.controller.refresh();
+      return existing.controller;
     }
-    const title = `${mode === 'folder' ? 'Codebook usage' : 'Inspector'}: ${path.basename(uri.fsPath)}`;
-    const panel = vscode.window.createWebviewPanel(
-      PANEL_VIEW_TYPE,
-      title,
-      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false },
-      WEBVIEW_OPTIONS,
-    );
+    const panel = this.panels.create(PANEL_VIEW_TYPE, `${mode === 'folder' ? 'Codebook usage' : 'Inspector'}: ${path.basename(uri.fsPath)}`);
     return this.attach(panel, { mode, path: uri.fsPath, resource: uri.toString() }, key, uri);
   }
 
@@ -129,12 +83,12 @@ export class InspectorPanels implements vscode.WebviewPanelSerializer, vscode.Cu
    */
   openGenerated(tokens: TokenSource, exportPath: string): InspectorController {
     const key = InspectorPanels.generatedKey(tokens);
-    const existing = this.entries.get(key);
+    const existing = this.panels.get(key);
     if (existing) {
       existing.panel.reveal(undefined, false);
-      return existing.session;
+      return existing.controller;
     }
-    const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, `Inspector: ${tokens.name}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, WEBVIEW_OPTIONS);
+    const panel = this.panels.create(PANEL_VIEW_TYPE, `Inspector: ${tokens.name}`);
     const resource = `imagefolder-generated:${randomUUID()}`;
     this.generated.remember(resource, { tokens, exportPath }).then(undefined, (e: unknown) => {
       this.deps.log.warn(`the generated sample's tokens could not be kept for a reload: ${String(e)}`);
@@ -145,48 +99,42 @@ export class InspectorPanels implements vscode.WebviewPanelSerializer, vscode.Cu
 
   /** watchUri: the image or folder whose changes on disk refresh the panel */
   private attach(panel: vscode.WebviewPanel, target: InspectorTarget, key: string, watchUri?: vscode.Uri): InspectorController {
-    const { context } = this.deps;
-    const webview = panel.webview;
-    webview.options = WEBVIEW_OPTIONS;
-    panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'icon.svg');
-    const session = new InspectorController(target, {
-      backend: this.deps.backend,
-      ui: this.deps.ui,
-      log: this.deps.log,
-      settings: this.deps.settings,
-      post: (m: HostToWebview) => webview.postMessage(m),
-      ...(this.deps.openGenerator ? { openGenerator: this.deps.openGenerator } : {}),
-      ...(this.deps.swapWith ? { swapWith: this.deps.swapWith } : {}),
-    });
-    const nonce = makeNonce();
-    webview.html = buildWebviewHtml({ nonce, ...webviewAssets(context.extensionUri.fsPath), title: panel.title });
-    const disposables: vscode.Disposable[] = [];
-    disposables.push(webview.onDidReceiveMessage((m: unknown) => session.handleMessage(m)));
-    disposables.push(
-      panel.onDidChangeViewState((e) => {
-        if (e.webviewPanel.active) this.activeKey = key;
-      }),
+    const { controller } = this.panels.attach(
+      panel,
+      key,
+      (post) =>
+        new InspectorController(target, {
+          backend: this.deps.backend,
+          ui: this.deps.ui,
+          log: this.deps.log,
+          settings: this.deps.settings,
+          post,
+          ...(this.deps.openGenerator ? { openGenerator: this.deps.openGenerator } : {}),
+          ...(this.deps.swapWith ? { swapWith: this.deps.swapWith } : {}),
+        }),
+      {
+        disposables: (controller) => [
+          panel.onDidChangeViewState((e) => {
+            if (e.webviewPanel.active) this.activeKey = key;
+          }),
+          ...(watchUri && target.mode !== 'generated' ? this.watch(controller, watchUri, target.mode) : []),
+        ],
+        onClose: () => {
+          if (this.activeKey === key) this.activeKey = undefined;
+        },
+      },
     );
-    if (watchUri && target.mode !== 'generated') disposables.push(...this.watch(session, watchUri, target.mode));
-    const entry: Entry = { key, panel, session, disposables };
-    this.entries.set(key, entry);
     this.activeKey = key;
-    panel.onDidDispose(() => {
-      session.dispose();
-      for (const d of disposables) d.dispose();
-      if (this.entries.get(key) === entry) this.entries.delete(key);
-      if (this.activeKey === key) this.activeKey = undefined;
-    });
-    return session;
+    return controller;
   }
 
   /** Refresh when the image (or an image in the folder) changes on disk. */
-  private watch(session: InspectorController, uri: vscode.Uri, mode: 'image' | 'folder'): vscode.Disposable[] {
+  private watch(controller: InspectorController, uri: vscode.Uri, mode: 'image' | 'folder'): vscode.Disposable[] {
     if (uri.scheme !== 'file') return [];
     const pattern =
       mode === 'image'
         ? new vscode.RelativePattern(vscode.Uri.joinPath(uri, '..'), path.basename(uri.fsPath))
-        : new vscode.RelativePattern(uri, '*.{png,jpg,jpeg,webp,avif,gif,tif,tiff,svg,PNG,JPG,JPEG}');
+        : new vscode.RelativePattern(uri, `*.{${[...IMAGE_EXTENSIONS, ...IMAGE_EXTENSIONS.map((e) => e.toUpperCase())].join(',')}}`);
     const watcher = vscode.workspace.createFileSystemWatcher(pattern);
     let timer: NodeJS.Timeout | undefined;
     const changed = (): void => {
@@ -194,7 +142,7 @@ export class InspectorPanels implements vscode.WebviewPanelSerializer, vscode.Cu
       timer = setTimeout(() => {
         timer = undefined;
         this.deps.log.info(`${uri.fsPath} changed on disk; refreshing`);
-        void session.refresh();
+        void controller.refresh();
       }, mode === 'image' ? 300 : 2000);
     };
     return [
@@ -204,7 +152,7 @@ export class InspectorPanels implements vscode.WebviewPanelSerializer, vscode.Cu
       watcher.onDidDelete(() => {
         if (mode === 'image') {
           this.deps.log.info(`${uri.fsPath} was deleted`);
-          session.fileGone();
+          controller.fileGone();
         } else changed();
       }),
       new vscode.Disposable(() => timer && clearTimeout(timer)),
@@ -235,7 +183,7 @@ export class InspectorPanels implements vscode.WebviewPanelSerializer, vscode.Cu
     }
     const mode = parsed.value.mode === 'folder' ? 'folder' : 'image';
     const key = InspectorPanels.key(mode, uri);
-    if (this.entries.has(key)) {
+    if (this.panels.has(key)) {
       panel.dispose();
       return;
     }
@@ -253,7 +201,7 @@ export class InspectorPanels implements vscode.WebviewPanelSerializer, vscode.Cu
       return;
     }
     const key = InspectorPanels.generatedKey(stored.tokens);
-    if (this.entries.has(key)) {
+    if (this.panels.has(key)) {
       panel.dispose();
       return;
     }
@@ -269,12 +217,11 @@ export class InspectorPanels implements vscode.WebviewPanelSerializer, vscode.Cu
   resolveCustomEditor(document: vscode.CustomDocument, panel: vscode.WebviewPanel): void {
     const base = InspectorPanels.key('image', document.uri, true);
     let key = base;
-    for (let i = 2; this.entries.has(key); i++) key = `${base}#${i}`;
+    for (let i = 2; this.panels.has(key); i++) key = `${base}#${i}`;
     this.attach(panel, { mode: 'image', path: document.uri.fsPath, resource: document.uri.toString() }, key, document.uri);
   }
 
   dispose(): void {
-    for (const e of [...this.entries.values()]) e.panel.dispose();
-    this.entries.clear();
+    this.panels.dispose();
   }
 }
