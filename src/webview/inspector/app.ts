@@ -126,7 +126,7 @@ export class App {
   }
 
   private persist(): void {
-    // the Generate view keeps its own state (generateApp.ts)
+    // the Generate view keeps its own state (generate/app.ts)
     if (!this.info || this.info.mode === 'generate') return;
     this.host.saveState({
       resource: this.info.resource,

@@ -24,7 +24,7 @@ export interface GeneratePanelsDeps {
   ui: HostUi;
   log: Logger;
   settings: () => ResolvedSettings;
-  /** a sample's "Inspect" (panels.ts openGenerated) */
+  /** a sample's "Inspect" (inspector/panels.ts openGenerated) */
   openInspector?: GenerateControllerDeps['openInspector'];
 }
 

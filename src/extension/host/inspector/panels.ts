@@ -23,7 +23,7 @@ export interface InspectorPanelsDeps {
   ui: HostUi;
   log: Logger;
   settings: () => ResolvedSettings;
-  /** the inspector's "Generate with this image's … tokens" (generatePanels.ts) */
+  /** the inspector's "Generate with this image's … tokens" (generate/panels.ts) */
   openGenerator?: InspectorControllerDeps['openGenerator'];
   /** the inspector's "Swap branches with…" (commands.ts, Swap Branches of Two Images) */
   swapWith?: InspectorControllerDeps['swapWith'];
