@@ -33,6 +33,23 @@ export interface ProviderReport {
   /** providers tried and skipped, with the reason (e.g. webgpu: "No supported adapters") */
   skipped: { provider: ProviderName; reason: string }[];
   available: ProviderName[];
+  /** with the setting `auto`, once made: the provider every graph uses and why (core/providerChoice.ts) */
+  choice?: ProviderChoice;
+}
+
+/** One provider's measured time for one encoder run and one decoder run (core/providerChoice.ts). */
+export interface ProviderTiming {
+  provider: ProviderName;
+  encoderMs: number;
+  decoderMs: number;
+}
+
+/** `auto`'s choice: the provider, a sentence saying why, the timings behind it, and whether it was remembered. */
+export interface ProviderChoice {
+  provider: ProviderName;
+  reason: string;
+  timings: ProviderTiming[];
+  cached: boolean;
 }
 
 /** An RGB image as PNG bytes, base64 (what the webview shows). */

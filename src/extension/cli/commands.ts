@@ -190,7 +190,9 @@ export async function info(rt: ModelRuntime, a: CliArgs, io: Io): Promise<number
     io.out(`${g.padEnd(9)} ${v.file}: ${fmt(v.inputs)} -> ${fmt(v.outputs)} on ${v.provider}`);
   }
   io.out(`providers available: ${report.available.join(', ')}`);
-  io.out(`providers chosen:    ${providerLine(report)}`);
+  io.out(`providers chosen:    ${Object.entries(report.chosen).map(([g, p]) => `${g}=${p}`).join(', ')}`);
+  if (report.choice) io.out(`provider choice:     ${report.choice.reason}${report.choice.cached ? ' (remembered from an earlier measurement)' : ''}`);
+  for (const s of report.skipped) io.out(`provider skipped:    ${s.provider}: ${s.reason}`);
   const par = rt.parallelism();
   const n = (k: number, what: string) => `${k} ${what}${k === 1 ? '' : 's'}`;
   io.out(`threads   ${n(par.threads, 'thread')} for the encoder; decoder runs shared by ${n(par.decoderWorkers, 'worker')} of ${n(par.decoderThreads, 'thread')}`);

@@ -9,6 +9,7 @@ import type { Io } from './io';
 import { isUserError } from '../core/errors';
 import { builtInModelDir } from '../core/paths';
 import { ModelRuntime } from '../core/runtime';
+import { defaultChoiceCacheFile, fileChoiceCache } from '../core/providerChoice';
 
 declare const CLI_VERSION: string | undefined;
 
@@ -29,7 +30,9 @@ export async function runCli(argv: string[], io: Io, root = defaultRoot()): Prom
       io.out(typeof CLI_VERSION === 'string' ? CLI_VERSION : 'dev');
       return 0;
     }
-    runtime = await ModelRuntime.load(a.model ?? builtInModelDir(root), { provider: a.provider, threads: a.threads, builtIn: a.model === undefined });
+    // `auto`'s measured choice is remembered in a file under the user's cache folder (README "GPU notes")
+    const choiceCache = fileChoiceCache(defaultChoiceCacheFile());
+    runtime = await ModelRuntime.load(a.model ?? builtInModelDir(root), { provider: a.provider, threads: a.threads, builtIn: a.model === undefined, choiceCache });
     const run = { tokenize, reconstruct, sheet, swap, stats, info, generate: generateCommand }[a.command];
     return await run(runtime, a, io);
   } catch (e) {

@@ -77,11 +77,38 @@ export function candidates(
     !available.includes(p)
       ? { provider: p, skipReason: `not offered by onnxruntime-node on ${platform}-${process.arch}` }
       : setting === 'auto' && p === 'webgpu' && platform === 'linux' && !hasVulkan()
-        ? { provider: p, skipReason: 'no Vulkan loader (libvulkan.so.1) on this machine; WebGPU on Linux runs on Vulkan' }
+        ? { provider: p, skipReason: `no Vulkan loader (libvulkan.so.1) on this machine; WebGPU on Linux runs on Vulkan (${VULKAN_PACKAGES_HINT})` }
         : { provider: p },
   );
   out.push({ provider: 'cpu' });
   return out;
+}
+
+/**
+ * What WebGPU on Linux needs besides the GPU driver: the Vulkan loader, and for NVIDIA's driver the
+ * glvnd libraries (with libvulkan1 alone its ICD fails: "Found no drivers", then "No supported
+ * adapters"; measured on an H200, docs/performance.md "GPU").
+ */
+export const VULKAN_PACKAGES = ['libvulkan1', 'libglvnd0', 'libglx0', 'libgl1', 'libegl1', 'libopengl0', 'libgles2'];
+const VULKAN_PACKAGES_HINT = `with a GPU, on Debian/Ubuntu: apt install ${VULKAN_PACKAGES.join(' ')}`;
+
+/**
+ * The reason a provider could not create a session, for the user: onnxruntime's message shortened,
+ * plus what to do about it where that is known (CUDA not bundled; WebGPU on Linux without Vulkan).
+ */
+export function failureReason(provider: ProviderName, error: unknown, platform: NodeJS.Platform = process.platform, hasVulkan: () => boolean = hasVulkanLoader): string {
+  let reason = shortReason((error as Error)?.message ?? String(error));
+  if (notBundled().has(provider)) {
+    reason += provider === 'cuda'
+      ? ' (not bundled with onnxruntime-node from npm: bring your own CUDA provider libraries, README "GPU notes")'
+      : ' (its binaries are not bundled with onnxruntime-node and were not installed)';
+  }
+  if (provider === 'webgpu' && platform === 'linux' && /No supported adapters/.test(reason)) {
+    reason += hasVulkan()
+      ? ` (no GPU, or no Vulkan driver for it: an NVIDIA GPU also needs glvnd; ${VULKAN_PACKAGES_HINT})`
+      : ` (no Vulkan loader, libvulkan.so.1: ${VULKAN_PACKAGES_HINT})`;
+  }
+  return reason;
 }
 
 /** Turns onnxruntime's multi-line native error into the part a user can read. */
@@ -102,6 +129,16 @@ const failedProviders = new Map<ProviderName, string>();
 
 export function forgetProviderFailures(): void {
   failedProviders.clear();
+}
+
+/** Why a provider failed earlier in this process, if it did. */
+export function rememberedFailure(provider: ProviderName): string | undefined {
+  return failedProviders.get(provider);
+}
+
+/** Records a provider's failure (reason from failureReason) so that it is not tried again. */
+export function rememberFailure(provider: ProviderName, reason: string): void {
+  failedProviders.set(provider, reason);
 }
 
 export interface CreatedSession<S = InferenceSession> {
@@ -145,9 +182,8 @@ export async function createSession<S = InferenceSession>(
       const session = await make(modelPath, sessionOptions(c.provider, options.threads));
       return { session, provider: c.provider, skipped };
     } catch (e) {
-      let reason = shortReason((e as Error).message ?? String(e));
-      if (notBundled().has(c.provider)) reason += ' (its binaries are not bundled with onnxruntime-node and were not installed)';
       if (c.provider === 'cpu') throw e; // the CPU provider failing means a broken graph or install
+      const reason = failureReason(c.provider, e);
       failedProviders.set(c.provider, reason);
       skipped.push({ provider: c.provider, reason });
     }

@@ -7,12 +7,13 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
-import type { ModelInfo, ProviderName, ProviderReport, ProviderSetting } from '../../shared/types';
+import type { ModelInfo, ProviderChoice, ProviderName, ProviderReport, ProviderSetting } from '../../shared/types';
 import { UserError, throwIfAborted } from './errors';
 import { loadOrt, ortModulePath } from './native';
 import { OrtWorker, OrtWorkerGone, type WireTensor } from './ortWorker';
 import { readModelPackage, type ModelPackage } from './packageReader';
-import { availableProviders, createSession, sessionOptions } from './providers';
+import { availableProviders, candidates, createSession, failureReason, rememberFailure, rememberedFailure, sessionOptions } from './providers';
+import { choiceKey, onlyChoice, pickFastest, timeProviders, type ChoiceCache } from './providerChoice';
 import { codeColours, type Rgb } from './colours';
 import { checkIndices } from './tokens';
 
@@ -21,6 +22,8 @@ export interface LoadOptions {
   /** threads in all; 0 or undefined: one per core */
   threads?: number;
   builtIn?: boolean;
+  /** where `auto` remembers a measured choice (per model and machine); none: measured once per load */
+  choiceCache?: ChoiceCache;
 }
 
 /** The package's graphs: the tokenizer's two, and the optional generator's two (docs/model-format.md). */
@@ -75,6 +78,8 @@ export class ModelRuntime {
   private idle: (() => void)[] = [];
   private readonly chosen: Partial<Record<GraphName, ProviderName>> = {};
   private readonly skipped = new Map<ProviderName, string>();
+  private choosing?: Promise<ProviderChoice | undefined>;
+  private choice?: ProviderChoice;
   private readonly colours = new Map<number, Rgb[]>();
   private runsStarted = 0;
   private sessionsMade = 0;
@@ -121,6 +126,99 @@ export class ModelRuntime {
       chosen: { ...this.chosen } as Record<string, ProviderName>,
       skipped: [...this.skipped].map(([provider, reason]) => ({ provider, reason })),
       available: availableProviders(),
+      ...(this.choice ? { choice: this.choice } : {}),
+    };
+  }
+
+  /**
+   * With the setting `auto`: the provider every graph of this model uses, chosen once. The GPU
+   * providers this build offers are tried (a session for the encoder and the decoder each, in
+   * worker 0); when more than one provider can run the model, one encoder and one decoder run on
+   * each are timed and the faster kept (providerChoice.ts), or a remembered measurement is reused.
+   * A forced provider (any other setting) is not measured: undefined.
+   */
+  private chooseProvider(): Promise<ProviderChoice | undefined> {
+    if (this.options.provider !== 'auto') return Promise.resolve(undefined);
+    return (this.choosing ??= this.measureChoice().then(
+      (c) => (this.choice = c),
+      (e: unknown) => {
+        this.choosing = undefined; // e.g. the worker died: the next graph tries again
+        throw e;
+      },
+    ));
+  }
+
+  private async measureChoice(): Promise<ProviderChoice> {
+    const files = { encoder: this.pkg.encoderPath, decoder: this.pkg.decoderPath };
+    const worker = () => this.workerOf(0);
+    const key = (p: ProviderName, g: string) => `probe:${p}:${g}`;
+    const working: ProviderName[] = [];
+    const made: string[] = [];
+    // CPU sessions get every thread here (one decoder session, not the runtime's two): a fair,
+    // slightly pessimistic figure for the CPU.
+    const options = (p: ProviderName) => sessionOptions(p, this.threads);
+    try {
+      for (const c of candidates('auto', availableProviders())) {
+        const why = c.skipReason ?? rememberedFailure(c.provider);
+        if (why) {
+          this.skipped.set(c.provider, why);
+          continue;
+        }
+        if (c.provider === 'cpu') {
+          working.push('cpu');
+          continue;
+        }
+        try {
+          for (const g of ['encoder', 'decoder'] as const) {
+            await worker().create(key(c.provider, g), files[g], options(c.provider));
+            made.push(key(c.provider, g));
+          }
+          working.push(c.provider);
+        } catch (e) {
+          if (e instanceof OrtWorkerGone) throw e;
+          const reason = failureReason(c.provider, e);
+          rememberFailure(c.provider, reason);
+          this.skipped.set(c.provider, reason);
+        }
+      }
+      const passedOver = [...this.skipped.keys()];
+      if (working.length === 1) return onlyChoice(working[0], passedOver);
+      const cacheKey = choiceKey(Object.values(files), loadOrt().env.versions?.node ?? 'unknown', working, this.threads);
+      const remembered = this.options.choiceCache?.get(cacheKey);
+      if (remembered && working.includes(remembered.provider)) return { ...remembered, cached: true };
+      for (const g of ['encoder', 'decoder'] as const) {
+        await worker().create(key('cpu', g), files[g], options('cpu'));
+        made.push(key('cpu', g));
+      }
+      const tiles = MAX_DECODE_BATCH;
+      const feeds = this.probeFeeds(tiles);
+      const timings = await timeProviders(working, async (p, g) => {
+        await worker().run(key(p, g), g === 'encoder' ? feeds.encoder() : feeds.decoder());
+      });
+      const choice = pickFastest(timings, tiles);
+      await this.options.choiceCache?.set(cacheKey, choice);
+      return choice;
+    } finally {
+      // the probe sessions (a GPU's weights among them) are not kept: the chosen provider's
+      // sessions are created as usual, per graph and worker
+      await Promise.all(made.map((k) => this.slot(0).worker?.release(k).catch(() => undefined)));
+    }
+  }
+
+  /** Inputs for timing runs: a grey image batch of one, and `tiles` decoder tiles of code 0, every scale kept. */
+  private probeFeeds(tiles: number): { encoder: () => Record<string, WireTensor>; decoder: () => Record<string, WireTensor> } {
+    const m = this.pkg.manifest;
+    const S = m.image.size;
+    const P = this.branchCount;
+    const N = m.scales.length;
+    const rows = m.graphs.decoder.sharedIndices ? 1 : tiles;
+    // fresh arrays per run: a run's inputs are transferred or copied to the worker
+    return {
+      encoder: () => ({ image: { type: 'float32', dims: [1, 3, S, S], data: new Float32Array(3 * S * S) } }),
+      decoder: () => ({
+        indices: { type: 'int64', dims: [rows, P, m.tokensPerBranch], data: new BigInt64Array(rows * P * m.tokensPerBranch) },
+        scale_mask: { type: 'float32', dims: [tiles, P, N], data: new Float32Array(tiles * P * N).fill(1) },
+      }),
     };
   }
 
@@ -198,8 +296,9 @@ export class ModelRuntime {
       const before = name !== 'encoder' ? (slot.graphs.get('encoder') ?? Promise.resolve()).catch(() => undefined) : Promise.resolve();
       p = before.then(async () => {
         try {
+          const choice = await this.chooseProvider();
           const worker = this.workerOf(0);
-          const created = await createSession(file, this.options.provider, { threads: this.threadsFor(name) }, (f, o) => worker.create(name, f, o));
+          const created = await createSession(file, choice?.provider ?? this.options.provider, { threads: this.threadsFor(name) }, (f, o) => worker.create(name, f, o));
           this.sessionsMade++;
           this.chosen[name] = created.provider;
           for (const k of created.skipped) this.skipped.set(k.provider, k.reason);

@@ -304,6 +304,11 @@ describe('CLI as a process (dist/cli.js)', function () {
         assert.ok(o.providers.skipped.some((s: { provider: string; reason: string }) => s.provider === 'webgpu' && webgpuSkipPattern(vulkanLoaderFound()).test(s.reason)));
       }
       assert.deepEqual(Object.keys(o.graphs), ['encoder', 'decoder']);
+      // auto's choice and why, in JSON and in the text
+      assert.equal(o.providers.choice.provider, 'cpu');
+      const text = cli(['info']);
+      assert.match(text.stdout, /^provider choice: +cpu is the only provider that can run this model here/m);
+      for (const s of o.providers.skipped as { provider: string }[]) assert.match(text.stdout, new RegExp(`^provider skipped: +${s.provider}: `, 'm'));
       // on CPU, decoder runs are shared by two single-threaded workers when there are 2 threads or more
       const { threads, decoderWorkers, decoderThreads } = o.parallelism;
       assert.equal(decoderWorkers, Math.min(2, threads));
