@@ -15,6 +15,7 @@ import torch
 import torch.nn as nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from imagefolder.checkpoint import totals  # noqa: E402
 from imagefolder.data import load_split, smoke_split, to_tensor  # noqa: E402
 from imagefolder.model import BRANCHES, ImageFolderTokenizer, TokenizerConfig  # noqa: E402
 
@@ -48,13 +49,6 @@ def load_model(ckpt_path: Path):
     model.load_state_dict({k: v.float() for k, v in ck["ema"].items()})
     model.eval()
     return model, ck
-
-
-def totals(ck):
-    """(steps, images, seconds) of training behind a checkpoint's weights: a decoder-only
-    fine-tune (train.py --decoder-only) adds to the tokenizer run it started from."""
-    b = ck.get("base") or {"step": 0, "images_seen": 0, "elapsed": 0.0}
-    return b["step"] + ck["step"], b["images_seen"] + ck["images_seen"], b["elapsed"] + ck["elapsed"]
 
 
 def training_note(ck) -> str:

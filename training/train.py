@@ -3,6 +3,8 @@
     python3 training/train.py                       # full run (config.py), resumes from <out>/ckpt.pt
     python3 training/train.py --init training/checkpoints/imagefolder-mini.pt   # continue the shipped weights
     python3 training/train.py --smoke --out /tmp/s  # a few steps on generated images (CI)
+    python3 training/train.py --device cuda --tf32 --init training/checkpoints/imagefolder-mini.pt \
+        --batch 512 --lr 1e-3 --hours 0.08   # the H200 continuation (training/gpu_run.sh runs it all)
     python3 training/train.py --decoder-only --init <ckpt or shipped weights> --out <cache>/run-decoder --hours 1
         # better reconstructions from the same tokens: encoder, quantizers and codebooks stay frozen,
         # so every token (and a generator trained on them) keeps its meaning
@@ -26,7 +28,9 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from config import TrainConfig  # noqa: E402
+from imagefolder.checkpoint import atomic_save, totals  # noqa: E402
 from imagefolder.data import Batches, load_split, smoke_split  # noqa: E402
+from imagefolder.device import pick_device  # noqa: E402
 from imagefolder.model import ImageFolderTokenizer, Teacher, TokenizerConfig  # noqa: E402
 
 
@@ -36,12 +40,6 @@ def log(out: Path, msg: str, name: str = "train.log"):
     print(line, flush=True)
     with open(out / name, "a") as f:
         f.write(line + "\n")
-
-
-def atomic_save(obj, path: Path):
-    tmp = path.with_suffix(".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
 
 
 def train_teacher(cfg: TrainConfig, data, num_classes: int, out: Path, device) -> Teacher:
@@ -93,13 +91,17 @@ def main():
     ap.add_argument("--init", type=Path, default=None, help="start from shipped weights (training/checkpoints/*.pt)")
     ap.add_argument("--teacher", type=Path, default=None, help="reuse the frozen teacher of this checkpoint")
     ap.add_argument("--lr", type=float, default=None)
-    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
+    ap.add_argument("--tf32", action="store_true", help="TF32 matmuls and convolutions (CUDA only; an error elsewhere)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--hours", type=float, default=None)
     ap.add_argument("--batch", type=int, default=None)
+    ap.add_argument("--semantic-weight", type=float, default=None,
+                    help="weight of the semantic branch's InfoNCE loss (config.py: 0.1); like --lr, give it again on resume")
     ap.add_argument("--smoke", action="store_true", help="tiny run on generated images")
     ap.add_argument("--decoder-only", action="store_true", help="fine-tune the decoder of --init's EMA weights; tokens stay as they are")
     a = ap.parse_args()
+    device = pick_device(a.device, a.tf32)
 
     cfg = TrainConfig()
     if a.hours is not None:
@@ -108,12 +110,13 @@ def main():
         cfg.batch = a.batch
     if a.lr is not None:
         cfg.lr = a.lr
+    if a.semantic_weight is not None:
+        cfg.semantic_weight = a.semantic_weight
     if a.smoke:
         cfg.hours, cfg.teacher_steps, cfg.batch, cfg.warmup_steps, cfg.checkpoint_minutes = 0.5 / 60, 5, 8, 2, 0.2
         cfg.model = TokenizerConfig(width=64, enc_depth=1, dec_depth=1, heads=2, spatial_prior=True)  # tiny: fast, small fixture
     torch.set_num_threads(a.threads)
     torch.manual_seed(cfg.seed)
-    device = torch.device(a.device)
     out = a.out
     out.mkdir(parents=True, exist_ok=True)
 
@@ -122,7 +125,7 @@ def main():
     else:
         data_dir = a.data or out.parent / "data"
         data, labels = load_split(data_dir, "train")
-    log(out, f"data: {len(data['images'])} images, {len(labels)} classes, device {device}")
+    log(out, f"data: {len(data['images'])} images, {len(labels)} classes, device {device}{' (TF32 matmuls)' if a.tf32 else ''}")
 
     ckpt_path = out / "ckpt.pt"
     ckpt = torch.load(ckpt_path, map_location="cpu") if ckpt_path.exists() else None
@@ -150,7 +153,7 @@ def main():
     trained, trained_ema = (model.decoder, ema.decoder) if decoder_only else (model, ema)
     opt = torch.optim.AdamW(trained.parameters(), lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay)
     step, elapsed, images_seen = 0, 0.0, 0
-    base = ckpt.get("base") if ckpt else None  # what a decoder-only run started from (provenance)
+    base = ckpt.get("base") if ckpt else None  # the run an --init run continued (provenance: export.totals adds it)
     if ckpt:
         model.load_state_dict(ckpt["model"])
         ema.load_state_dict(ckpt["ema"])
@@ -164,8 +167,9 @@ def main():
         ema.load_state_dict(model.state_dict())
         for q in model.quantizers:
             q.usage.fill_(1.0)  # trust the shipped codebook: no restarts until usage says otherwise
-        if decoder_only:
-            base = {"step": init["step"], "images_seen": init["images_seen"], "elapsed": init["elapsed"], "from": str(a.init)}
+        # this run counts its own steps from 0 (fresh warmup and schedule); base keeps what came before
+        b_steps, b_images, b_seconds = totals(init)
+        base = {"step": b_steps, "images_seen": b_images, "elapsed": b_seconds, "from": str(a.init), "device": init.get("device", "cpu")}
         log(out, f"initialised from {a.init} ({init.get('step', '?')} steps){'; decoder only' if decoder_only else ''}")
     for p in ema.parameters():
         p.requires_grad_(False)

@@ -3,6 +3,8 @@ conditioned on the emoji category.
 
     python3 training/train_generator.py --tokenizer training/checkpoints/imagefolder-mini.pt --hours 2
     python3 training/train_generator.py --smoke --tokenizer <ckpt> --out /tmp/g    # CI
+    python3 training/train_generator.py --device cuda --tf32 --tokenizer <ckpt> --batch 256 --lr 8e-4 --hours 0.033
+        # the H200 run (training/gpu_run.sh): tokenizing and training both on the GPU
 
 Resumable like train.py (<out>/gen-ckpt.pt every few minutes), logs to <out>/train-generator.log.
 """
@@ -23,9 +25,11 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from export import load_model  # noqa: E402
+from imagefolder.checkpoint import atomic_save  # noqa: E402
 from imagefolder.data import load_split, smoke_split, to_tensor  # noqa: E402
+from imagefolder.device import pick_device  # noqa: E402
 from imagefolder.generator import FoldedGenerator, GeneratorConfig  # noqa: E402
-from train import atomic_save, log as train_log  # noqa: E402
+from train import log as train_log  # noqa: E402
 
 
 def log(out: Path, msg: str):
@@ -33,21 +37,24 @@ def log(out: Path, msg: str):
 
 
 @torch.no_grad()
-def tokenize(tok, images_uint8, batch=64):
-    """-> indices [N, 2, L] and teacher-forcing inputs [N, L-1, 64] (float16 to keep memory low)."""
+def tokenize(tok, images_uint8, batch=64, device="cpu"):
+    """-> indices [N, 2, L] and teacher-forcing inputs [N, L-1, 64] (float16 to keep memory low),
+    both on the CPU; computed on device (the tokenizer visits it and comes back)."""
     N = len(tok.cfg.scales)
     idx_all, x_all = [], []
-    gen_helper = FoldedGenerator(GeneratorConfig(vocab=tok.cfg.codebook_size, scales=tok.cfg.scales))
+    tok.to(device)
+    gen_helper = FoldedGenerator(GeneratorConfig(vocab=tok.cfg.codebook_size, scales=tok.cfg.scales)).to(device)
     for i in range(0, len(images_uint8), batch):
-        x = to_tensor(images_uint8[i:i + batch])
+        x = to_tensor(images_uint8[i:i + batch]).to(device)
         idx = tok.encode(x)
         f_hats = []
         for k in range(N):
-            m = torch.zeros(len(x), 2, N)
+            m = torch.zeros(len(x), 2, N, device=device)
             m[:, :, :k + 1] = 1
             f_hats.append(torch.cat(tok.f_hat_from_indices(idx, m), 1))
-        idx_all.append(idx)
-        x_all.append(gen_helper.next_scale_inputs(f_hats).half())
+        idx_all.append(idx.cpu())
+        x_all.append(gen_helper.next_scale_inputs(f_hats).half().cpu())
+    tok.cpu()
     return torch.cat(idx_all), torch.cat(x_all)
 
 
@@ -65,7 +72,8 @@ def main():
     ap.add_argument("--tokenizer", type=Path, required=True, help="tokenizer checkpoint or shipped weights")
     ap.add_argument("--out", type=Path, default=Path(os.environ.get("IMAGEFOLDER_CACHE", Path.home() / ".cache" / "imagefolder-inspector")) / "gen")
     ap.add_argument("--data", type=Path, default=None)
-    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--device", default="cpu", help="cpu, cuda, ...: training and tokenizing")
+    ap.add_argument("--tf32", action="store_true", help="TF32 matmuls (CUDA only; an error elsewhere)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--hours", type=float, default=2.0)
     ap.add_argument("--batch", type=int, default=32)
@@ -77,11 +85,11 @@ def main():
                          "training/checkpoints/imagefolder-mini-generator.pt), continuing their step count and hours")
     ap.add_argument("--smoke", action="store_true")
     a = ap.parse_args()
+    device = pick_device(a.device, a.tf32)
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     out = a.out
     out.mkdir(parents=True, exist_ok=True)
-    device = torch.device(a.device)
     tok, _ = load_model(a.tokenizer)
 
     if a.smoke:
@@ -108,9 +116,9 @@ def main():
         idx, x_in, _ = cached
     else:
         t0 = time.time()
-        idx, x_in = tokenize(tok, images)
+        idx, x_in = tokenize(tok, images, batch=256 if device.type == "cuda" else 64, device=device)
         torch.save((idx, x_in, tok_id), cache)
-        log(out, f"tokenized {len(idx)} images with tokenizer {tok_id} in {time.time() - t0:.0f} s")
+        log(out, f"tokenized {len(idx)} images with tokenizer {tok_id} on {device} in {time.time() - t0:.0f} s")
     y = torch.from_numpy(labels)
 
     cfg = GeneratorConfig(num_classes=len(classes), vocab=tok.cfg.codebook_size, scales=tok.cfg.scales)

@@ -9,12 +9,19 @@ Writes <cache>/data/{train,val}.npz: images uint8 [N,S,S,3], labels int16, sourc
 The split is decided per file by a hash of its bytes (skin-tone variants of one emoji follow their
 base emoji so near-duplicates never straddle the split).
 
+To train on another machine (a lent GPU, training/gpu_run.sh) the training split travels small:
+--pack writes the emoji and clipart arrays xz-compressed and the training photographs as JPEGs with
+their crop seeds (~24 MB in all), and --unpack rebuilds train.npz there with the same crop rule.
+
 usage: python3 training/data/prepare.py [--cache DIR] [--size 64]
+       python3 training/data/prepare.py [--cache DIR] --pack DIR [--photo-px 1280]   # after a prepare
+       python3 training/data/prepare.py --unpack DIR                                 # on the other machine
 """
 import argparse
 import hashlib
 import io
 import json
+import lzma
 import math
 import os
 import subprocess
@@ -161,12 +168,80 @@ def photo_crops(path: Path, n: int, size: int, seed: int):
         return out
 
 
+def photo_plan(x: Path):
+    """Every photograph with its split and crop seed: [(path, is_val, seed, name prefix)]."""
+    photos = photo_files(x)
+    val = split_ids([(str(p), file_hash(p)) for p in photos])
+    return [(p, str(p) in val, i, f"{p.parent.parent.parent.name}/{p.name}") for i, p in enumerate(photos)]
+
+
+def crops_of(args):
+    path, n, size, seed = args
+    return photo_crops(path, n, size, seed)
+
+
+def pack(cache: Path, dest: Path, photo_px: int, quality: int):
+    """The training split, small enough to carry (see the module docstring): dest/ec.npz.xz (the
+    emoji and clipart rows of train.npz), dest/photos/NN.jpg (each training photograph shrunk to
+    photo_px on its long side) with photos/manifest.json (file, crop seed, name), dest/labels.json."""
+    x, data = cache / "raw" / "x", cache / "data"
+    if not (x / ".complete").exists() or not (data / "train.npz").exists():
+        raise SystemExit(f"--pack needs a prepared cache ({x} and {data / 'train.npz'}): run prepare.py first")
+    (dest / "photos").mkdir(parents=True, exist_ok=True)
+    z = np.load(data / "train.npz")
+    keep = z["sources"] != SOURCES.index("photo")
+    buf = io.BytesIO()
+    np.savez(buf, **{k: z[k][keep] for k in ("images", "labels", "sources", "names")})
+    (dest / "ec.npz.xz").write_bytes(lzma.compress(buf.getvalue()))
+    manifest = []
+    for p, is_val, seed, name in photo_plan(x):
+        if is_val:
+            continue
+        with Image.open(p) as im:
+            im = on_white(im)
+            im.thumbnail((photo_px, photo_px), Image.BOX)  # photo_crops' own pre-shrink, only further
+            f = f"{len(manifest):02d}.jpg"
+            im.save(dest / "photos" / f, quality=quality)
+        manifest.append({"file": f, "seed": seed, "name": name, "crops": PHOTO_CROPS_TRAIN})
+    (dest / "photos" / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    (dest / "labels.json").write_bytes((data / "labels.json").read_bytes())
+    mb = sum(f.stat().st_size for f in dest.rglob("*") if f.is_file()) / 2 ** 20
+    print(f"packed {int(keep.sum())} emoji+clipart images and {len(manifest)} photographs into {dest} ({mb:.1f} MiB)")
+
+
+def unpack(src: Path, workers: int):
+    """Rebuild src/train.npz from what pack() wrote: the same rows in the same order (emoji,
+    clipart, then each photograph's crops), the crops cut from the carried JPEGs."""
+    with np.load(io.BytesIO(lzma.decompress((src / "ec.npz.xz").read_bytes()))) as z:
+        ec = {k: z[k] for k in z.files}
+    labels = json.loads((src / "labels.json").read_text())
+    photo, size = labels["labels"].index("photo"), int(labels["size"])
+    manifest = json.loads((src / "photos" / "manifest.json").read_text())
+    with ProcessPoolExecutor(workers) as pool:
+        crops = list(pool.map(crops_of, [(src / "photos" / m["file"], m["crops"], size, m["seed"]) for m in manifest]))
+    names = [f"{m['name']}#{j}" for m, cs in zip(manifest, crops) for j in range(len(cs))]
+    n = len(names)
+    np.savez(src / "train.npz", images=np.concatenate([ec["images"], np.stack([c for cs in crops for c in cs])]),
+             labels=np.concatenate([ec["labels"], np.full(n, photo, np.int16)]),
+             sources=np.concatenate([ec["sources"], np.full(n, SOURCES.index("photo"), np.int8)]),
+             names=np.concatenate([ec["names"], np.array(names)]))
+    print(f"rebuilt {src / 'train.npz'}: {len(ec['images'])} emoji+clipart images, {n} photo crops of {len(manifest)} photographs")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cache", type=Path, default=default_cache())
     ap.add_argument("--size", type=int, default=64)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--pack", type=Path, default=None, help="write the training split, small, into this folder (after a prepare)")
+    ap.add_argument("--photo-px", type=int, default=1280, help="--pack: long side of the carried photographs (the H200 run: 1280)")
+    ap.add_argument("--jpeg-quality", type=int, default=90, help="--pack: JPEG quality of the carried photographs")
+    ap.add_argument("--unpack", type=Path, default=None, help="rebuild train.npz in this packed folder")
     a = ap.parse_args()
+    if a.pack:
+        return pack(a.cache, a.pack, a.photo_px, a.jpeg_quality)
+    if a.unpack:
+        return unpack(a.unpack, a.workers)
     x = fetch(a.cache / "raw")
     e_items, e_labels = emoji_items(x)
     c_items, c_labels = clipart_items(x)
@@ -193,15 +268,13 @@ def main():
             s["images"].append(arr); s["labels"].append(lab_id[lab]); s["sources"].append(src_id); s["names"].append(str(f.name))
         print(f"{SOURCES[src_id]}: {len(items)} files, {len(val)} validation groups")
 
-    photos = photo_files(x)
-    val = split_ids([(str(p), file_hash(p)) for p in photos])
-    for i, p in enumerate(photos):
-        is_val = str(p) in val
-        crops = photo_crops(p, PHOTO_CROPS_VAL if is_val else PHOTO_CROPS_TRAIN, a.size, seed=i)
+    plan = photo_plan(x)
+    for p, is_val, seed, name in plan:
+        crops = photo_crops(p, PHOTO_CROPS_VAL if is_val else PHOTO_CROPS_TRAIN, a.size, seed=seed)
         s = splits["val" if is_val else "train"]
         for j, c in enumerate(crops):
-            s["images"].append(c); s["labels"].append(lab_id["photo"]); s["sources"].append(2); s["names"].append(f"{p.parent.parent.parent.name}/{p.name}#{j}")
-    print(f"photo: {len(photos)} photographs, {len(val)} for validation")
+            s["images"].append(c); s["labels"].append(lab_id["photo"]); s["sources"].append(2); s["names"].append(f"{name}#{j}")
+    print(f"photo: {len(plan)} photographs, {sum(v for _, v, _, _ in plan)} for validation")
 
     out = a.cache / "data"
     out.mkdir(parents=True, exist_ok=True)

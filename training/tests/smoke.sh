@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Training smoke test (CI): a few steps on generated images, export, evaluate, load in onnxruntime.
+# Training smoke test (CI): a few steps on generated images, export, evaluate, load in onnxruntime;
+# the GPU recipe's plumbing (gpu_run.sh --smoke on the CPU) and its data packing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=${PYTHON:-/usr/bin/python3}
@@ -11,8 +12,17 @@ $PY training/export.py --ckpt "$tmp/run/ckpt.pt" --out "$tmp/pkg" --fixtures "$t
 $PY training/evaluate.py --ckpt "$tmp/run/ckpt.pt" --out "$tmp/pkg" --smoke > /dev/null
 $PY -c "import json,sys; e=json.load(open('$tmp/pkg/eval.json')); assert len(e['psnrByScale'])==10, e; m=json.load(open('$tmp/pkg/manifest.json')); assert m['evaluation']['psnrFull']"
 $PY -c "import onnx; [onnx.checker.check_model(onnx.load('$tmp/pkg/'+g)) for g in ('encoder.onnx','decoder.onnx')]"
-$PY training/train.py --smoke --init "$tmp/w.pt" --out "$tmp/run2" > /dev/null   # resume from shipped weights
+$PY training/train.py --smoke --init "$tmp/w.pt" --semantic-weight 0.25 --out "$tmp/run2" > /dev/null   # resume from shipped weights
 grep -q "initialised from" "$tmp/run2/train.log"
+$PY - "$tmp/w.pt" "$tmp/run2/ckpt.pt" <<'PY'   # the flag reached the loss's config; the shipped run is counted as base
+import sys, torch
+w, ck = torch.load(sys.argv[1]), torch.load(sys.argv[2])
+assert ck["train_config"]["semantic_weight"] == 0.25, ck["train_config"]
+assert not ck["decoder_only"] and ck["base"]["step"] == w["step"] and ck["base"]["images_seen"] == w["images_seen"], ck["base"]
+PY
+if $PY training/train.py --smoke --tf32 --out "$tmp/run-tf32" > /dev/null 2> "$tmp/tf32.err"; then exit 1; fi   # TF32 is CUDA-only: refused, not ignored
+grep -q "^--tf32 needs a CUDA device" "$tmp/tf32.err"
+[ ! -e "$tmp/run-tf32" ]
 $PY training/train.py --smoke --decoder-only --init "$tmp/w.pt" --out "$tmp/run3" > /dev/null   # better decoder, same tokens
 $PY - "$tmp/w.pt" "$tmp/run3/ckpt.pt" <<'PY'
 import sys, torch
@@ -24,7 +34,13 @@ for part in ("model", "ema"):   # encoder, quantizers, codebooks: exactly the we
 assert any(not torch.equal(ck["ema"][k], w["ema"][k].float()) for k in w["ema"] if k.startswith("decoder.")), "the decoder learned"
 PY
 node training/tests/check_package.js "$tmp/pkg" "$tmp/fix"
-$PY training/train_generator.py --smoke --tokenizer "$tmp/run/ckpt.pt" --out "$tmp/gen" > /dev/null
+$PY training/train_generator.py --smoke --device cpu --tokenizer "$tmp/run/ckpt.pt" --out "$tmp/gen" > /dev/null
+grep -q "tokenized 24 images with tokenizer .* on cpu" "$tmp/gen/train-generator.log"
+if ! $PY -c "import torch, sys; sys.exit(not torch.cuda.is_available())"; then   # no GPU here: one clear line
+  if $PY training/train_generator.py --smoke --device cuda --tokenizer "$tmp/run/ckpt.pt" --out "$tmp/gen-cuda" > /dev/null 2> "$tmp/cuda.err"; then exit 1; fi
+  grep -q "^--device cuda: this PyTorch .* sees no CUDA device" "$tmp/cuda.err"
+  [ ! -e "$tmp/gen-cuda" ]
+fi
 $PY training/export_generator.py --gen "$tmp/gen/gen-ckpt.pt" --tokenizer "$tmp/run/ckpt.pt" --out "$tmp/pkg" --fixtures "$tmp/genfix" \
     --weights "$tmp/gen-w.pt" 2> "$tmp/export-gen.err" > /dev/null
 $PY training/train_generator.py --smoke --init "$tmp/gen-w.pt" --tokenizer "$tmp/run/ckpt.pt" --out "$tmp/gen2" > /dev/null   # resume from shipped weights
@@ -55,4 +71,17 @@ assert "tune_generator.py" in (pkg / "eval.md").read_text()
 PY
 $PY training/evaluate.py --ckpt "$tmp/run/ckpt.pt" --out "$tmp/pkg" --smoke > /dev/null   # a rerun keeps the generator's sections
 $PY -c "import json; e = json.load(open('$tmp/pkg/eval.json')); assert 'generator' in e and 'generatorTuning' in e; assert open('$tmp/pkg/eval.md').read().count('## Generator') == 1"
+bash training/gpu_run.sh --help | grep -q "^usage: bash training/gpu_run.sh"
+PYTHON=$PY bash training/gpu_run.sh --smoke --device cpu --threads 2 --data "$tmp/gpu-data" --out "$tmp/gpu" > /dev/null
+$PY - "$tmp/gpu" <<'PY'   # both stages ran and left compact float32 weights that load like checkpoints
+import sys, pathlib, torch
+out = pathlib.Path(sys.argv[1])
+tok, gen = torch.load(out / "imagefolder-mini-gpu.pt"), torch.load(out / "imagefolder-mini-gpu-generator.pt")
+for ck in (tok, gen):
+    assert "opt" not in ck and "model" not in ck and ck["step"] > 0, sorted(ck)
+    assert all(v.dtype == torch.float32 for v in ck["ema"].values())
+assert "teacher" in tok and "labels" in tok and gen["classes"] == ["a", "b", "c"]
+assert "done:" in (out / "tokenizer.log").read_text() and "done:" in (out / "generator.log").read_text()
+PY
+$PY training/tests/check_pack.py > /dev/null   # the data a GPU machine gets: prepare.py --pack / --unpack
 echo "training smoke test: 1 passed, 0 failed"
