@@ -29,6 +29,16 @@ class TrainConfig:
     # Reference uses logit scale 1 on 768-d DINOv2 targets; with 32-d targets and batch 32 that
     # leaves the softmax near uniform, so the small model uses 10 (a temperature of 0.1).
     semantic_logit_scale: float = 10.0
+    # Semantic-branch recipe knobs (training/experiments.md measures them; defaults are the paper's
+    # arrangement as shipped). Target of the InfoNCE: "shared" = the teacher's pooled feature through
+    # the encoder's own width -> code_dim projection (gradients reach it from both sides), "detached" =
+    # the same projection with the target side's gradient stopped, "head" = a separate trainable head.
+    semantic_target: str = "shared"
+    semantic_warmup_steps: int = 0  # ramp the semantic weight from 0 over this many steps
+    # Deviation from the paper when > 0: the decoder sees the detail branch zeroed for this fraction
+    # of samples, so a semantic-only decode is in distribution and the semantic branch must carry
+    # the coarse image on its own.
+    detail_dropout: float = 0.0
     quantizer_dropout: float = 0.1
     dropout_min_scales: int = 3
     restart_every: int = 20

@@ -96,8 +96,13 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--hours", type=float, default=None)
     ap.add_argument("--batch", type=int, default=None)
-    ap.add_argument("--semantic-weight", type=float, default=None,
-                    help="weight of the semantic branch's InfoNCE loss (config.py: 0.1); like --lr, give it again on resume")
+    ap.add_argument("--semantic-weight", type=float, default=None, help="weight of the semantic branch's InfoNCE loss (config.py: 0.1); like --lr, give it again on resume")
+    ap.add_argument("--semantic-target", choices=("shared", "detached", "head"), default=None,
+                    help="how the teacher's feature is projected for the InfoNCE (config.py)")
+    ap.add_argument("--semantic-logit-scale", type=float, default=None)
+    ap.add_argument("--semantic-warmup", type=int, default=None, help="steps over which the semantic weight ramps up")
+    ap.add_argument("--detail-dropout", type=float, default=None,
+                    help="fraction of samples decoded without the detail branch (a deviation from the paper)")
     ap.add_argument("--smoke", action="store_true", help="tiny run on generated images")
     ap.add_argument("--decoder-only", action="store_true", help="fine-tune the decoder of --init's EMA weights; tokens stay as they are")
     a = ap.parse_args()
@@ -110,8 +115,11 @@ def main():
         cfg.batch = a.batch
     if a.lr is not None:
         cfg.lr = a.lr
-    if a.semantic_weight is not None:
-        cfg.semantic_weight = a.semantic_weight
+    for name in ("semantic_weight", "semantic_target", "semantic_logit_scale", "detail_dropout"):
+        if getattr(a, name) is not None:
+            setattr(cfg, name, getattr(a, name))
+    if a.semantic_warmup is not None:
+        cfg.semantic_warmup_steps = a.semantic_warmup
     if a.smoke:
         cfg.hours, cfg.teacher_steps, cfg.batch, cfg.warmup_steps, cfg.checkpoint_minutes = 0.5 / 60, 5, 8, 2, 0.2
         cfg.model = TokenizerConfig(width=64, enc_depth=1, dec_depth=1, heads=2, spatial_prior=True)  # tiny: fast, small fixture
@@ -151,12 +159,17 @@ def main():
     ema = copy.deepcopy(model)
     # decoder-only: the tokenizer's EMA weights everywhere, and only the decoder learns (and averages)
     trained, trained_ema = (model.decoder, ema.decoder) if decoder_only else (model, ema)
-    opt = torch.optim.AdamW(trained.parameters(), lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay)
+    # a separate projection of the teacher's feature (semantic_target "head"); trained, not exported
+    sem_head = torch.nn.Linear(mcfg.width, mcfg.code_dim).to(device) if cfg.semantic_target == "head" else None
+    params = list(trained.parameters()) + (list(sem_head.parameters()) if sem_head is not None and not decoder_only else [])
+    opt = torch.optim.AdamW(params, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay)
     step, elapsed, images_seen = 0, 0.0, 0
     base = ckpt.get("base") if ckpt else None  # the run an --init run continued (provenance: export.totals adds it)
     if ckpt:
         model.load_state_dict(ckpt["model"])
         ema.load_state_dict(ckpt["ema"])
+        if sem_head is not None and ckpt.get("sem_head"):
+            sem_head.load_state_dict(ckpt["sem_head"])
         opt.load_state_dict(ckpt["opt"])
         for q, u in zip(model.quantizers, ckpt["usage"]):
             q.usage.copy_(u)
@@ -182,7 +195,8 @@ def main():
                      "usage": [q.usage.clone() for q in model.quantizers], "teacher": teacher.state_dict(),
                      "labels": labels, "model_config": mcfg.to_dict(), "train_config": dataclasses.asdict(cfg),
                      "step": step, "elapsed": elapsed, "images_seen": images_seen, "device": str(device),
-                     "decoder_only": decoder_only, "base": base}, ckpt_path)
+                     "decoder_only": decoder_only, "base": base,
+                     "sem_head": sem_head.state_dict() if sem_head is not None else None}, ckpt_path)
 
     stop = []  # SIGTERM/SIGINT: finish the step, save, exit (a resumed run loses nothing)
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
@@ -214,21 +228,32 @@ def main():
             recon = model.decoder(*f_hats)
             lq = ls = zero
         else:
-            recon, fs, f_hats, idxs, rsm = model(x, keep)
+            branch_keep = None
+            if cfg.detail_dropout > 0:
+                branch_keep = torch.ones(b, 2, device=device)
+                branch_keep[:, 0] = (torch.rand(b, device=device) >= cfg.detail_dropout).float()
+            recon, fs, f_hats, idxs, rsm = model(x, keep, branch_keep)
             lq = sum(F.mse_loss(fh, f.detach()) + cfg.commit_weight * F.mse_loss(fh.detach(), f) for f, fh in zip(fs, f_hats))
             keep_sem = ~drop
             ls = zero
             if keep_sem.sum() >= 2:
                 pred = f_hats[1][keep_sem].mean(dim=(2, 3))
-                target = model.encoder.proj(t_pooled[keep_sem])  # same width -> code_dim projection as the latents
+                t = t_pooled[keep_sem]
+                if cfg.semantic_target == "head":
+                    target = sem_head(t)
+                else:  # the same width -> code_dim projection as the latents (the paper's arrangement)
+                    target = model.encoder.proj(t)
+                    if cfg.semantic_target == "detached":
+                        target = target.detach()
                 ls = info_nce(pred, target, cfg.semantic_logit_scale)
         l2 = F.mse_loss(recon, x)
         l1 = F.l1_loss(recon, x)
         lp = perceptual(teacher, recon, t_feats)
-        loss = l2 + cfg.l1_weight * l1 + cfg.perceptual_weight * lp + lq + cfg.semantic_weight * ls
+        w_sem = cfg.semantic_weight * min(1.0, (step + 1) / cfg.semantic_warmup_steps) if cfg.semantic_warmup_steps else cfg.semantic_weight
+        loss = l2 + cfg.l1_weight * l1 + cfg.perceptual_weight * lp + lq + w_sem * ls
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(trained.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
 
         restarted = 0

@@ -161,8 +161,10 @@ class ImageFolderTokenizer(nn.Module):
     def num_tokens(self):
         return token_count(self.cfg.scales)
 
-    def forward(self, img, keep_scales=None):
-        """Training forward: returns recon, per-branch f and f_hat (straight-through), indices, residuals."""
+    def forward(self, img, keep_scales=None, branch_keep=None):
+        """Training forward: returns recon, per-branch f and f_hat (straight-through), indices, residuals.
+        branch_keep [B, P] of 0/1 (optional) zeroes a branch's f_hat for the decoder, exactly what a
+        branch's row of zeros in a decode's scale_mask does (branch dropout, train.py --detail-dropout)."""
         fs = self.encoder(img)
         f_hats, idxs, rsm = [], [], []
         for q, f in zip(self.quantizers, fs):
@@ -172,6 +174,8 @@ class ImageFolderTokenizer(nn.Module):
             rsm.append(r_small)
         # straight-through: decoder sees f_hat's value, gradients flow to f
         st = [f + (fh - f).detach() for f, fh in zip(fs, f_hats)]
+        if branch_keep is not None:
+            st = [s * branch_keep[:, p, None, None, None] for p, s in enumerate(st)]
         recon = self.decoder(*st)
         return recon, fs, f_hats, idxs, rsm
 
