@@ -51,6 +51,20 @@ class _SafePickleModule:
         return SafeUnpickler(f, **kw).load()
 
 
+def _safe_load(path: Path):
+    """torch.load with our unpickler. torch.load itself cannot be used: PyTorch 1.13 replaces any
+    `pickle_module` it is given by `pickle` unless weights_only (which refuses the authors' training
+    checkpoints: they pickle an argparse namespace), so this calls the two loaders it dispatches to."""
+    ts = torch.serialization
+    with open(path, "rb") as f:
+        if ts._is_zipfile(f):
+            with ts._open_zipfile_reader(f) as z:
+                if ts._is_torchscript_zip(z):
+                    raise ConvertError(f"{path} is a TorchScript archive, not a checkpoint of weights")
+                return ts._load(z, "cpu", _SafePickleModule, encoding="utf-8")
+        return ts._legacy_load(f, "cpu", _SafePickleModule, encoding="utf-8")
+
+
 def read_checkpoint(path: Path):
     """The checkpoint's top-level object, or ConvertError naming what is wrong with the file."""
     if not path.exists():
@@ -63,7 +77,9 @@ def read_checkpoint(path: Path):
     with open(path, "rb") as fh:
         head = fh.read(4)
     try:
-        return torch.load(str(path), map_location="cpu", pickle_module=_SafePickleModule)
+        return _safe_load(path)
+    except ConvertError:
+        raise
     except Exception as e:  # torch raises RuntimeError, UnpicklingError, EOFError, ... for bad files
         why = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         if head[:2] == b"PK" and not is_zip or "central directory" in why or isinstance(e, EOFError):
@@ -104,7 +120,7 @@ def select_state_dict(ck, path: Path, what: str, marker: str, prefer: str = "ema
         order = [prefer] + [k for k in ("ema", "model", "state_dict", "vae", "vae_local") if k != prefer]
         candidates = [(k, ck[k]) for k in order if k in ck and is_state_dict(ck[k])]
         if not candidates and isinstance(ck.get("trainer"), dict):
-            raise ConvertError(f"{path} is a generator training checkpoint (it has 'trainer'), not a {what} checkpoint")
+            raise ConvertError(f"{path} is a generator training checkpoint (it has 'trainer'), not a tokenizer checkpoint")
         if not candidates:
             found = ", ".join(sorted(map(str, ck))[:8])
             raise ConvertError(f"{path} holds no state dict of tensors (top-level entries: {found or 'none'})")
@@ -114,10 +130,10 @@ def select_state_dict(ck, path: Path, what: str, marker: str, prefer: str = "ema
     sd = strip_prefixes(sd)
     if not any(k.startswith(marker) for k in sd):
         if looks_like_generator(sd) or "config" in (ck if isinstance(ck, dict) else {}) and "classes" in ck:
-            raise ConvertError(f"{path} is a generator (transformer) checkpoint, not a {what} checkpoint "
+            raise ConvertError(f"{path} is a generator (transformer) checkpoint, not a tokenizer checkpoint "
                                f"({len(sd)} tensors, none under '{marker}')")
         sample = ", ".join(list(sd)[:3])
-        raise ConvertError(f"{path} is not a {what} checkpoint: none of its {len(sd)} tensors is under '{marker}' (first keys: {sample})")
+        raise ConvertError(f"{path} is not a checkpoint of the {what}: none of its {len(sd)} tensors is under '{marker}' (first keys: {sample})")
     return sd, name
 
 

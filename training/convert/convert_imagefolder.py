@@ -22,23 +22,26 @@ TRAINING_ONLY = ("semantic_model.", "detail_model.", "sem_linear.")
 
 
 def config_from_state_dict(sd, path) -> ViTTokenizerConfig:
-    try:
-        width = sd["encoder.model.pos_embed"].shape[-1]
-        g = math.isqrt(sd["encoder.model.pos_embed"].shape[1] - 1)
-        patch = sd["encoder.model.patch_embed.proj.weight"].shape[-1]
-        depth = 1 + max(int(k.split(".")[3]) for k in sd if k.startswith("encoder.model.blocks."))
-        branches = 1 + max(int(k.split(".")[1]) for k in sd if k.startswith("quantizes."))
-        V, D = sd["quantizes.0.embedding.weight"].shape
-        side = math.isqrt(sd["encoder.latent_tokens"].shape[1] // branches)
-        n_scales = sd["quantizes.0.ema_vocab_hit_SV"].shape[0]
-    except (KeyError, ValueError) as e:
-        raise ConvertError(f"{path} does not have the ImageFolder tokenizer's tensors (looked for {e})") from None
-    scales = (1, 1, 2, 3, 3, 4, 5, 6, 8, 11)
-    if scales[-1] != side or len(scales) != n_scales:
+    """The shape, read from the tensors that fix it; one that is missing keeps the official value
+    (load_strict then names it as missing)."""
+    c = ViTTokenizerConfig()
+    shape = lambda k: tuple(sd[k].shape) if k in sd else None  # noqa: E731
+    if shape("encoder.model.pos_embed"):
+        c.width, g = shape("encoder.model.pos_embed")[2], math.isqrt(shape("encoder.model.pos_embed")[1] - 1)
+        c.heads = max(1, c.width // 64)  # DINOv2 ViTs have 64-wide heads
+        c.patch = shape("encoder.model.patch_embed.proj.weight")[-1] if shape("encoder.model.patch_embed.proj.weight") else c.patch
+        c.image_size = g * c.patch
+    blocks = [int(k.split(".")[3]) for k in sd if k.startswith("encoder.model.blocks.")]
+    c.depth = 1 + max(blocks) if blocks else c.depth
+    c.branches = 1 + max(int(k.split(".")[1]) for k in sd if k.startswith("quantizes."))
+    if shape("quantizes.0.embedding.weight"):
+        c.codebook_size, c.code_dim = shape("quantizes.0.embedding.weight")
+    side = math.isqrt(shape("encoder.latent_tokens")[1] // c.branches) if shape("encoder.latent_tokens") else c.scales[-1]
+    n_scales = shape("quantizes.0.ema_vocab_hit_SV")[0] if shape("quantizes.0.ema_vocab_hit_SV") else len(c.scales)
+    if side != c.scales[-1] or n_scales != len(c.scales):
         raise ConvertError(f"{path}: a {side}x{side} latent grid with {n_scales} scales is not the paper's (1,1,2,3,3,4,5,6,8,11); "
                            "this converter knows only that scale list")
-    return ViTTokenizerConfig(image_size=g * patch, patch=patch, width=width, depth=depth, heads=max(1, width // 64),
-                              codebook_size=V, code_dim=D, branches=branches, scales=scales)
+    return c
 
 
 def from_state_dict(sd, path):

@@ -17,14 +17,16 @@ from convert.var_vqvae import VARVQVAE, VQVAEConfig  # noqa: E402
 
 
 def from_state_dict(sd, path):
-    try:
-        ch = sd["encoder.conv_in.weight"].shape[0]
-        blocks = 1 + max(int(k.split(".")[4]) for k in sd if k.startswith("encoder.down.0.block."))
-        V, D = sd["quantize.embedding.weight"].shape
-        n_scales = sd["quantize.ema_vocab_hit_SV"].shape[0]
-    except (KeyError, ValueError) as e:
-        raise ConvertError(f"{path} does not have VAR's VQ-VAE tensors (looked for {e})") from None
-    c = VQVAEConfig(ch=ch, num_res_blocks=blocks, codebook_size=V, code_dim=D)
+    """The shape, read from the tensors that fix it; one that is missing keeps VAR's value (load_strict
+    then names it as missing)."""
+    c = VQVAEConfig()
+    if "encoder.conv_in.weight" in sd:
+        c.ch = sd["encoder.conv_in.weight"].shape[0]
+    blocks = [int(k.split(".")[4]) for k in sd if k.startswith("encoder.down.0.block.")]
+    c.num_res_blocks = 1 + max(blocks) if blocks else c.num_res_blocks
+    if "quantize.embedding.weight" in sd:
+        c.codebook_size, c.code_dim = sd["quantize.embedding.weight"].shape
+    n_scales = sd["quantize.ema_vocab_hit_SV"].shape[0] if "quantize.ema_vocab_hit_SV" in sd else len(c.scales)
     if n_scales != len(c.scales):
         raise ConvertError(f"{path} has {n_scales} scales; VAR's VQ-VAE has {len(c.scales)} (1,2,3,4,5,6,8,10,13,16)")
     return VARVQVAE(c)

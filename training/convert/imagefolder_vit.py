@@ -230,12 +230,13 @@ class ImageFolderViT(nn.Module):
 
     def random_init(self, seed: int = 0):
         """Random weights of this shape, for testing the whole path without a checkpoint: ViT layers
-        N(0, 0.02), layer scale 1e-5 as DINOv2 starts, unit-norm codes (their init)."""
+        N(0, 0.02), unit-norm codes (their init). Layer scales are 0.5, not DINOv2's starting 1e-5:
+        with 1e-5 the decoder's image barely depends on the tokens, and every view would look alike."""
         g = torch.Generator().manual_seed(seed)
         with torch.no_grad():
             for name, p in self.named_parameters():
                 if name.endswith("gamma"):
-                    p.fill_(1e-5)
+                    p.fill_(0.5)
                 elif p.dim() == 1 and ("norm" in name):
                     p.fill_(1.0 if name.endswith("weight") else 0.0)
                 elif p.dim() == 1:
