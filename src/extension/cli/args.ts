@@ -5,14 +5,18 @@ import { parseArgs } from 'node:util';
 import { UserError } from '../core/errors';
 import { PROVIDERS } from '../core/providers';
 import type { BranchSelection, ProviderSetting, ResizeMode } from '../../shared/types';
-import { GENERATE_OPTIONS, GENERATE_USAGE, parseGenerateOptions, type GenerateCliOptions } from './generateArgs';
+import { GENERATE_OPTIONS, parseGenerateOptions, type GenerateCliOptions } from './generateArgs';
+import { COMMANDS, COMMAND_SPECS, GLOBAL_OPTIONS, IMAGE_OPTION_NAMES, type Command } from './help';
 
-export const COMMANDS = ['tokenize', 'reconstruct', 'sheet', 'swap', 'stats', 'info', 'generate'] as const;
-export type Command = (typeof COMMANDS)[number];
+export { COMMANDS, type Command };
 
 export interface CliArgs {
   command: Command | 'help' | 'version';
+  /** for 'help': the command whose help to print (general help when absent) */
+  helpFor?: Command;
   positionals: string[];
+  /** the options given on the command line (the others have their defaults) */
+  given: ReadonlySet<string>;
   json: boolean;
   model?: string;
   provider: ProviderSetting;
@@ -27,35 +31,8 @@ export interface CliArgs {
   generate?: GenerateCliOptions;
 }
 
-export const USAGE = `usage: imagefolder-inspector <command> [options]
-
-commands:
-  tokenize <image...> [--json]       indices, PSNR/SSIM per scale and code usage of each image
-  reconstruct <image | FILE.tokens.json> --scales K --out FILE.png [--branch detail|semantic|both]
-                                     decode from the first K scales (of an image, or of
-                                     tokens the extension saved)
-  sheet <image | FILE.tokens.json> --out FILE.png
-                                     contact sheet: the input, every scale's reconstruction
-                                     and contribution, both branch ablations
-  swap <imageA> <imageB> --out FILE.png
-                                     2x2 sheet: A and B decoded, then A's detail tokens with
-                                     B's semantic tokens, and B's detail with A's semantic
-  stats <folder> [--json]            code usage over every image in a folder (and subfolders)
-  info [--json]                      model, graphs, execution providers available and chosen
-${GENERATE_USAGE}
-
-options:
-  --model DIR              model package folder (default: the built-in model)
-  --provider P             auto|cpu|cuda|dml|coreml|webgpu (default auto)
-  --threads N              inference threads (default: one per core)
-  --resize crop|letterbox  how non-square images are fitted (default crop)
-  --background COLOUR      behind transparency and letterbox bars (default #ffffff)
-  --max-mp N               refuse images over N megapixels (default 100)
-  -h, --help, --version
-
-exit status: 0 success, 2 bad input (reason on stderr), 1 internal error`;
-
-const options = {
+/** parseArgs' table: every option of every command (help.ts says which command takes which). */
+export const CLI_OPTIONS = {
   json: { type: 'boolean' },
   model: { type: 'string' },
   provider: { type: 'string' },
@@ -84,23 +61,66 @@ function positiveNumber(name: string, v: string | undefined, integer: boolean): 
   return n;
 }
 
+/** --scales: an integer here; its range (1 to the model's number of scales) is checked once the model is known. */
+function integer(name: string, v: string | undefined, range: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = v.trim() === '' ? NaN : Number(v);
+  if (!Number.isInteger(n)) throw bad(`--${name} must be an integer ${range} (got '${v}')`);
+  return n;
+}
+
 function oneOf<T extends string>(name: string, v: string | undefined, allowed: readonly T[], dflt: T): T {
   if (v === undefined) return dflt;
   if (!(allowed as readonly string[]).includes(v)) throw bad(`--${name} must be one of ${allowed.join('|')} (got '${v}')`);
   return v as T;
 }
 
+/**
+ * `--scales -1`: parseArgs takes a value starting with '-' for an option and calls it "ambiguous".
+ * A negative number is a value (whose range is then checked and explained), so it is joined to
+ * its option as `--scales=-1`.
+ */
+function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^--([a-z-]+)$/.exec(argv[i]);
+    const spec = m ? (CLI_OPTIONS as Record<string, { type: string }>)[m[1]] : undefined;
+    if (spec?.type === 'string' && i + 1 < argv.length && /^-(\d|\.\d|Infinity)/.test(argv[i + 1])) {
+      out.push(`${argv[i]}=${argv[i + 1]}`);
+      i++;
+    } else out.push(argv[i]);
+  }
+  return out;
+}
+
 export function parseCli(argv: string[]): CliArgs {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: joinNegativeValues(argv), options: CLI_OPTIONS, allowPositionals: true, strict: true, tokens: true });
   } catch (e) {
     throw bad((e as Error).message.split('\n')[0].replace(/\. To specify a positional argument.*$/, ''));
   }
   const v = parsed.values;
+  const given = new Set(parsed.tokens.flatMap((t) => (t.kind === 'option' ? [t.name] : [])));
   const [first, ...rest] = parsed.positionals;
-  const base = {
-    positionals: rest,
+  const isCommand = (c: string | undefined): c is Command => c !== undefined && (COMMANDS as readonly string[]).includes(c);
+  if (v.version) return { ...defaults(rest, given), command: 'version' };
+  if (v.help || first === undefined || first === 'help') {
+    const of = first === 'help' ? rest[0] : first;
+    return { ...defaults(rest, given), command: 'help', helpFor: isCommand(of) ? of : undefined };
+  }
+  if (!isCommand(first)) throw bad(`unknown command '${first}' (expected ${COMMANDS.join(', ')})`);
+  // Every option a command does not use is refused, so none is accepted and then silently ignored.
+  const allowed = new Set<string>([...GLOBAL_OPTIONS, ...COMMAND_SPECS[first].options]);
+  for (const o of given) {
+    if (!allowed.has(o)) {
+      const hint = o === 'out' ? ': it prints to stdout (redirect it: --json > FILE)' : '';
+      throw bad(`${first} does not take --${o}${hint} (its options: imagefolder-inspector ${first} --help)`);
+    }
+  }
+  const args: CliArgs = {
+    ...defaults(rest, given),
+    command: first,
     json: v.json ?? false,
     model: v.model,
     provider: oneOf<ProviderSetting>('provider', v.provider, ['auto', ...PROVIDERS], 'auto'),
@@ -108,14 +128,10 @@ export function parseCli(argv: string[]): CliArgs {
     resize: oneOf<ResizeMode>('resize', v.resize, ['crop', 'letterbox'], 'crop'),
     background: v.background ?? '#ffffff',
     pixelLimit: Math.round((positiveNumber('max-mp', v['max-mp'], false) ?? 100) * 1e6),
-    scales: positiveNumber('scales', v.scales, true),
+    scales: integer('scales', v.scales, "from 1 to the model's number of scales (10 for the built-in model)"),
     branch: oneOf<BranchSelection>('branch', v.branch, ['both', 'detail', 'semantic'], 'both'),
     out: v.out,
   };
-  if (v.version) return { ...base, command: 'version' };
-  if (v.help || first === undefined || first === 'help') return { ...base, command: 'help' };
-  if (!(COMMANDS as readonly string[]).includes(first)) throw bad(`unknown command '${first}' (expected ${COMMANDS.join(', ')})`);
-  const args: CliArgs = { ...base, command: first as Command };
   switch (args.command) {
     case 'tokenize':
       if (rest.length === 0) throw bad('tokenize needs at least one image');
@@ -142,8 +158,18 @@ export function parseCli(argv: string[]): CliArgs {
     case 'generate':
       if (rest.length !== 0) throw bad(`generate takes no positional arguments (got '${rest[0]}')`);
       args.generate = parseGenerateOptions(v);
-      if (!args.out) throw bad('generate needs --out FILE.png');
+      if (!args.generate.listClasses && !args.out) throw bad('generate needs --out FILE.png');
       break;
   }
   return args;
+}
+
+/** Image options given where no image is read (a token file, say) would be silently ignored: refused. */
+export function refuseImageOptions(a: CliArgs, why: string): void {
+  const o = IMAGE_OPTION_NAMES.find((n) => a.given.has(n));
+  if (o) throw bad(`--${o} does not apply: ${why}`);
+}
+
+function defaults(positionals: string[], given: ReadonlySet<string>): Omit<CliArgs, 'command'> {
+  return { positionals, given, json: false, provider: 'auto', resize: 'crop', background: '#ffffff', pixelLimit: 100_000_000, branch: 'both' };
 }

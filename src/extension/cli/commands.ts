@@ -1,7 +1,7 @@
 // The commands (generate's is in generate.ts). Output goes through `Io` so tests can run the CLI in-process.
 
-import * as path from 'node:path';
-import type { CliArgs } from './args';
+import { refuseImageOptions, type CliArgs } from './args';
+import { errorLine } from './errorLine';
 import type { Io } from './io';
 import { UserError, isUserError } from '../core/errors';
 import { folderStats } from '../core/folder';
@@ -11,7 +11,7 @@ import { encodePng, pngImage } from '../core/png';
 import { contactSheet, gridSheet } from '../core/sheet';
 import { ModelRuntime } from '../core/runtime';
 import { isTokenFilePath, readTokenFile } from '../core/tokenFile';
-import { mixBranches, scaleMask } from '../core/tokens';
+import { checkIndices, mixBranches, scaleMask } from '../core/tokens';
 import type { Inspection, ProviderReport } from '../../shared/types';
 import type { FolderStats } from '../core/types';
 import { pngOut, writeOut } from './output';
@@ -33,7 +33,7 @@ export async function tokenize(rt: ModelRuntime, a: CliArgs, io: Io): Promise<nu
       r = await inspect(rt, image, { resize: a.resize, background: a.background, pixelLimit: a.pixelLimit });
     } catch (e) {
       if (!isUserError(e)) throw e;
-      io.err(`imagefolder-inspector: ${e.message}`);
+      io.err(errorLine(e.message));
       status = 2;
       continue;
     }
@@ -77,14 +77,14 @@ export async function tokenize(rt: ModelRuntime, a: CliArgs, io: Io): Promise<nu
 export async function reconstruct(rt: ModelRuntime, a: CliArgs, io: Io): Promise<number> {
   const N = rt.scales.length;
   const K = a.scales!;
-  if (K > N) throw new UserError('BAD_ARGUMENT', `--scales must be between 1 and ${N} (got ${K})`);
+  if (K < 1 || K > N) throw new UserError('BAD_ARGUMENT', `--scales must be an integer from 1 to ${N}, this model's number of scales (got ${K})`);
   const out = pngOut(a.out);
   const S = rt.imageSize;
   const { mean, std } = rt.pkg.manifest.image;
   const input = a.positionals[0];
   let indices: number[][];
   if (isTokenFilePath(input)) {
-    indices = await savedTokens(rt, input);
+    indices = await savedTokens(rt, a, input);
   } else {
     const img = await loadImage(input, resolveImageOptions(rt, a));
     [indices] = await rt.encode(toTensor(img.rgb, S, mean, std));
@@ -98,11 +98,13 @@ export async function reconstruct(rt: ModelRuntime, a: CliArgs, io: Io): Promise
 }
 
 /** Tokens the extension saved: decoded as they are (no encoder run), by the model they came from. */
-async function savedTokens(rt: ModelRuntime, file: string): Promise<number[][]> {
+async function savedTokens(rt: ModelRuntime, a: CliArgs, file: string): Promise<number[][]> {
+  refuseImageOptions(a, `${file} is a token file, not an image`);
   const t = await readTokenFile(file);
-  const model = rt.info().name;
-  if (t.model !== model) throw new UserError('BAD_ARGUMENT', `${path.basename(file)} holds tokens of the model "${t.model}", not of "${model}" (choose it with --model DIR)`);
-  return t.indices; // checked by decode against the model's layout
+  const model = rt.info();
+  if (t.model !== model.name) throw new UserError('BAD_ARGUMENT', `${file}: holds tokens of the model "${t.model}", not of "${model.name}" (choose it with --model DIR)`);
+  checkIndices(model, t.indices, file); // here, so the message names the file
+  return t.indices;
 }
 
 /** Contact sheet of an image's (or saved tokens') inspection, as the extension's Export writes it. */
@@ -110,7 +112,7 @@ export async function sheet(rt: ModelRuntime, a: CliArgs, io: Io): Promise<numbe
   const out = pngOut(a.out);
   const input = a.positionals[0];
   const ins = isTokenFilePath(input)
-    ? await inspectIndices(rt, await savedTokens(rt, input), { name: input })
+    ? await inspectIndices(rt, await savedTokens(rt, a, input), { name: input })
     : await inspect(rt, input, resolveImageOptions(rt, a));
   await writeOut(out, await contactSheet(ins));
   io.err(`wrote ${out} (input, ${ins.progressive.length} scales and their contributions, both branch ablations)`);
@@ -135,7 +137,7 @@ export async function swap(rt: ModelRuntime, a: CliArgs, io: Io): Promise<number
   const decoded = await rt.decode(rows, rows.map(() => all));
   const cells = rows.map((_, i) => ({ pngBase64: pngImage(fromTensor(decoded, S, mean, std, i * 3 * S * S), S, S).pngBase64, row: i >> 1, col: i & 1 }));
   await writeOut(out, await gridSheet(cells, S, S));
-  const [na, nb] = a.positionals.map((f) => path.basename(f));
+  const [na, nb] = a.positionals;
   io.err(`wrote ${out}: ${na} | ${nb} decoded; below, ${na} detail + ${nb} semantic | ${nb} detail + ${na} semantic`);
   return 0;
 }
@@ -153,19 +155,20 @@ export async function stats(rt: ModelRuntime, a: CliArgs, io: Io): Promise<numbe
   } finally {
     bar.done();
   }
+  // Like tokenize: each unreadable image is one line on stderr, and the exit status says some failed.
+  for (const f of s.failed) io.err(errorLine(f.reason));
   if (a.json) {
     io.out(JSON.stringify(s));
   } else {
-    io.out(`${s.folder}: ${s.images} images tokenised${s.failed.length ? `, ${s.failed.length} failed` : ''} (${s.timingsMs.total} ms)`);
+    io.out(`${s.folder}: ${s.images} images tokenised${s.failed.length ? `, ${s.failed.length} could not be read (named on stderr)` : ''} (${s.timingsMs.total} ms)`);
     s.model.branches.forEach((b, p) => {
       const u = s.usage[p];
       io.out(`  ${b.role.padEnd(8)} used ${u.used}/${b.codebookSize} codes (${(u.utilisation * 100).toFixed(1)} %), perplexity ${round(u.perplexity, 1)}, dead ${s.deadCodes[p].length}`);
       const top = s.topCodes[p].slice(0, 5).map((t) => `${t.code}x${t.count}`).join(' ');
       io.out(`    most used: ${top}`);
     });
-    for (const f of s.failed) io.out(`  failed: ${f.reason}`);
   }
-  return 0;
+  return s.failed.length ? 2 : 0;
 }
 
 export async function info(rt: ModelRuntime, a: CliArgs, io: Io): Promise<number> {

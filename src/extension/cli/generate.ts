@@ -2,9 +2,10 @@
 // written as one PNG (a grid when --count > 1); --json prints the settings and every sample's
 // tokens. --force-detail/--force-semantic IMAGE teacher-force that image's tokens of one branch.
 
-import type { CliArgs } from './args';
+import { refuseImageOptions, type CliArgs } from './args';
 import type { Io } from './io';
 import { pngOut, writeOut } from './output';
+import { UserError } from '../core/errors';
 import { generate, type GenerateOptions, type GenerationResult } from '../core/generate';
 import { generatorSpec } from '../core/generate/spec';
 import { loadImage, toTensor } from '../core/image';
@@ -36,8 +37,16 @@ async function referenceIndices(rt: ModelRuntime, a: CliArgs, image: string): Pr
 
 export async function generateCommand(rt: ModelRuntime, a: CliArgs, io: Io): Promise<number> {
   const g = a.generate!;
+  const spec = generatorSpec(rt); // "this model has no generator" before any image is read
+  if (g.listClasses) {
+    refuseImageOptions(a, 'generate --list-classes reads no image');
+    if (a.given.has('out')) throw new UserError('BAD_ARGUMENT', '--list-classes writes no file: drop --out');
+    if (a.json) io.out(JSON.stringify(spec.classes));
+    else for (const c of spec.classes) io.out(c);
+    return 0;
+  }
+  if (!g.forceDetail && !g.forceSemantic) refuseImageOptions(a, 'generate reads an image only with --force-detail or --force-semantic');
   const out = pngOut(a.out);
-  generatorSpec(rt); // "this model has no generator" before any image is read
   const opts: GenerateOptions = {
     className: g.className,
     seed: g.seed,

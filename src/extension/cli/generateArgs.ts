@@ -15,6 +15,8 @@ export interface GenerateCliOptions {
   forceSemantic?: string;
   /** experiment: joint top-k/top-p over (detail, semantic) pairs */
   joint: boolean;
+  /** print the model's classes instead of sampling */
+  listClasses: boolean;
 }
 
 /** The parseArgs options only `generate` takes (merged into args.ts's table). */
@@ -29,16 +31,10 @@ export const GENERATE_OPTIONS = {
   'force-detail': { type: 'string' },
   'force-semantic': { type: 'string' },
   joint: { type: 'boolean' },
+  'list-classes': { type: 'boolean' },
 } as const;
 
-export const GENERATE_USAGE = `  generate --class NAME --out FILE.png [--seed N] [--cfg X] [--top-k K] [--top-p P]
-           [--temperature T] [--count C] [--force-detail IMAGE | --force-semantic IMAGE]
-           [--joint] [--json]
-                                     class-conditional samples (a grid when C > 1); defaults
-                                     from the model; --json prints settings and tokens;
-                                     --joint: experimental joint pair sampling`;
-
-type Values = Partial<Record<Exclude<keyof typeof GENERATE_OPTIONS, 'joint'>, string>> & { joint?: boolean };
+type Values = Partial<Record<Exclude<keyof typeof GENERATE_OPTIONS, 'joint' | 'list-classes'>, string>> & { joint?: boolean; 'list-classes'?: boolean };
 
 function bad(message: string): UserError {
   return new UserError('BAD_ARGUMENT', message);
@@ -57,6 +53,11 @@ function num(name: string, v: string | undefined, o: { integer?: boolean; min: n
 
 /** Checks the generate options' syntax and ranges (the class is checked against the model later). */
 export function parseGenerateOptions(v: Values): GenerateCliOptions {
+  if (v['list-classes']) {
+    const other = Object.keys(v).find((k) => k in GENERATE_OPTIONS && k !== 'list-classes' && v[k as keyof Values] !== undefined);
+    if (other) throw bad(`--list-classes takes no sampling options (got --${other})`);
+    return { seed: 0, count: 1, joint: false, listClasses: true };
+  }
   if (v.class === undefined || v.class === '') throw bad('generate needs --class NAME');
   if (v['force-detail'] !== undefined && v['force-semantic'] !== undefined) throw bad('use --force-detail or --force-semantic, not both');
   return {
@@ -70,5 +71,6 @@ export function parseGenerateOptions(v: Values): GenerateCliOptions {
     forceDetail: v['force-detail'],
     forceSemantic: v['force-semantic'],
     joint: v.joint ?? false,
+    listClasses: false,
   };
 }

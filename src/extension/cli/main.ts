@@ -2,7 +2,9 @@
 // (0 ok, 2 bad input with a one-line reason, 1 internal error).
 
 import * as path from 'node:path';
-import { COMMANDS, USAGE, parseCli, type CliArgs } from './args';
+import { COMMANDS, parseCli, type CliArgs } from './args';
+import { commandHelp, generalHelp } from './help';
+import { errorLine } from './errorLine';
 import { info, reconstruct, sheet, stats, swap, tokenize } from './commands';
 import { generateCommand } from './generate';
 import type { Io } from './io';
@@ -23,7 +25,7 @@ export async function runCli(argv: string[], io: Io, root = defaultRoot()): Prom
   try {
     const a: CliArgs = parseCli(argv);
     if (a.command === 'help') {
-      io.out(USAGE);
+      io.out(a.helpFor ? commandHelp(a.helpFor) : generalHelp());
       return 0;
     }
     if (a.command === 'version') {
@@ -37,10 +39,10 @@ export async function runCli(argv: string[], io: Io, root = defaultRoot()): Prom
     return await run(runtime, a, io);
   } catch (e) {
     if (isUserError(e)) {
-      io.err(`imagefolder-inspector: ${e.message}`);
+      io.err(errorLine(e.message));
       return 2;
     }
-    io.err(`imagefolder-inspector: internal error: ${(e as Error).message ?? String(e)}`);
+    io.err(errorLine(`internal error: ${(e as Error).message ?? String(e)}`));
     if (process.env.IMAGEFOLDER_DEBUG) io.err(String((e as Error).stack));
     else io.err('(set IMAGEFOLDER_DEBUG=1 for details)');
     return 1;

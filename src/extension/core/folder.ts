@@ -45,7 +45,8 @@ export async function listImages(folder: string, recursive = true): Promise<stri
 export async function folderStats(runtime: ModelRuntime, folder: string, options: FolderOptions = {}): Promise<FolderStats> {
   const t0 = performance.now();
   const root = path.resolve(folder);
-  const files = await listImages(root, options.recursive ?? true);
+  // listed under the folder as given, so that messages name each file by a path the user recognises
+  const files = await listImages(folder, options.recursive ?? true);
   if (files.length === 0) throw new UserError('FOLDER_EMPTY', `${folder}: no images found`);
   const imgOpts = resolveImageOptions(runtime, options);
   const { mean, std } = runtime.pkg.manifest.image;

@@ -7,11 +7,11 @@
 // test/unit/image.test.ts). librsvg never fetches over the network.
 
 import { constants as fsConstants, promises as fsp } from 'node:fs';
-import * as path from 'node:path';
 import type { ResizeMode } from '../../shared/types';
 import { UserError } from './errors';
 import { loadSharp } from './native';
-import { pngDamage } from './png';
+import { describeTiffSamples, tiffSampleFormat } from './tiff';
+import { crcFailure, pngDamage, withoutDamagedAncillaryChunks, type PngChunkInfo } from './png';
 
 export const DEFAULT_PIXEL_LIMIT = 100_000_000;
 
@@ -76,6 +76,10 @@ function mapSharpError(e: unknown, name: string, bytes: Buffer, pixelLimit: numb
     .replace(/^(VipsJpeg|vipspng|VipsForeignLoad\w*|gifload|webp2vips|heif\w*|tiff2vips):\s*/i, '')
     .replace(/:\s*$/, '')
     .trim();
+  // libvips reads TIFF samples of up to 32 bits; a valid TIFF with 64-bit samples fails with
+  // "samples out of range", which is no damage: the format is named instead.
+  const tiff = tiffSampleFormat(bytes);
+  if (tiff && ![1, 2, 4, 8, 16, 32].includes(tiff.bits)) return new UserError('IMAGE_UNSUPPORTED', `${name}: unsupported sample format (${describeTiffSamples(tiff)})`);
   const structural = pngDamage(bytes);
   if (structural) return new UserError('IMAGE_CORRUPT', `${name}: ${structural}`);
   const isJpeg = bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
@@ -86,13 +90,19 @@ function mapSharpError(e: unknown, name: string, bytes: Buffer, pixelLimit: numb
   return new UserError('IMAGE_CORRUPT', `${name}: corrupt or truncated image${detail && detail !== 'corrupt header' ? ` (${detail})` : ''}`);
 }
 
+/** What a damaged ancillary PNG chunk, left out, means for the picture. */
+function droppedChunkNote(c: PngChunkInfo): string {
+  const where = `the ${c.type} chunk at byte ${c.pos} fails its CRC check`;
+  return c.type === 'iCCP' ? `damaged colour profile (${where}): ignored, colours read as sRGB` : `${where}: ignored`;
+}
+
 async function readInput(input: string | Uint8Array): Promise<{ bytes: Buffer; name: string }> {
   if (typeof input !== 'string') {
     const bytes = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
     if (bytes.length === 0) throw new UserError('IMAGE_CORRUPT', '<buffer>: empty (0 bytes), not an image');
     return { bytes, name: '<buffer>' };
   }
-  const name = path.basename(input);
+  const name = input; // messages name the file as it was given (a path, relative or not)
   let bytes: Buffer;
   try {
     // O_NONBLOCK: a named pipe given as an image must not block the read forever; it is refused below.
@@ -122,7 +132,11 @@ async function readInput(input: string | Uint8Array): Promise<{ bytes: Buffer; n
 
 export async function loadImage(input: string | Uint8Array, opts: ImageOptions): Promise<PreparedImage> {
   const sharp = loadSharp();
-  const { bytes, name } = await readInput(input);
+  const read = await readInput(input);
+  const name = read.name;
+  const png = withoutDamagedAncillaryChunks(read.bytes);
+  if (png.critical) throw new UserError('IMAGE_CORRUPT', `${name}: ${crcFailure(png.critical)}`);
+  const bytes = png.bytes;
   const S = opts.size;
   // page 0 only: the first frame of an animation, the first page of a multi-page TIFF/PDF.
   const base = { limitInputPixels: opts.pixelLimit, failOn: 'truncated' as const, page: 0, pages: 1 };
@@ -134,7 +148,7 @@ export async function loadImage(input: string | Uint8Array, opts: ImageOptions):
     const size = /exceeds pixel limit/i.test((e as Error).message ?? '') ? await sharp(bytes, { ...base, limitInputPixels: false }).metadata().catch(() => undefined) : undefined;
     throw mapSharpError(e, name, bytes, opts.pixelLimit, size);
   }
-  const notes: string[] = [];
+  const notes: string[] = png.dropped.map(droppedChunkNote);
   const w0 = meta.width ?? 0;
   const h0 = meta.height ?? 0;
   if (!w0 || !h0) throw new UserError('IMAGE_CORRUPT', `${name}: image has no size (its header gives width ${w0} and height ${h0})`);

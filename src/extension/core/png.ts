@@ -70,24 +70,78 @@ export function pngImage(rgb: Uint8Array, width: number, height: number): PngIma
   return { width, height, pngBase64: encodePng(rgb, width, height).toString('base64') };
 }
 
+/** One complete chunk of a PNG file. */
+export interface PngChunkInfo {
+  type: string;
+  /** byte offset of the chunk (its length field) in the file */
+  pos: number;
+  /** length of its data */
+  length: number;
+  crcOk: boolean;
+}
+
+const isPng = (b: Uint8Array) => b.length >= 8 && SIGNATURE.every((v, i) => b[i] === v);
+const chunkName = (c: PngChunkInfo) => (/^[A-Za-z]{4}$/.test(c.type) ? `${c.type} chunk` : 'chunk');
+
+/**
+ * The complete chunks of a PNG, in order, up to IEND or to where the file is cut off (`cut` then
+ * says where); undefined when the bytes are not a PNG. Every chunk's CRC is checked.
+ */
+export function pngChunks(b: Uint8Array): { chunks: PngChunkInfo[]; cut?: string } | undefined {
+  if (!isPng(b)) return undefined;
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const chunks: PngChunkInfo[] = [];
+  const cut = `truncated PNG: the file ends after ${b.length} bytes`;
+  for (let pos = 8; ; ) {
+    if (pos === b.length) return { chunks, cut: `${cut}, before its IEND chunk` };
+    if (pos + 8 > b.length) return { chunks, cut: `${cut}, inside a chunk header` };
+    const length = view.getUint32(pos);
+    const type = String.fromCharCode(b[pos + 4], b[pos + 5], b[pos + 6], b[pos + 7]);
+    if (pos + 12 + length > b.length) return { chunks, cut: `${cut}, inside its ${chunkName({ type, pos, length, crcOk: true })} at byte ${pos}` };
+    const c = { type, pos, length, crcOk: crc32(b, pos + 4, pos + 8 + length) === view.getUint32(pos + 8 + length) };
+    chunks.push(c);
+    if (type === 'IEND') return { chunks };
+    pos += 12 + length;
+  }
+}
+
+/** "corrupt PNG: the IDAT chunk at byte 54 fails its CRC check" */
+export const crcFailure = (c: PngChunkInfo) => `corrupt PNG: the ${chunkName(c)} at byte ${c.pos} fails its CRC check`;
+
 /**
  * Why a PNG that failed to decode is damaged, from its chunk structure alone: where it is cut off,
  * or which chunk fails its CRC. Undefined when the chunks look intact (the decoder's own detail
  * is then the best description) or when the bytes are not a PNG.
  */
 export function pngDamage(b: Uint8Array): string | undefined {
-  if (b.length < 8 || SIGNATURE.some((v, i) => b[i] !== v)) return undefined;
-  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const cut = `truncated PNG: the file ends after ${b.length} bytes`;
-  for (let pos = 8; ; ) {
-    if (pos === b.length) return `${cut}, before its IEND chunk`;
-    if (pos + 8 > b.length) return `${cut}, inside a chunk header`;
-    const len = view.getUint32(pos);
-    const raw = String.fromCharCode(b[pos + 4], b[pos + 5], b[pos + 6], b[pos + 7]);
-    const name = /^[A-Za-z]{4}$/.test(raw) ? `${raw} chunk` : 'chunk';
-    if (pos + 12 + len > b.length) return `${cut}, inside its ${name} at byte ${pos}`;
-    if (crc32(b, pos + 4, pos + 8 + len) !== view.getUint32(pos + 8 + len)) return `corrupt PNG: the ${name} at byte ${pos} fails its CRC check`;
-    if (raw === 'IEND') return undefined;
-    pos += 12 + len;
+  const walk = pngChunks(b);
+  if (!walk) return undefined;
+  const bad = walk.chunks.find((c) => !c.crcOk);
+  return bad ? crcFailure(bad) : walk.cut;
+}
+
+/** An ancillary chunk's type starts with a lower-case letter (PNG spec 5.4): a decoder may skip it. */
+export const isAncillary = (type: string) => /^[a-z]/.test(type);
+
+/**
+ * The PNG's chunks checked before decoding (the decoder itself uses damaged ancillary chunks: a
+ * colour profile whose CRC fails would be applied). A critical chunk (IHDR, PLTE, IDAT, ...) that
+ * fails its CRC is returned as `critical`: the image is corrupt. Ancillary chunks that fail are cut
+ * out of the returned bytes (as libpng does by default, and PNG spec 13.2 recommends) and listed
+ * in `dropped`. Not a PNG, or nothing damaged: the same bytes.
+ */
+export function withoutDamagedAncillaryChunks(b: Buffer): { bytes: Buffer; dropped: PngChunkInfo[]; critical?: PngChunkInfo } {
+  const walk = pngChunks(b);
+  const damaged = walk?.chunks.filter((c) => !c.crcOk) ?? [];
+  if (damaged.length === 0) return { bytes: b, dropped: [] };
+  const critical = damaged.find((c) => !isAncillary(c.type));
+  if (critical) return { bytes: b, dropped: [], critical };
+  const parts: Buffer[] = [];
+  let from = 0;
+  for (const c of damaged) {
+    parts.push(b.subarray(from, c.pos));
+    from = c.pos + 12 + c.length;
   }
+  parts.push(b.subarray(from));
+  return { bytes: Buffer.concat(parts), dropped: damaged };
 }

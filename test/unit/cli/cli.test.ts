@@ -61,7 +61,7 @@ describe('CLI arguments', () => {
     bad(['tokenize', 'a.png', '--bogus'], /Unknown option '--bogus'/);
     bad(['tokenize', 'a.png', '--provider', 'tpu'], /--provider must be one of auto\|cpu\|cuda\|dml\|coreml\|webgpu/);
     bad(['reconstruct', 'a.png', '--out', 'x.png'], /needs --scales K/);
-    bad(['reconstruct', 'a.png', '--scales', '0', '--out', 'x.png'], /--scales must be a positive integer/);
+    bad(['reconstruct', 'a.png', '--scales', 'two', '--out', 'x.png'], /--scales must be an integer from 1 to the model's number of scales/);
     bad(['reconstruct', 'a.png', '--scales', '3'], /needs --out/);
     bad(['reconstruct', 'a.png', '--scales', '3', '--out', 'x.png', '--branch', 'left'], /--branch must be one of/);
     bad(['stats'], /exactly one folder/);
@@ -238,7 +238,7 @@ describe('CLI as a process (dist/cli.js)', function () {
       const out = path.join(dir, 'swap.png');
       const r = cli(['swap', image, other, '--out', out, '--provider', 'cpu']);
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stderr, /gradient\.png detail \+ rocket\.png semantic/);
+      assert.match(r.stderr, /gradient\.png detail \+ \S*rocket\.png semantic/);
       // the mixes, made independently: each image's tokens (tokenize --json), mixed by hand, saved as
       // the extension saves tokens, decoded at all scales by `reconstruct`
       const t = cli(['tokenize', image, other, '--json', '--provider', 'cpu']);
@@ -281,15 +281,16 @@ describe('CLI as a process (dist/cli.js)', function () {
       assertUserFailure(cli(['swap', image, path.join(dir, 'missing.png'), '--out', out, '--provider', 'cpu']), /no such file/);
     });
 
-    it('reconstruct rejects --scales beyond the model', () => assertUserFailure(cli(['reconstruct', image, '--scales', '11', '--out', path.join(dir, 'x.png')]), /--scales must be between 1 and 10/));
+    it('reconstruct rejects --scales beyond the model', () => assertUserFailure(cli(['reconstruct', image, '--scales', '11', '--out', path.join(dir, 'x.png')]), /--scales must be an integer from 1 to 10, this model's number of scales \(got 11\)/));
 
-    it('stats --json aggregates a folder and lists failures', () => {
+    it('stats --json aggregates a folder and lists failures (exit 2: one image could not be read)', () => {
       const r = cli(['stats', dir, '--json', '--provider', 'cpu']);
-      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.code, 2, r.stderr);
       const s = JSON.parse(r.stdout);
       assert.ok(s.images >= 2);
       assert.equal(s.failed.length, 1);
       assert.equal(s.failed[0].image, 'broken.png');
+      assert.match(r.stderr, new RegExp(`^imagefolder-inspector: ${path.join(dir, 'broken.png').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not an image format`, 'm'));
       assert.match(r.stderr, /\d+\/\d+ images/); // progress on stderr
     });
 

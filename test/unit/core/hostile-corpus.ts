@@ -65,14 +65,103 @@ export function tiff16(width: number, height: number, rgb: (x: number, y: number
   return Buffer.concat([head, pixels]);
 }
 
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * A TIFF of `pages` pages whose samples are IEEE floats (SampleFormat 3) of `bits` bits, one plane
+ * per channel (PlanarConfiguration 2). Valid either way; libvips reads float32, not float64.
+ * Written by hand (sharp writes no float64 TIFF).
+ */
+export function tiffFloatPlanar(width: number, height: number, pages: number, bits: 32 | 64 = 64): Buffer {
+  const bytes = bits / 8;
+  const plane = width * height * bytes;
+  const nTags = 11;
+  const parts: Buffer[] = [];
+  const header = Buffer.alloc(8);
+  header.write('II', 0, 'ascii');
+  header.writeUInt16LE(42, 2);
+  header.writeUInt32LE(8, 4);
+  parts.push(header);
+  let at = 8;
+  for (let p = 0; p < pages; p++) {
+    const arrays = at + 2 + nTags * 12 + 4; // BitsPerSample[3], SampleFormat[3], StripOffsets[3], StripByteCounts[3]
+    const [bps, fmt, offs, counts] = [arrays, arrays + 6, arrays + 12, arrays + 24];
+    const data = arrays + 36;
+    const next = p + 1 < pages ? data + 3 * plane : 0;
+    const ifd = Buffer.alloc(data - at + 3 * plane);
+    const entries: [number, number, number, number][] = [
+      [256, 4, 1, width], [257, 4, 1, height], [258, 3, 3, bps], [259, 3, 1, 1], [262, 3, 1, 2], [273, 4, 3, offs],
+      [277, 3, 1, 3], [278, 4, 1, height], [279, 4, 3, counts], [284, 3, 1, 2], [339, 3, 3, fmt],
+    ];
+    ifd.writeUInt16LE(nTags, 0);
+    entries.forEach(([tag, type, count, value], i) => {
+      const o = 2 + i * 12;
+      ifd.writeUInt16LE(tag, o);
+      ifd.writeUInt16LE(type, o + 2);
+      ifd.writeUInt32LE(count, o + 4);
+      if (type === 3 && count === 1) ifd.writeUInt16LE(value, o + 8);
+      else ifd.writeUInt32LE(value, o + 8);
+    });
+    ifd.writeUInt32LE(next, 2 + nTags * 12);
+    for (let c = 0; c < 3; c++) {
+      ifd.writeUInt16LE(bits, bps - at + c * 2);
+      ifd.writeUInt16LE(3, fmt - at + c * 2);
+      ifd.writeUInt32LE(data + c * plane, offs - at + c * 4);
+      ifd.writeUInt32LE(plane, counts - at + c * 4);
+      for (let i = 0; i < width * height; i++) {
+        const v = c === 0 ? (i % width) / width : c === 1 ? (p + 1) / (pages + 1) : 0.5;
+        if (bits === 64) ifd.writeDoubleLE(v, data - at + c * plane + i * 8);
+        else ifd.writeFloatLE(v, data - at + c * plane + i * 4);
+      }
+    }
+    parts.push(ifd);
+    at += ifd.length;
+  }
+  return Buffer.concat(parts);
+}
+
+/**
+ * `png` with its iCCP chunk (colour profile) damaged as a bit error would, except that the profile
+ * still parses: its red and blue primaries are swapped (the offsets of the rXYZ and bXYZ tags), so a
+ * decoder that applies it shows wrong colours. The chunk keeps its old CRC, which now fails.
+ */
+export function withDamagedIccp(png: Buffer): Buffer {
+  for (let pos = 8; pos < png.length; pos += 12 + png.readUInt32BE(pos)) {
+    if (png.toString('ascii', pos + 4, pos + 8) !== 'iCCP') continue;
+    const len = png.readUInt32BE(pos);
+    const data = png.subarray(pos + 8, pos + 8 + len);
+    const nameEnd = data.indexOf(0);
+    const icc = zlib.inflateSync(data.subarray(nameEnd + 2)); // name, NUL, compression method, zlib stream
+    const tags = icc.readUInt32BE(128);
+    const entry = (sig: string) => {
+      for (let i = 0; i < tags; i++) if (icc.toString('ascii', 132 + i * 12, 136 + i * 12) === sig) return 132 + i * 12;
+      throw new Error(`no ${sig} tag`);
+    };
+    const [r, b] = [entry('rXYZ'), entry('bXYZ')];
+    const rOffset = icc.readUInt32BE(r + 4);
+    icc.writeUInt32BE(icc.readUInt32BE(b + 4), r + 4);
+    icc.writeUInt32BE(rOffset, b + 4);
+    const body = Buffer.concat([data.subarray(0, nameEnd + 2), zlib.deflateSync(icc)]);
+    const chunk = Buffer.alloc(12 + body.length);
+    chunk.writeUInt32BE(body.length, 0);
+    chunk.write('iCCP', 4, 'ascii');
+    body.copy(chunk, 8);
+    chunk.writeUInt32BE(png.readUInt32BE(pos + 8 + len), 8 + body.length); // the intact profile's CRC
+    return Buffer.concat([png.subarray(0, pos), chunk, png.subarray(pos + 12 + len)]);
+  }
+  throw new Error('no iCCP chunk');
+}
+
 const solid = (w: number, h: number, colour: string, channels: 3 | 4 = 3) => sharp({ create: { width: w, height: h, channels, background: colour } });
 
 /** Writes the corpus into `dir` and returns the entries, in a fixed order. */
 export async function makeCorpus(dir: string): Promise<CorpusEntry[]> {
   const out: CorpusEntry[] = [];
+  // Messages name a file by the path it was given as: the patterns below say '^name', the file is dir/name.
+  const inDir = (e: Expectation): Expectation => (e.ok ? e : { ...e, message: new RegExp(`^${escapeRe(dir + path.sep)}${e.message.source.replace(/^\^/, '')}`) });
   const add = (what: string, name: string, bytes: Buffer | string, expect: Expectation) => {
     fs.writeFileSync(path.join(dir, name), bytes);
-    out.push({ what, file: path.join(dir, name), expect });
+    out.push({ what, file: path.join(dir, name), expect: inDir(expect) });
   };
   const ok = (note?: RegExp): Expectation => ({ ok: true, note });
   const fail = (code: UserErrorCode, message: RegExp): Expectation => ({ ok: false, code, message });
@@ -137,6 +226,9 @@ export async function makeCorpus(dir: string): Promise<CorpusEntry[]> {
     `<?xml version="1.0"?>\n<!DOCTYPE svg [\n${ents.join('\n')}\n]>\n<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16"><text x="0" y="10">&lol9;</text></svg>`,
     fail('IMAGE_CORRUPT', /^bomb\.svg: SVG refused: its XML entities expand beyond the parser's limit \(an "entity bomb"\)$/),
   );
+  // a Display P3 photo: its iCCP profile changes the colours, so a damaged one must not be applied
+  add('PNG whose colour profile (iCCP chunk) fails its CRC', 'bad-profile.png', withDamagedIccp(await photo.clone().withIccProfile('p3').png().toBuffer()), ok(/^damaged colour profile \(the iCCP chunk at byte \d+ fails its CRC check\): ignored, colours read as sRGB$/));
+  add('float64 planar multi-page TIFF', 'float64.tif', tiffFloatPlanar(16, 16, 2), fail('IMAGE_UNSUPPORTED', /^float64\.tif: unsupported sample format \(float64 planar\)$/));
   const small = await photo.clone().png().toBuffer();
   add('file name with spaces', 'my holiday photo.png', small, ok());
   add('file name with unicode', 'フォト-ümlaut-😀.png', small, ok());

@@ -22,7 +22,7 @@ describe('CLI generate: arguments', () => {
   it('parses the options, with defaults left to the model', () => {
     const a = parseCli(['generate', '--class', 'cat', '--seed', '0', '--cfg', '2.5', '--top-k', '0', '--top-p', '0.9', '--temperature', '0.8', '--count', '3', '--out', 'x.png', '--json']);
     assert.equal(a.command, 'generate');
-    assert.deepEqual(a.generate, { className: 'cat', seed: 0, cfg: 2.5, topK: 0, topP: 0.9, temperature: 0.8, count: 3, forceDetail: undefined, forceSemantic: undefined, joint: false });
+    assert.deepEqual(a.generate, { className: 'cat', seed: 0, cfg: 2.5, topK: 0, topP: 0.9, temperature: 0.8, count: 3, forceDetail: undefined, forceSemantic: undefined, joint: false, listClasses: false });
     assert.equal(parseCli(['generate', '--class', 'cat', '--out', 'x.png', '--joint']).generate?.joint, true);
     const d = parseCli(['generate', '--class', 'cat', '--out', 'x.png', '--force-detail', 'ref.png']);
     assert.deepEqual([d.generate?.seed, d.generate?.count, d.generate?.cfg, d.generate?.forceDetail], [0, 1, undefined, 'ref.png']);
