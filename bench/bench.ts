@@ -9,12 +9,17 @@
 //
 //   npm run bench -- [--model DIR] [--torch-weights FILE.pt] [--torch-gen-weights FILE.pt] [--clock cpu|wall]
 //                    [--repeat N] [--rounds N] [--threads N] [--no-torch] [--no-generate | --generate-only]   (generation: bench/generate.ts)
+//   npm run bench -- --provider cpu,webgpu [--model DIR] [--repeat N] [--rounds N] [--threads N]
+//     compares execution providers side by side in one run (wall time: a GPU's work is not this
+//     process's CPU time); a provider that cannot run here is named with the reason, the others still run.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ModelRuntime, inspectMany, loadImage, toTensor, progressiveMask, decodePlan, builtInModelDir } from '../src/extension/core';
+import type { ProviderName } from '../src/shared/types';
+import { PROVIDERS } from '../src/extension/core/providers';
 import { benchGeneration, printGeneration, type GenerationBench } from './generate';
 import { runTorchBench, type Clock } from './torch';
 
@@ -55,8 +60,17 @@ function benchImages(): string[] {
   throw new Error('no benchmark images (test/fixtures/golden or samples)');
 }
 
-async function benchTs(modelDir: string, repeat: number, threads: number): Promise<Row[]> {
-  const rt = await ModelRuntime.load(modelDir, { provider: 'cpu', threads });
+/** The provider asked for could not run here (the runtime fell back): the reason. */
+class ProviderUnavailable extends Error {}
+
+async function benchTs(modelDir: string, repeat: number, threads: number, provider: ProviderName = 'cpu'): Promise<Row[]> {
+  const rt = await ModelRuntime.load(modelDir, { provider, threads });
+  const report = await rt.ready();
+  if (report.chosen.encoder !== provider || report.chosen.decoder !== provider) {
+    await rt.dispose();
+    const why = report.skipped.find((s) => s.provider === provider)?.reason ?? `ran on ${report.chosen.decoder}`;
+    throw new ProviderUnavailable(why);
+  }
   const images = benchImages();
   const S = rt.imageSize;
   const { mean, std } = rt.pkg.manifest.image;
@@ -124,15 +138,65 @@ function medianTorch(rounds: TorchRow[][]): TorchRow[] {
 const f = (x: number | undefined) => (x === undefined ? '     -  ' : x.toFixed(1).padStart(8));
 const ratio = (torch: number | undefined, ts: number) => (torch === undefined ? '   -  ' : `${(torch / ts).toFixed(2)}x`.padStart(6));
 
+/**
+ * --provider P,Q: the TypeScript bench once per provider, rounds alternating between them, and one
+ * table with a column per provider (wall ms per image, medians over the rounds).
+ */
+async function compareProviders(modelDir: string, list: string, repeat: number, threads: number, rounds: number): Promise<void> {
+  const providers = [...new Set(list.split(',').map((p) => p.trim()).filter(Boolean))];
+  const bad = providers.filter((p) => !PROVIDERS.includes(p as ProviderName));
+  if (bad.length > 0 || providers.length === 0) throw new Error(`--provider takes a comma list of ${PROVIDERS.join(', ')} (got ${list})`);
+  const results = new Map<string, Row[][] | string>();
+  for (let r = 0; r < rounds; r++) {
+    for (const p of providers) {
+      const prev = results.get(p);
+      if (typeof prev === 'string') continue;
+      try {
+        const rows = await benchTs(modelDir, repeat, threads, p as ProviderName);
+        results.set(p, [...(prev ?? []), rows]);
+      } catch (e) {
+        if (!(e instanceof ProviderUnavailable)) throw e;
+        results.set(p, e.message);
+      }
+    }
+  }
+  const ran = providers.filter((p) => typeof results.get(p) !== 'string');
+  const med = new Map(ran.map((p) => [p, medianRows(results.get(p) as Row[][])]));
+  console.log('');
+  console.log(`wall ms per image, median of ${rounds} round(s)`);
+  console.log(`batch  work                    ${ran.map((p) => p.padStart(9)).join('')}${ran.length > 1 ? '   fastest' : ''}`);
+  const works: [keyof Omit<Row, 'batch'>, string][] = [['encode', 'encode'], ['decode', 'progressive decode (N)'], ['inspectModel', 'inspection, model work'], ['inspect', 'inspection, everything']];
+  for (const b of BATCHES) {
+    for (const [k, label] of works) {
+      const ms = ran.map((p) => med.get(p)!.find((r) => r.batch === b)![k].wall);
+      const best = ran[ms.indexOf(Math.min(...ms))];
+      console.log(`${String(b).padStart(5)}  ${label.padEnd(22)}  ${ms.map((x) => f(x).padStart(9)).join('')}${ran.length > 1 ? `   ${best}` : ''}`);
+    }
+  }
+  for (const p of providers) {
+    const r = results.get(p);
+    if (typeof r === 'string') console.log(`${p}: not available here: ${r}`);
+  }
+  const out = path.join(ROOT, 'out', 'bench', 'providers-results.json');
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), loadAverage: os.loadavg(), modelDir, threads, repeat, rounds, providers: Object.fromEntries(providers.map((p) => [p, typeof results.get(p) === 'string' ? { unavailable: results.get(p) } : med.get(p)])) }, null, 2));
+  console.log(`results: ${path.relative(ROOT, out)}`);
+  if (ran.length === 0) process.exitCode = 1;
+}
+
 async function main() {
   const { values } = parseArgs({
-    options: { model: { type: 'string' }, 'torch-weights': { type: 'string' }, 'torch-gen-weights': { type: 'string' }, clock: { type: 'string' }, repeat: { type: 'string' }, threads: { type: 'string' }, 'no-torch': { type: 'boolean' }, rounds: { type: 'string' }, 'no-generate': { type: 'boolean' }, 'generate-only': { type: 'boolean' } },
+    options: { provider: { type: 'string' }, model: { type: 'string' }, 'torch-weights': { type: 'string' }, 'torch-gen-weights': { type: 'string' }, clock: { type: 'string' }, repeat: { type: 'string' }, threads: { type: 'string' }, 'no-torch': { type: 'boolean' }, rounds: { type: 'string' }, 'no-generate': { type: 'boolean' }, 'generate-only': { type: 'boolean' } },
   });
   const modelDir = values.model ?? process.env.IFI_BENCH_MODEL ?? builtInModelDir(ROOT);
   const repeat = Number(values.repeat ?? 5);
   const threads = Number(values.threads ?? 2);
   const clock: Clock = values.clock === 'wall' ? 'wall' : 'cpu';
   console.log(`model ${modelDir}, ${threads} threads, ${repeat} timed runs after a warm-up, per-image ms`);
+  if (values.provider) {
+    await compareProviders(modelDir, values.provider, repeat, threads, Math.max(1, Number(values.rounds ?? 3)));
+    return;
+  }
   const torchGen = values['no-torch'] ? undefined : { clock, weights: values['torch-weights'], genWeights: values['torch-gen-weights'] };
   if (values['generate-only']) {
     const g = await benchGeneration(modelDir, ROOT, repeat, threads, torchGen);

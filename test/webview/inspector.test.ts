@@ -347,6 +347,31 @@ describe('inspector webview (headless Chromium, production CSP)', function () {
     await w.page.context().close();
   });
 
+  it('provider reasons fold into one collapsed line: a CPU user sees no GPU notes on each inspection', async () => {
+    const w = await openWebview(browser, { theme: 'dark' });
+    const provider = {
+      chosen: { encoder: 'cpu', decoder: 'cpu' },
+      skipped: [{ provider: 'webgpu', reason: 'No supported adapters (no Vulkan loader, libvulkan.so.1: with a GPU, on Debian/Ubuntu: apt install libvulkan1 libglvnd0 libglx0 libgl1 libegl1 libopengl0 libgles2)' }],
+      available: ['cpu', 'webgpu'],
+      choice: { provider: 'cpu', reason: 'cpu is the only provider that can run this model here (webgpu cannot run here: see the skipped providers)', timings: [], cached: false },
+    };
+    await rendered(w, { ...ins, notes: [], provider } as Inspection);
+    assert.equal(await w.page.isVisible(testid('notes')), false, 'no notes list when the image has no notes');
+    const details = testid('provider-details');
+    assert.equal(await w.page.$eval(details, (d) => (d as HTMLDetailsElement).open), false, 'folded by default');
+    assert.equal((await w.page.textContent(`${details} summary`))?.trim(), 'Runs on cpu: why');
+    assert.equal(await w.page.isVisible(`${details} li`), false);
+    await w.page.click(`${details} summary`);
+    const lines = await w.page.$$eval(`${details} li`, (els) => els.map((e) => e.textContent ?? ''));
+    assert.match(lines[0], /^cpu is the only provider/);
+    assert.match(lines[1], /^webgpu not used: No supported adapters .*apt install libvulkan1 libglvnd0/);
+    // a measured choice says what it measured
+    const measured = { ...provider, skipped: [], chosen: { encoder: 'webgpu', decoder: 'webgpu' }, choice: { provider: 'webgpu', reason: 'webgpu 21 ms vs cpu 34 ms per 7-tile decoder run (encoder 27 ms vs 42 ms): webgpu kept', timings: [], cached: true } };
+    await w.send({ kind: 'inspection', inspection: { ...ins, notes: [], provider: measured } });
+    await w.page.waitForFunction(() => /Runs on webgpu/.test(document.querySelector('[data-testid="provider-details"] summary')?.textContent ?? ''));
+    assert.match((await w.page.textContent(`${details} li`)) ?? '', /webgpu kept \(measured earlier on this machine\)$/);
+  });
+
   it('takes light and dark screenshots (README copies with IFI_UPDATE_SCREENSHOTS=1)', async () => {
     const dir = path.join(repoRoot(), 'test-results', 'webview');
     fs.mkdirSync(dir, { recursive: true });

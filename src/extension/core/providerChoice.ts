@@ -72,7 +72,7 @@ export function choiceKey(graphFiles: string[], ortVersion: string, providers: P
 /** Where measured choices are remembered (the extension: global storage; the CLI: a file). */
 export interface ChoiceCache {
   get(key: string): ProviderChoice | undefined;
-  set(key: string, choice: ProviderChoice): void | Promise<void>;
+  set(key: string, choice: ProviderChoice): void | PromiseLike<void>;
 }
 
 /** A JSON file of choices by key; unreadable or damaged, it counts as empty (a cache, not state). */

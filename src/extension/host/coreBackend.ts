@@ -22,6 +22,8 @@ import {
   type Inspection,
 } from '../core';
 import { resolveImageOptions } from '../core/inspect';
+import type { ChoiceCache } from '../core/providerChoice';
+import type { ProviderChoice } from '../../shared/types';
 import type { FolderUsageView } from '../../shared/protocol/inspector';
 import type {
   FolderOptions,
@@ -87,7 +89,11 @@ export function folderUsageView(stats: FolderStats): FolderUsageView {
 export class CoreBackend implements InspectorBackend {
   private readonly loaded = new Map<string, Loaded>();
 
-  constructor(private readonly log: Logger) {}
+  constructor(
+    private readonly log: Logger,
+    /** where `auto` remembers measured provider choices (the extension's global storage) */
+    private readonly choiceCache?: ChoiceCache,
+  ) {}
 
   /** Runs `job` on the runtime for (dir, settings), loading it if needed; the runtime is not
    * disposed while the job runs, even if other settings replace it meanwhile. */
@@ -116,7 +122,7 @@ export class CoreBackend implements InspectorBackend {
     }
     const t0 = performance.now();
     const builtIn = path.resolve(dir) === path.resolve(s.builtInModelDir);
-    const runtime = ModelRuntime.load(dir, { provider: s.provider, threads: s.threads > 0 ? s.threads : undefined, builtIn }).then(
+    const runtime = ModelRuntime.load(dir, { provider: s.provider, threads: s.threads > 0 ? s.threads : undefined, builtIn, choiceCache: this.choiceCache }).then(
       (r) => {
         this.log.info(`model "${r.info().name}" loaded from ${dir} (provider setting ${s.provider}) in ${Math.round(performance.now() - t0)} ms`);
         return r;
@@ -179,7 +185,7 @@ export class CoreBackend implements InspectorBackend {
   }
 
   async describeModel(s: RuntimeSettings): Promise<ModelSummary> {
-    const rt = await ModelRuntime.load(s.modelDir, { provider: s.provider, threads: s.threads > 0 ? s.threads : undefined });
+    const rt = await ModelRuntime.load(s.modelDir, { provider: s.provider, threads: s.threads > 0 ? s.threads : undefined, choiceCache: this.choiceCache });
     try {
       const report = await rt.ready();
       const info = rt.info();
@@ -277,6 +283,23 @@ export class CoreBackend implements InspectorBackend {
   }
 }
 
-export function createBackend(log: Logger): InspectorBackend {
-  return new CoreBackend(log);
+export function createBackend(log: Logger, choiceCache?: ChoiceCache): InspectorBackend {
+  return new CoreBackend(log, choiceCache);
+}
+
+/** The part of vscode.Memento the choice cache uses (kept structural: this file imports no vscode). */
+export interface MementoLike {
+  get<T>(key: string): T | undefined;
+  update(key: string, value: unknown): PromiseLike<void>;
+}
+
+export const CHOICE_STORAGE_KEY = 'imagefolderInspector.providerChoices';
+
+/** `auto`'s measured choices in the extension's global storage (per machine), the newest `keep`. */
+export function mementoChoiceCache(memento: MementoLike, keep = 32): ChoiceCache {
+  const all = () => memento.get<Record<string, ProviderChoice>>(CHOICE_STORAGE_KEY) ?? {};
+  return {
+    get: (key) => all()[key],
+    set: (key, choice) => memento.update(CHOICE_STORAGE_KEY, Object.fromEntries(Object.entries({ ...all(), [key]: choice }).slice(-keep))),
+  };
 }

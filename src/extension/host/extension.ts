@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import type { InspectorBackend } from './backend';
 import { registerCommands } from './commands';
-import { createBackend } from './coreBackend';
+import { createBackend, mementoChoiceCache } from './coreBackend';
 import { GENERATE_VIEW_TYPE, GeneratePanels } from './generate/panels';
 import { EDITOR_VIEW_TYPE, PANEL_VIEW_TYPE, InspectorPanels } from './inspector/panels';
 import type { Logger } from './hostUi';
@@ -22,7 +22,8 @@ export function readSettings(extensionRoot: string): ResolvedSettings {
 }
 
 export function activate(context: vscode.ExtensionContext): void {
-  activateWith(context, createBackend);
+  // globalState: machine-local, so a choice measured on one machine's GPU never follows Settings Sync
+  activateWith(context, (log) => createBackend(log, mementoChoiceCache(context.globalState)));
 }
 
 /** Activation with an injectable runtime (tests pass a fake backend). */

@@ -147,7 +147,7 @@ export class App {
     this.canvases = [];
     this.regions = [];
     const n = ins.progressive.length;
-    const parts: HTMLElement[] = [this.toolbar(), this.status, this.notes(ins)];
+    const parts: HTMLElement[] = [this.toolbar(), this.status, this.notes(ins), providerDetails(ins)];
     parts.push(this.compareSection(ins), this.stepperSection(n));
     parts.push(divider(), this.tokenSection(ins));
     parts.push(divider(), this.ablationSection(ins));
@@ -233,10 +233,10 @@ export class App {
     return bar;
   }
 
+  /** Notes about this image (and a provider the user named but did not get); provider details are folded away. */
   private notes(ins: Inspection): HTMLElement {
-    const items = [...ins.notes, ...ins.provider.skipped.map((s) => `${s.provider} skipped: ${s.reason}`)];
-    const el = h('ul', { class: 'notes', testid: 'notes' }, ...items.map((t) => h('li', {}, t)));
-    el.hidden = items.length === 0;
+    const el = h('ul', { class: 'notes', testid: 'notes' }, ...ins.notes.map((t) => h('li', {}, t)));
+    el.hidden = ins.notes.length === 0;
     return el;
   }
 
@@ -695,4 +695,26 @@ export class App {
   get busyMs(): number {
     return this.busySince ? Date.now() - this.busySince : 0;
   }
+}
+
+/**
+ * One folded line about the execution provider: which one runs and, unfolded, why (`auto`'s
+ * measurement or the only provider that can run) and why each other provider was passed over.
+ * A CPU-only user sees one quiet line, not the GPU providers' reasons on every inspection.
+ */
+export function providerDetails(ins: Inspection): HTMLElement {
+  const r = ins.provider;
+  const used = [...new Set(Object.values(r.chosen))].join('+') || 'n/a';
+  const lines = [
+    ...(r.choice ? [`${r.choice.reason}${r.choice.cached ? ' (measured earlier on this machine)' : ''}`] : []),
+    ...r.skipped.map((s) => `${s.provider} not used: ${s.reason}`),
+  ];
+  const el = h(
+    'details',
+    { class: 'provider-details', testid: 'provider-details' },
+    h('summary', {}, `Runs on ${used}${lines.length > 0 ? ': why' : ''}`),
+    h('ul', {}, ...lines.map((t) => h('li', {}, t))),
+  );
+  el.hidden = lines.length === 0;
+  return el;
 }

@@ -236,6 +236,7 @@ export class InspectorController {
         .map(([k, v]) => `${k} ${Math.round(v)} ms`)
         .join(', ');
       this.deps.log.info(`inspected ${tokens ? `tokens "${name}"` : this.target.path} with model "${ins.model.name}" (${ins.model.dir}); provider ${chosen || 'n/a'}; total ${Math.round(ms)} ms${timings ? `; ${timings}` : ''}`);
+      if (ins.provider.choice) this.deps.log.info(`provider choice: ${ins.provider.choice.reason}${ins.provider.choice.cached ? ' (measured earlier on this machine)' : ''}`);
       for (const s of ins.provider.skipped) this.deps.log.info(`provider ${s.provider} skipped: ${s.reason}`);
       for (const n of ins.notes) this.deps.log.info(`note: ${n}`);
       this.post({ kind: 'inspection', inspection: ins });
