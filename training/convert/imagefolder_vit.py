@@ -3,7 +3,8 @@
 2 branches of 4096 x 32 codes, scales 1,1,2,3,3,4,5,6,8,11) loads strictly into it.
 
 Only parameter names and shapes were taken from their code (noncommercial licence; no code copied);
-the behaviour is the paper's plus docs/../shared reference notes. Key layout:
+the computation follows the paper. Checked once against the authors' modules (timm, random weights):
+the same 378 keys at the official shape, identical indices and images (docs/model-format.md). Key layout:
 
   encoder.model.{cls_token, pos_embed, patch_embed.proj, blocks.i.*, norm}   timm-style ViT
   encoder.{latent_tokens [1, P*K*K, W], lvl_embed.weight [1+P, W], lvl1LC}  latent sets, level embedding

@@ -19,8 +19,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-OPSET = 17  # docs/model-format.md; the same as training/export.py
-REPO = Path(__file__).resolve().parents[2]
+from export import OPSET  # the built-in model's exporter: one opset for every package
+
 
 
 class _Encoder(nn.Module):

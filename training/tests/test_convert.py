@@ -196,6 +196,8 @@ class VARConverter(Tmp):
         authors_checkpoint(ImageFolderViT(SMALL_IF), self.tmp / "if.pt")
         self.assertBadInput(convert(VAR, self.tmp / "if.pt", "--out", self.tmp / "pkg"), "is not a checkpoint of the VAR VQ-VAE")
         self.assertBadInput(convert(VAR, "--random-init", "--width", 40, "--out", self.tmp / "pkg"), "multiple of 32")
+        torch.save({"class_emb.weight": torch.zeros(11, 8), "blocks.0.attn.mat_qkv.weight": torch.zeros(24, 8)}, self.tmp / "var_d16.pth")
+        self.assertBadInput(convert(VAR, self.tmp / "var_d16.pth", "--out", self.tmp / "pkg"), "is a generator (transformer) checkpoint")
 
 
 if __name__ == "__main__":
