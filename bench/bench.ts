@@ -100,7 +100,7 @@ async function benchTs(modelDir: string, repeat: number, threads: number, provid
   return rows;
 }
 
-/** PyTorch ms per image; inspect_full_ms: training/bench_inspect.py, the same work as inspectMany */
+/** PyTorch ms per image; inspect_full_ms: training/imagefolder/inspection.py, the same work as inspectMany */
 type TorchRow = { batch: number; encode_ms: number; decode_ms: number; inspect_ms: number; inspect_full_ms?: number };
 
 function benchTorch(repeat: number, threads: number, clock: Clock, weights?: string): TorchRow[] | string {

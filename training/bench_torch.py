@@ -1,7 +1,7 @@
 """PyTorch-eager reference timings for `npm run bench`: the training code's model on the shipped
 weights, doing the same work as the TypeScript pipeline on the same image files: encode, progressive
 decode, the inspection's model work (encoder + 2N+1 decoder tiles) and the full inspection
-(training/bench_inspect.py: file to PNGs, metrics, token maps, usage). Prints one JSON line per batch size, and
+(imagefolder/inspection.py: file to PNGs, metrics, token maps, usage). Prints one JSON line per batch size, and
 with --generate one more for generating one image (bench/generate.ts).
 
     python3 training/bench_torch.py [--weights training/checkpoints/imagefolder-mini.pt] [--threads 2]
@@ -10,20 +10,18 @@ with --generate one more for generating one image (bench/generate.ts).
 """
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from export import load_model  # noqa: E402
-from bench_inspect import decode_plan, load_image  # noqa: E402
-from bench_inspect import inspect_full as run_inspect_full  # noqa: E402
-from imagefolder.generator import FoldedGenerator, GeneratorConfig  # noqa: E402
-from imagefolder.model import ImageFolderTokenizer, TokenizerConfig  # noqa: E402
-from imagefolder.sampling import DEFAULTS, generate  # noqa: E402
+from imagefolder.checkpoint import load_checkpoint, load_tokenizer
+from imagefolder.generator import FoldedGenerator, GeneratorConfig
+from imagefolder.inspection import decode_plan, load_image
+from imagefolder.inspection import inspect_full as run_inspect_full
+from imagefolder.model import ImageFolderTokenizer, TokenizerConfig
+from imagefolder.sampling import DEFAULTS, generate
 
 
 def timed(fn, repeat):
@@ -41,7 +39,7 @@ def package_models(pkg: Path, weights: Path, gen_weights):
     m = json.loads((pkg / "manifest.json").read_text())
     mc = {**m["provenance"]["modelConfig"], "scales": tuple(m["scales"])}
     notes = []
-    tok, ck = load_model(weights) if weights and weights.exists() else (None, None)
+    tok, ck = load_tokenizer(weights) if weights and weights.exists() else (None, None)
     if tok is None or tok.cfg != TokenizerConfig(**mc):
         tok = ImageFolderTokenizer(TokenizerConfig(**mc)).eval()
         notes.append("tokenizer: random weights of the package's shapes")
@@ -53,7 +51,7 @@ def package_models(pkg: Path, weights: Path, gen_weights):
                           side=mc["side"], scales=tuple(m["scales"]))
     gen = FoldedGenerator(cfg).eval()
     if gen_weights and gen_weights.exists():
-        gk = torch.load(gen_weights, map_location="cpu")
+        gk = load_checkpoint(gen_weights)
         if GeneratorConfig(**{**gk["config"], "scales": tuple(gk["config"]["scales"])}) == cfg:
             gen.load_state_dict({k: v.float() for k, v in gk["ema"].items()})
             if any(v.dtype == torch.float16 for v in gk["ema"].values()):
@@ -107,7 +105,7 @@ def main():
         bench_generation(a)
     if a.batches == "none":
         return
-    model, _ = load_model(a.weights)
+    model, _ = load_tokenizer(a.weights)
     s, N, P = model.cfg.image_size, len(model.cfg.scales), 2
     root = Path(__file__).resolve().parent.parent
     files = a.images.split(",") if a.images else sorted(str(f) for f in (root / "test" / "fixtures" / "golden").glob("*.png"))

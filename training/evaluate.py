@@ -2,49 +2,21 @@
 
     python3 training/evaluate.py --ckpt <cache>/run/ckpt.pt --out models/imagefolder-mini
 
-Metrics use the same definitions as the TypeScript runtime (src/extension/core/metrics.ts):
-PSNR and SSIM on RGB in [0, 1], SSIM with an 11x11 Gaussian window (sigma 1.5), valid region,
-averaged over channels.
+PSNR and SSIM are the panel's (imagefolder/metrics.py, as src/extension/core/metrics.ts): each
+reconstruction rounded to the 8-bit pixels the panel shows and compared with the 8-bit input; SSIM
+with an 11x11 Gaussian window (sigma 1.5), valid region, averaged over channels.
 """
 import argparse
 import json
-import math
-import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from export import load_model, totals, training_note  # noqa: E402
-from imagefolder.data import SOURCES, load_split, smoke_split, to_tensor  # noqa: E402
-
-
-def gaussian_window(size=11, sigma=1.5):
-    g = torch.exp(-((torch.arange(size) - size // 2) ** 2).float() / (2 * sigma ** 2))
-    g = g / g.sum()
-    return (g[:, None] * g[None, :]).expand(3, 1, size, size).contiguous()
-
-
-def psnr_ssim(a, b, win):
-    """a, b: [B,3,S,S] in [-1,1] -> per-image PSNR and SSIM on [0,1]."""
-    a, b = (a + 1) / 2, (b + 1) / 2
-    mse = (a - b).pow(2).mean(dim=(1, 2, 3)).clamp_min(1e-10)
-    psnr = -10 * torch.log10(mse)
-    c1, c2 = 0.01 ** 2, 0.03 ** 2
-    mu_a, mu_b = F.conv2d(a, win, groups=3), F.conv2d(b, win, groups=3)
-    saa = F.conv2d(a * a, win, groups=3) - mu_a ** 2
-    sbb = F.conv2d(b * b, win, groups=3) - mu_b ** 2
-    sab = F.conv2d(a * b, win, groups=3) - mu_a * mu_b
-    s = ((2 * mu_a * mu_b + c1) * (2 * sab + c2)) / ((mu_a ** 2 + mu_b ** 2 + c1) * (saa + sbb + c2))
-    return psnr, s.mean(dim=(1, 2, 3))
-
-
-def perplexity(hist):
-    p = hist / max(1, hist.sum())
-    p = p[p > 0]
-    return float(math.exp(-(p * np.log(p)).sum()))
+from imagefolder.checkpoint import load_tokenizer, totals, training_note
+from imagefolder.data import SOURCES, load_split, smoke_split, to_tensor
+from imagefolder.metrics import perplexity, psnr_ssim, to_bytes
 
 
 def pooled_features(model, x, batch=64):
@@ -90,7 +62,7 @@ def contact_sheet(model, imgs, out_png: Path):
     s = model.cfg.image_size
     grid = np.full((len(x) * (s + 2), len(rows) * (s + 2), 3), 255, np.uint8)
     for c, r in enumerate(rows):
-        arr = ((r.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
+        arr = to_bytes(r).numpy()
         for i in range(len(x)):
             grid[i * (s + 2):i * (s + 2) + s, c * (s + 2):c * (s + 2) + s] = arr[i]
     Image.fromarray(grid).resize((grid.shape[1] * 2, grid.shape[0] * 2), Image.NEAREST).save(out_png)
@@ -107,7 +79,7 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)  # the probe's initial weights: a rerun reports the same numbers
-    model, ck = load_model(a.ckpt)
+    model, ck = load_tokenizer(a.ckpt)
     if a.smoke:
         val, tr = smoke_split(24, model.cfg.image_size, seed=2), smoke_split(48, model.cfg.image_size, seed=3)
         labels = ["a", "b", "c"]
@@ -116,7 +88,6 @@ def main():
         val, labels = load_split(data_dir, "val")
         tr, _ = load_split(data_dir, "train")
     N, P, V = len(model.cfg.scales), 2, model.cfg.codebook_size
-    win = gaussian_window()
     psnr = {"progressive": [[] for _ in range(N)], "semantic": [], "detail": []}
     ssim = {"progressive": [[] for _ in range(N)], "semantic": [], "detail": []}
     hist = np.zeros((P, V), np.int64)
@@ -133,7 +104,8 @@ def main():
             for keep in (1, 0):
                 m = torch.zeros(b, P, N); m[:, keep] = 1; masks.append(m)
             y = model.decode(idx.repeat(len(masks), 1, 1), torch.cat(masks))
-            ps, ss = psnr_ssim(y, x.repeat(len(masks), 1, 1, 1), win)
+            ref = torch.from_numpy(val["images"][i:i + 64])
+            ps, ss = psnr_ssim(ref.repeat(len(masks), 1, 1, 1), to_bytes(y))
         ps, ss = ps.view(len(masks), b), ss.view(len(masks), b)
         for k in range(N):
             psnr["progressive"][k] += ps[k].tolist(); ssim["progressive"][k] += ss[k].tolist()

@@ -7,55 +7,15 @@ import argparse
 import datetime
 import json
 import platform
-import sys
 from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn as nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from imagefolder.checkpoint import totals  # noqa: E402
-from imagefolder.data import load_split, smoke_split, to_tensor  # noqa: E402
-from imagefolder.model import BRANCHES, ImageFolderTokenizer, TokenizerConfig  # noqa: E402
-
-OPSET = 17
-
-
-class EncoderGraph(nn.Module):
-    def __init__(self, m):
-        super().__init__()
-        self.m = m
-
-    def forward(self, image):
-        fs = self.m.encoder(image)
-        return torch.stack([q(f)[1] for q, f in zip(self.m.quantizers, fs)], 1)
-
-
-class DecoderGraph(nn.Module):
-    def __init__(self, m):
-        super().__init__()
-        self.m = m
-
-    def forward(self, indices, scale_mask):
-        return self.m.decode(indices, scale_mask)
-
-
-def load_model(ckpt_path: Path):
-    ck = torch.load(ckpt_path, map_location="cpu")
-    mc = dict(ck["model_config"])
-    mc["scales"] = tuple(mc["scales"])
-    model = ImageFolderTokenizer(TokenizerConfig(**mc))
-    model.load_state_dict({k: v.float() for k, v in ck["ema"].items()})
-    model.eval()
-    return model, ck
-
-
-def training_note(ck) -> str:
-    if not ck.get("decoder_only"):
-        return ""
-    return (f" The decoder was then fine-tuned alone for {ck['step']} steps ({ck['elapsed'] / 3600:.2f} h) with the "
-            f"encoder, quantizers and codebooks frozen, so the tokens are those of the {ck['base']['step']}-step tokenizer.")
+from imagefolder.checkpoint import load_tokenizer, totals, training_note
+from imagefolder.data import load_split, smoke_split, to_tensor
+from imagefolder.graphs import OPSET, DecoderGraph, EncoderGraph
+from imagefolder.model import BRANCHES
 
 
 def export_graphs(model, out: Path):
@@ -151,7 +111,7 @@ def main():
     ap.add_argument("--data", type=Path, default=None, help="folder with val.npz for the fixtures")
     ap.add_argument("--weights", type=Path, default=None, help="also write compact fp16 weights to resume from")
     a = ap.parse_args()
-    model, ck = load_model(a.ckpt)
+    model, ck = load_tokenizer(a.ckpt)
     a.out.mkdir(parents=True, exist_ok=True)
     cb_shape = export_graphs(model, a.out)
     old = a.out / "manifest.json"

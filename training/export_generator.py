@@ -6,47 +6,14 @@ Sampling (guidance, top-k, top-p, temperature, seeds) stays out of the graphs: t
 """
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import torch
-import torch.nn as nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from export import OPSET, load_model  # noqa: E402
-from imagefolder.generator import FoldedGenerator, GeneratorConfig  # noqa: E402
-from imagefolder.sampling import DEFAULTS  # noqa: E402
-
-
-class StepGraph(nn.Module):
-    def __init__(self, g):
-        super().__init__()
-        self.g = g
-
-    def forward(self, class_id, x_in, positions, past_keys, past_values):
-        return self.g.step(class_id, x_in, positions, past_keys, past_values)
-
-
-class NextInputGraph(nn.Module):
-    """indices + scale mask (the scales sampled so far) -> every scale's next input [B, L-1, 64];
-    the host takes the rows of the scale it samples next."""
-
-    def __init__(self, tok, g):
-        super().__init__()
-        self.tok, self.g = tok, g
-
-    def forward(self, indices, scale_mask):
-        f_hat = torch.cat(self.tok.f_hat_from_indices(indices, scale_mask), 1)
-        return self.g.next_scale_inputs([f_hat] * len(self.g.cfg.scales))
-
-
-def load_generator(path: Path):
-    ck = torch.load(path, map_location="cpu")
-    cfg = GeneratorConfig(**{**ck["config"], "scales": tuple(ck["config"]["scales"])})
-    g = FoldedGenerator(cfg)
-    g.load_state_dict({k: v.float() for k, v in ck["ema"].items()})
-    g.eval()
-    return g, ck
+from imagefolder.checkpoint import load_generator, load_tokenizer
+from imagefolder.data import smoke_split, to_tensor
+from imagefolder.graphs import OPSET, NextInputGraph, StepGraph
+from imagefolder.sampling import DEFAULTS
 
 
 def main():
@@ -57,7 +24,7 @@ def main():
     ap.add_argument("--weights", type=Path, default=None, help="also write compact fp16 generator weights")
     ap.add_argument("--fixtures", type=Path, default=None, help="write teacher-forced logits for the KV-cache parity test")
     a = ap.parse_args()
-    tok, _ = load_model(a.tokenizer)
+    tok, _ = load_tokenizer(a.tokenizer)
     g, ck = load_generator(a.gen)
     c = g.cfg
     L, N, P = sum(pn * pn for pn in c.scales), len(c.scales), 2
@@ -102,7 +69,6 @@ def main():
 def write_fixtures(tok, g, out: Path):
     """Teacher-forced logits of one token sequence, summarised per position (top 5 of each branch's
     half and the row sum), so the host's step-by-step KV-cache run can be checked cheaply."""
-    from imagefolder.data import smoke_split, to_tensor
     out.mkdir(parents=True, exist_ok=True)
     N, V = len(g.cfg.scales), g.cfg.vocab
     x = to_tensor(smoke_split(1, tok.cfg.image_size, seed=5)["images"])

@@ -18,7 +18,6 @@ import json
 import math
 import os
 import signal
-import sys
 import time
 from pathlib import Path
 
@@ -26,20 +25,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from config import TrainConfig  # noqa: E402
-from imagefolder.checkpoint import atomic_save, totals  # noqa: E402
-from imagefolder.data import Batches, load_split, smoke_split  # noqa: E402
-from imagefolder.device import pick_device  # noqa: E402
-from imagefolder.model import ImageFolderTokenizer, Teacher, TokenizerConfig  # noqa: E402
-
-
-def log(out: Path, msg: str, name: str = "train.log"):
-    """Print a timestamped line and append it to <out>/<name>."""
-    line = time.strftime("%H:%M:%S ") + msg
-    print(line, flush=True)
-    with open(out / name, "a") as f:
-        f.write(line + "\n")
+from config import TrainConfig
+from imagefolder.checkpoint import atomic_save, load_checkpoint, totals
+from imagefolder.data import Batches, load_split, smoke_split
+from imagefolder.device import pick_device
+from imagefolder.model import ImageFolderTokenizer, Teacher, TokenizerConfig
+from imagefolder.runlog import log
 
 
 def train_teacher(cfg: TrainConfig, data, num_classes: int, out: Path, device) -> Teacher:
@@ -136,8 +127,8 @@ def main():
     log(out, f"data: {len(data['images'])} images, {len(labels)} classes, device {device}{' (TF32 matmuls)' if a.tf32 else ''}")
 
     ckpt_path = out / "ckpt.pt"
-    ckpt = torch.load(ckpt_path, map_location="cpu") if ckpt_path.exists() else None
-    init = torch.load(a.init, map_location="cpu") if (ckpt is None and a.init) else None
+    ckpt = load_checkpoint(ckpt_path) if ckpt_path.exists() else None
+    init = load_checkpoint(a.init) if (ckpt is None and a.init) else None
     src = ckpt or init
     decoder_only = a.decoder_only or bool(ckpt and ckpt.get("decoder_only"))
     if decoder_only and not src:
@@ -146,7 +137,7 @@ def main():
     mcfg = TokenizerConfig(**{**src["model_config"], "scales": tuple(src["model_config"]["scales"])}) if src else cfg.model
     cfg.model = mcfg
     teacher = Teacher(len(labels), feat_dim=mcfg.width).to(device)
-    teacher_src = src if (src and "teacher" in src) else (torch.load(a.teacher, map_location="cpu") if a.teacher else None)
+    teacher_src = src if (src and "teacher" in src) else (load_checkpoint(a.teacher) if a.teacher else None)
     if teacher_src:
         teacher.load_state_dict(teacher_src["teacher"])
         teacher.eval()

@@ -15,7 +15,6 @@ import json
 import math
 import os
 import signal
-import sys
 import time
 from pathlib import Path
 
@@ -23,17 +22,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from export import load_model  # noqa: E402
-from imagefolder.checkpoint import atomic_save  # noqa: E402
-from imagefolder.data import load_split, smoke_split, to_tensor  # noqa: E402
-from imagefolder.device import pick_device  # noqa: E402
-from imagefolder.generator import FoldedGenerator, GeneratorConfig  # noqa: E402
-from train import log as train_log  # noqa: E402
+from imagefolder.checkpoint import atomic_save, load_checkpoint, load_tokenizer
+from imagefolder.data import load_split, smoke_split, to_tensor
+from imagefolder.device import pick_device
+from imagefolder.generator import FoldedGenerator, GeneratorConfig
+from imagefolder.runlog import log as run_log
 
 
 def log(out: Path, msg: str):
-    train_log(out, msg, "train-generator.log")
+    run_log(out, msg, "train-generator.log")
 
 
 @torch.no_grad()
@@ -90,7 +87,7 @@ def main():
     torch.manual_seed(0)
     out = a.out
     out.mkdir(parents=True, exist_ok=True)
-    tok, _ = load_model(a.tokenizer)
+    tok, _ = load_tokenizer(a.tokenizer)
 
     if a.smoke:
         d = smoke_split(24, tok.cfg.image_size)
@@ -111,7 +108,7 @@ def main():
     # new weights) re-tokenizes and fine-tunes from the earlier generator instead of reusing stale codes.
     cache = out / "tokens.pt"
     tok_id = tokenizer_fingerprint(tok)
-    cached = torch.load(cache) if cache.exists() else None
+    cached = load_checkpoint(cache) if cache.exists() else None
     if cached is not None and len(cached) == 3 and cached[2] == tok_id:
         idx, x_in, _ = cached
     else:
@@ -125,8 +122,8 @@ def main():
     if a.smoke:
         cfg.width, cfg.depth, cfg.heads = 64, 2, 2
     ckpt_path = out / "gen-ckpt.pt"
-    ck = torch.load(ckpt_path, map_location="cpu") if ckpt_path.exists() else None
-    init = torch.load(a.init, map_location="cpu") if (ck is None and a.init) else None
+    ck = load_checkpoint(ckpt_path) if ckpt_path.exists() else None
+    init = load_checkpoint(a.init) if (ck is None and a.init) else None
     src = ck or init
     if src:
         cfg = GeneratorConfig(**{**src["config"], "scales": tuple(src["config"]["scales"])})

@@ -7,7 +7,7 @@ is measured on samples the choice never saw.
         --settings "5,600,0.95,1;7,600,0.95,1;7,200,0.95,1"
 
 Each setting is "cfg,topK,topP,temperature". For each: --per-class samples of every class with
-seed --seed (default 1000), judged by evaluate_generator.py's classifier; prints the mean accuracy
+seed --seed (default 1000), judged by imagefolder/judge.py's classifier (the report's); prints the mean accuracy
 over classes and per class, and records the table in <out>/eval.json under "generatorTuning"
 (evaluate.py and evaluate_generator.py keep it). The best setting is printed; copying it into
 DEFAULTS and re-exporting is left to the person, who also sees the per-class spread.
@@ -21,10 +21,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-import evaluate_generator as E
-from export import load_model
-from export_generator import load_generator
+from imagefolder.checkpoint import load_generator, load_tokenizer
 from imagefolder.data import load_split, smoke_split
+from imagefolder.judge import fit_judge, per_class_accuracy, sample_images, teacher_features
 
 
 def parse_settings(text):
@@ -49,18 +48,18 @@ def main():
     ap.add_argument("--smoke", action="store_true", help="generated shapes instead of the prepared data (CI)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    tok, tok_ck = load_model(a.tokenizer)
+    tok, tok_ck = load_tokenizer(a.tokenizer)
     gen, gen_ck = load_generator(a.gen)
     classes = gen_ck["classes"]
     train = smoke_split(48, tok.cfg.image_size, seed=3) if a.smoke else load_split(a.data, "train")[0]
-    teacher, judge, _, _ = E.fit_judge(tok_ck, classes, train)
+    teacher, judge, _, _ = fit_judge(tok_ck, classes, train)
 
     rows = []
     for s in parse_settings(a.settings):
         t0 = time.process_time()
-        images, target, _ = E.sample_images(gen, tok, a.per_class, a.seed, s["cfg"], a.batch,
+        images, target, _ = sample_images(gen, tok, a.per_class, a.seed, s["cfg"], a.batch,
                                             top_k=s["topK"], top_p=s["topP"], temperature=s["temperature"])
-        acc = E.per_class_accuracy(judge(E.teacher_features(teacher, images)[1]), target, classes)
+        acc = per_class_accuracy(judge(teacher_features(teacher, images)[1]), target, classes)
         rows.append({**s, "mean": round(acc["mean"], 4), "perClass": {c: round(v, 3) for c, v in acc["perClass"].items()}})
         print(f"cfg {s['cfg']:g} top-k {s['topK']} top-p {s['topP']:g} temperature {s['temperature']:g}: "
               f"mean {acc['mean']:.3f}  " + " ".join(f"{c[:8]} {v:.2f}" for c, v in acc["perClass"].items()) +

@@ -1,10 +1,20 @@
-"""Checkpoint files: atomic writes, the training behind a file, and compact copies to ship or carry."""
+"""Checkpoint files: reading them, atomic writes, the training behind a file, compact copies, and
+the tokenizer and generator they hold."""
 import os
 from pathlib import Path
 
 import torch
 
+from imagefolder.generator import FoldedGenerator, GeneratorConfig
+from imagefolder.model import ImageFolderTokenizer, TokenizerConfig
+
 RAW_STATE = ("model", "opt")  # what only a resumed run needs: the raw weights and the optimiser
+
+
+def load_checkpoint(path: Path):
+    """One of this project's own files, on the CPU. They hold configs, labels and provenance
+    besides tensors, which PyTorch >= 2.6's default weights-only loading refuses."""
+    return torch.load(path, map_location="cpu", weights_only=False)
 
 
 def atomic_save(obj, path: Path):
@@ -20,6 +30,14 @@ def totals(ck):
     return b["step"] + ck["step"], b["images_seen"] + ck["images_seen"], b["elapsed"] + ck["elapsed"]
 
 
+def training_note(ck) -> str:
+    """A sentence for the manifest and eval.md when the decoder was fine-tuned alone."""
+    if not ck.get("decoder_only"):
+        return ""
+    return (f" The decoder was then fine-tuned alone for {ck['step']} steps ({ck['elapsed'] / 3600:.2f} h) with the "
+            f"encoder, quantizers and codebooks frozen, so the tokens are those of the {ck['base']['step']}-step tokenizer.")
+
+
 def compact(ck, dtype=torch.float32):
     """A training checkpoint (train.py or train_generator.py) without its raw weights and optimiser:
     the EMA weights in dtype plus everything else it records (config, teacher, labels or classes,
@@ -27,3 +45,19 @@ def compact(ck, dtype=torch.float32):
     out = {k: v for k, v in ck.items() if k not in RAW_STATE}
     out["ema"] = {k: v.to(dtype) for k, v in ck["ema"].items()}
     return out
+
+
+def load_tokenizer(path: Path):
+    """A tokenizer checkpoint or shipped weights -> (the EMA tokenizer in float32, eval mode; the file's dict)."""
+    ck = load_checkpoint(path)
+    model = ImageFolderTokenizer(TokenizerConfig(**{**ck["model_config"], "scales": tuple(ck["model_config"]["scales"])}))
+    model.load_state_dict({k: v.float() for k, v in ck["ema"].items()})
+    return model.eval(), ck
+
+
+def load_generator(path: Path):
+    """A generator checkpoint or shipped weights -> (the EMA generator in float32, eval mode; the file's dict)."""
+    ck = load_checkpoint(path)
+    g = FoldedGenerator(GeneratorConfig(**{**ck["config"], "scales": tuple(ck["config"]["scales"])}))
+    g.load_state_dict({k: v.float() for k, v in ck["ema"].items()})
+    return g.eval(), ck

@@ -84,4 +84,19 @@ assert "teacher" in tok and "labels" in tok and gen["classes"] == ["a", "b", "c"
 assert "done:" in (out / "tokenizer.log").read_text() and "done:" in (out / "generator.log").read_text()
 PY
 $PY training/tests/check_pack.py > /dev/null   # the data a GPU machine gets: prepare.py --pack / --unpack
+# evaluate.py's PSNR/SSIM are the panel's: the same numbers from imagefolder/metrics.py and metrics.ts
+node_modules/.bin/esbuild src/extension/core/metrics.ts src/extension/core/image.ts --bundle --platform=node --format=cjs \
+    --target=node20 --external:sharp --external:onnxruntime-node --outdir="$tmp/core" --log-level=error
+PYTHONPATH=training $PY training/tests/check_metrics.py "$tmp/pairs.json"
+node training/tests/check_metrics.js "$tmp/pairs.json" "$tmp/core" > /dev/null
+$PY - <<'PY'   # scripts depend on the package (and config.py), never on each other
+import ast, pathlib
+scripts = {p.stem: p for p in pathlib.Path("training").glob("*.py")}
+for name, p in scripts.items():
+    for n in ast.walk(ast.parse(p.read_text())):
+        mods = [a.name for a in n.names] if isinstance(n, ast.Import) else [n.module] if isinstance(n, ast.ImportFrom) else []
+        bad = [m for m in mods if m and m.split(".")[0] in scripts and m != "config"]
+        assert not bad, f"{p} imports the script(s) {bad}: move what they share into training/imagefolder/"
+    assert "sys.path" not in p.read_text(), f"{p} edits sys.path (training/ is on it when a script runs)"
+PY
 echo "training smoke test: 1 passed, 0 failed"

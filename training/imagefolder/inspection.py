@@ -6,19 +6,19 @@ Per image: read the file, composite on white, centre-crop, Lanczos resize to the
 normalise; encode; decode 2N+1 tiles (N progressive reconstructions, the N-1 single-scale
 contributions beyond scale 0 as contribution 0 is progressive 0, the two branch ablations); tiles to
 bytes; 22 PNGs (input and 21 tiles: rows unfiltered, zlib level 6, base64, as src/extension/core/png.ts);
-PSNR and SSIM (11x11 Gaussian, sigma 1.5, valid region) of the N progressive tiles and the two
-ablations against the input; token maps; code usage per branch (histogram, per-scale counts, used
+PSNR and SSIM (imagefolder/metrics.py: the panel's definitions) of the N progressive tiles and the
+two ablations against the input; token maps; code usage per branch (histogram, per-scale counts, used
 codes, perplexity). Code colours are computed once per model on both sides and are not timed.
 """
 import base64
-import math
 import struct
 import zlib
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image, ImageOps
+
+from imagefolder.metrics import perplexity, psnr_ssim, to_bytes
 
 
 def load_image(path, size):
@@ -57,34 +57,6 @@ def png_base64(rgb):
     return base64.b64encode(png).decode("ascii")
 
 
-def _gauss(win=11, sigma=1.5):
-    c = (win - 1) / 2
-    g = torch.tensor([math.exp(-((i - c) ** 2) / (2 * sigma * sigma)) for i in range(win)])
-    return g / g.sum()
-
-
-def psnr_ssim(ref, imgs):
-    """ref [H,W,3] uint8, imgs [K,H,W,3] uint8 -> (psnr [K], ssim [K]) as metrics.ts computes them."""
-    x = torch.from_numpy(ref).permute(2, 0, 1).float().unsqueeze(0)
-    y = torch.from_numpy(imgs).permute(0, 3, 1, 2).float()
-    mse = ((x - y) ** 2).mean(dim=(1, 2, 3))
-    psnr = torch.where(mse == 0, torch.full_like(mse, 100.0), (10 * torch.log10(255.0 ** 2 / mse)).clamp(max=100.0))
-    win = min(11, ref.shape[0], ref.shape[1])
-    g = _gauss(win)
-    gh = g.view(1, 1, 1, win).repeat(3, 1, 1, 1)
-    gv = g.view(1, 1, win, 1).repeat(3, 1, 1, 1)
-
-    def filt(t):
-        return F.conv2d(F.conv2d(t, gh, groups=3), gv, groups=3)
-
-    xs = x.expand_as(y)
-    mx, my = filt(xs), filt(y)
-    vx, vy, cxy = filt(xs * xs) - mx * mx, filt(y * y) - my * my, filt(xs * y) - mx * my
-    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
-    s = ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))
-    return psnr.tolist(), s.mean(dim=(1, 2, 3)).tolist()
-
-
 def usage(idx, scales, V):
     """One branch's code usage: histogram, per-scale (code, count) pairs, used codes, perplexity."""
     hist = np.bincount(idx, minlength=V)
@@ -93,9 +65,8 @@ def usage(idx, scales, V):
         codes, counts = np.unique(idx[t:t + pn * pn], return_counts=True)
         per_scale.append(list(zip(codes.tolist(), counts.tolist())))
         t += pn * pn
-    p = hist[hist > 0] / hist.sum()
     return {"histogram": hist.tolist(), "perScale": per_scale, "used": int((hist > 0).sum()),
-            "utilisation": float((hist > 0).mean()), "perplexity": float(np.exp(-(p * np.log(p)).sum()))}
+            "utilisation": float((hist > 0).mean()), "perplexity": perplexity(hist)}
 
 
 def token_maps(idx, scales):
@@ -120,12 +91,13 @@ def inspect_full(model, files, plan, tiles_per_run=None):
     idx = model.encode(x)
     step = tiles_per_run or T
     out = torch.cat([model.decode(idx[b:b + 1], plan[i:i + step]) for b in range(len(files)) for i in range(0, T, step)])
-    tiles = ((out * 0.5 + 0.5) * 255).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
+    tiles = to_bytes(out).numpy()
     results = []
     for b, f in enumerate(files):
         t = tiles[b * T:(b + 1) * T]
         pngs = [png_base64(tile) for tile in t]
-        q = psnr_ssim(rgb[b], np.concatenate([t[:N], t[2 * N - 1:]]))
+        ps, ss = psnr_ssim(torch.from_numpy(rgb[b]), torch.from_numpy(np.concatenate([t[:N], t[2 * N - 1:]])))
+        q = (ps.tolist(), ss.tolist())
         ib = idx[b].numpy()
         results.append({"image": str(f), "input": png_base64(rgb[b]), "tiles": pngs, "psnrSsim": q,
                         "tokenMaps": [token_maps(row, scales) for row in ib],
