@@ -19,7 +19,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from export import OPSET  # the built-in model's exporter: one opset for every package
+from imagefolder.graphs import OPSET  # the built-in model's graphs: one opset for every package
 
 
 
