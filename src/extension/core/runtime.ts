@@ -12,7 +12,7 @@ import { UserError, throwIfAborted } from './errors';
 import { loadOrt, ortModulePath } from './native';
 import { OrtWorker, OrtWorkerGone, type WireTensor } from './ortWorker';
 import { readModelPackage, type ModelPackage } from './packageReader';
-import { availableProviders, candidates, createSession, failureReason, rememberFailure, rememberedFailure, sessionOptions } from './providers';
+import { availableProviders, candidates, createSession, type Candidate, failureReason, rememberFailure, rememberedFailure, sessionOptions } from './providers';
 import { choiceKey, onlyChoice, pickFastest, timeProviders, type ChoiceCache } from './providerChoice';
 import { codeColours, type Rgb } from './colours';
 import { checkIndices } from './tokens';
@@ -24,6 +24,11 @@ export interface LoadOptions {
   builtIn?: boolean;
   /** where `auto` remembers a measured choice (per model and machine); none: measured once per load */
   choiceCache?: ChoiceCache;
+  /**
+   * Tests only: the providers `auto` considers and the session options its timing runs use, so that
+   * the measurement path runs on a machine with one provider (a "GPU" whose sessions run on the CPU).
+   */
+  measureWith?: { candidates: () => Candidate[]; sessionOptions: (p: ProviderName, threads: number) => InferenceSession.SessionOptions };
 }
 
 /** The package's graphs: the tokenizer's two, and the optional generator's two (docs/model-format.md). */
@@ -156,9 +161,9 @@ export class ModelRuntime {
     const made: string[] = [];
     // CPU sessions get every thread here (one decoder session, not the runtime's two): a fair,
     // slightly pessimistic figure for the CPU.
-    const options = (p: ProviderName) => sessionOptions(p, this.threads);
+    const options = (p: ProviderName) => (this.options.measureWith?.sessionOptions ?? sessionOptions)(p, this.threads);
     try {
-      for (const c of candidates('auto', availableProviders())) {
+      for (const c of this.options.measureWith?.candidates() ?? candidates('auto', availableProviders())) {
         const why = c.skipReason ?? rememberedFailure(c.provider);
         if (why) {
           this.skipped.set(c.provider, why);

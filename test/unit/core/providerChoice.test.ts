@@ -122,6 +122,43 @@ describe('auto provider choice', function () {
     }
   });
 
+  it("the runtime's measurement path: times both providers, remembers the choice, measures again when a graph changes", async () => {
+    // a stand-in "GPU" whose sessions run on the CPU (measureWith): the path a GPU machine takes
+    const dir = tmpDir();
+    for (const f of ['manifest.json', 'encoder.onnx', 'decoder.onnx', 'codebooks.bin']) fs.copyFileSync(path.join(TEST_MODEL, f), path.join(dir, f));
+    const cacheFile = path.join(tmpDir(), 'choice.json');
+    const load = async () => {
+      forgetProviderFailures();
+      const rt = await ModelRuntime.load(dir, {
+        provider: 'auto',
+        threads: 2,
+        choiceCache: fileChoiceCache(cacheFile),
+        measureWith: { candidates: () => [{ provider: 'webgpu' }, { provider: 'cpu' }], sessionOptions: (_p, threads) => sessionOptions('cpu', threads) },
+      });
+      try {
+        const report = await rt.ready();
+        const [idx] = await rt.encode(new Float32Array(3 * rt.imageSize ** 2)); // the probe sessions were released, the real ones run
+        assert.equal(idx.length, rt.branchCount);
+        return report.choice!;
+      } finally {
+        await rt.dispose();
+      }
+    };
+    const first = await load();
+    assert.deepEqual(first.timings.map((t) => t.provider), ['webgpu', 'cpu']);
+    assert.ok(first.timings.every((t) => t.encoderMs > 0 && t.decoderMs > 0), JSON.stringify(first.timings));
+    assert.match(first.reason, /^(webgpu|cpu) [\d.]+ ms vs (webgpu|cpu) [\d.]+ ms per 7-tile decoder run \(encoder .*\): (webgpu|cpu) kept$/);
+    assert.equal(first.cached, false);
+    const again = await load();
+    assert.equal(again.cached, true, 'remembered');
+    assert.deepEqual(again.timings, first.timings);
+    const later = new Date(Date.now() + 60_000);
+    fs.utimesSync(path.join(dir, 'decoder.onnx'), later, later); // a re-exported graph
+    const remeasured = await load();
+    assert.equal(remeasured.cached, false, 'measured again');
+    forgetProviderFailures();
+  });
+
   it('times real encoder and decoder runs of the built-in model on the CPU', async () => {
     const worker = new OrtWorker(ortModulePath(), () => undefined);
     try {
