@@ -187,7 +187,7 @@ export async function info(rt: ModelRuntime, a: CliArgs, io: Io): Promise<number
   io.out(`licence   ${i.license}`);
   io.out(`image     ${i.imageSize}x${i.imageSize}, mean ${m.image.mean.join(',')}, std ${m.image.std.join(',')}`);
   io.out(`scales    ${i.scales.join(',')} (${i.tokensPerBranch} tokens per branch)`);
-  i.branches.forEach((b, p) => io.out(`branch ${p}  ${b.name} (${b.role}): ${b.codebookSize} codes x ${b.codeDim}`));
+  i.branches.forEach((b) => io.out(`branch    ${b.role}: ${b.name}, ${b.codebookSize} codes x ${b.codeDim}`));
   for (const [g, v] of Object.entries(graphs)) {
     const fmt = (o: Record<string, number[]>) => Object.entries(o).map(([k, s]) => `${k}[${s.join(',')}]`).join(' ');
     io.out(`${g.padEnd(9)} ${v.file}: ${fmt(v.inputs)} -> ${fmt(v.outputs)} on ${v.provider}`);

@@ -426,7 +426,7 @@ function readCodebooks(dir: string, shownDir: string, m: Manifest): Float32Array
   for (let p = 0; p < P; p++) {
     const a = new Float32Array(V * D);
     for (let i = 0; i < V * D; i++) a[i] = view.getFloat32((p * V * D + i) * 4, true);
-    if (!a.every(Number.isFinite)) throw new UserError('MODEL_BAD_CODEBOOKS', `${m.codebooks.file}: branch ${p} holds NaN or infinite values`);
+    if (!a.every(Number.isFinite)) throw new UserError('MODEL_BAD_CODEBOOKS', `${m.codebooks.file}: the ${m.branches[p].role} branch's codebook holds NaN or infinite values`);
     out.push(a);
   }
   return out;

@@ -13,7 +13,7 @@ export { scaleOffsets };
  * inside its branch's codebook. `what` names them in the message.
  */
 export function checkIndices(
-  layout: { tokensPerBranch: number; branches: readonly { codebookSize: number }[] },
+  layout: { tokensPerBranch: number; branches: readonly { codebookSize: number; role?: string }[] },
   indices: ArrayLike<ArrayLike<number>>,
   what = 'tokens',
 ): void {
@@ -27,7 +27,11 @@ export function checkIndices(
     const V = branches[p].codebookSize;
     for (let t = 0; t < L; t++) {
       const v = row[t];
-      if (!Number.isInteger(v) || v < 0 || v >= V) throw new UserError('BAD_ARGUMENT', `${what}: token ${t} of branch ${p} is ${v}, outside the codebook (0..${V - 1})`);
+      if (!Number.isInteger(v) || v < 0 || v >= V) {
+        // positions counted from 1, as everywhere in text (docs/inspector.md, "Numbering"); codes are codebook entries 0..V-1
+        const branch = branches[p].role ? `the ${branches[p].role} branch` : `branch ${p + 1}`;
+        throw new UserError('BAD_ARGUMENT', `${what}: token ${t + 1} of ${L} in ${branch} is ${v}, outside the codebook (codes 0..${V - 1})`);
+      }
     }
   });
 }

@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import type { ProviderSetting, ResizeMode } from '../../shared/types';
 import type { SamplingParams } from '../../shared/protocol/generate';
 import type { RuntimeSettings } from './backend';
+import { FALLBACK_DEFAULTS } from '../core/generate/spec';
 
 export const SECTION = 'imagefolderInspector';
 export const BUILT_IN_MODEL = path.join('models', 'imagefolder-mini');
@@ -95,12 +96,16 @@ export function resolveSettings(ctx: ResolveContext): ResolvedSettings {
     background: typeof background === 'string' && /^#[0-9a-fA-F]{6}$/.test(background) ? background.toLowerCase() : '#ffffff',
     pixelLimit: num(get('pixelLimit'), DEFAULT_PIXEL_LIMIT, 1, 2_000_000_000, true),
   };
+  // cfg, top-k, top-p and temperature default to null in package.json: "the model's recommendation"
+  // (generationUserSet leaves them out, so the package's generator.defaults apply); the numbers here
+  // only fill the type and are never shown for a package with defaults.
+  const d = FALLBACK_DEFAULTS;
   const generation: GenerationDefaults = {
-    cfg: num(get('generation.cfg'), 3, 0, 50),
-    topK: num(get('generation.topK'), 0, 0, 1_000_000, true),
+    cfg: num(get('generation.cfg'), d.cfg, 0, 50),
+    topK: num(get('generation.topK'), d.topK, 0, 1_000_000, true),
     // top-p 0 would keep nothing (the core requires (0, 1]): treated as invalid
-    topP: num(get('generation.topP'), 0.95, Number.MIN_VALUE, 1),
-    temperature: num(get('generation.temperature'), 1, 0.01, 10),
+    topP: num(get('generation.topP'), d.topP, Number.MIN_VALUE, 1),
+    temperature: num(get('generation.temperature'), d.temperature, 0.01, 10),
     seed: num(get('generation.seed'), 0, 0, 2 ** 31 - 1, true),
     count: num(get('generation.count'), 4, 1, 64, true),
   };

@@ -257,7 +257,7 @@ export class App {
       if (!cell) continue;
       const { left, top, size } = tokenRegion(cell.row, cell.col, cell.side);
       Object.assign(r.style, { left: `${left}%`, top: `${top}%`, width: `${size}%`, height: `${size}%` });
-      Object.assign(r.dataset, { row: String(cell.row), col: String(cell.col), side: String(cell.side) });
+      Object.assign(r.dataset, { row: String(cell.row + 1), col: String(cell.col + 1), side: String(cell.side) });
     }
   }
 
@@ -295,7 +295,7 @@ export class App {
       id: 'scale-slider',
       'aria-label': 'Number of scales',
     });
-    slider.addEventListener('input', () => this.setScale(Number(slider.value) - 1));
+    slider.addEventListener('input', () => this.stepTo(Number(slider.value) - 1));
     const label = h('span', { testid: 'scale-label', class: 'scale-label' });
     const play = button('Play', { testid: 'play', title: 'Step through all scales', onClick: () => this.togglePlay() });
     const curve = h('div', { class: 'curve-box', testid: 'psnr-curve-box' });
@@ -303,11 +303,11 @@ export class App {
     const controls = h(
       'div',
       { class: 'stepper-controls', role: 'group', 'aria-label': 'Scale stepper (Left/Right, Home/End)' },
-      button('«', { testid: 'scale-first', ariaLabel: 'First scale (Home)', appearance: 'icon', onClick: () => this.setScale(0) }),
-      button('‹', { testid: 'scale-prev', ariaLabel: 'Previous scale (Left)', appearance: 'icon', onClick: () => this.setScale(this.scale - 1) }),
+      button('«', { testid: 'scale-first', ariaLabel: 'First scale (Home)', appearance: 'icon', onClick: () => this.stepTo(0) }),
+      button('‹', { testid: 'scale-prev', ariaLabel: 'Previous scale (Left)', appearance: 'icon', onClick: () => this.stepTo(this.scale - 1) }),
       slider,
-      button('›', { testid: 'scale-next', ariaLabel: 'Next scale (Right)', appearance: 'icon', onClick: () => this.setScale(this.scale + 1) }),
-      button('»', { testid: 'scale-last', ariaLabel: 'Last scale (End)', appearance: 'icon', onClick: () => this.setScale(n - 1) }),
+      button('›', { testid: 'scale-next', ariaLabel: 'Next scale (Right)', appearance: 'icon', onClick: () => this.stepTo(this.scale + 1) }),
+      button('»', { testid: 'scale-last', ariaLabel: 'Last scale (End)', appearance: 'icon', onClick: () => this.stepTo(n - 1) }),
       play,
     );
     return h('section', { class: 'stepper', testid: 'stepper' }, h('div', { class: 'stepper-left' }, controls, label), curve);
@@ -366,10 +366,11 @@ export class App {
       if (!this.ins) return;
       const t = tokenAt(this.ins, branch, scaleOf(), row, col);
       if (!t) return;
-      const text = describeToken(t, this.ins.model.scales.length);
+      const text = describeToken(t, this.ins.model.scales.length, this.ins.model.tokensPerBranch);
       const info = this.els.tokenInfo;
       info.textContent = text;
-      Object.assign(info.dataset, { branch: t.branchName, scale: String(t.scale + 1), row: String(t.row), col: String(t.col), code: String(t.code) });
+      // counted from 1 like the text (docs/inspector.md, "Numbering")
+      Object.assign(info.dataset, { branch: t.branchName, scale: String(t.scale + 1), row: String(t.row + 1), col: String(t.col + 1), token: String(t.token + 1), code: String(t.code) });
       c.title = text;
       this.showTokenRegion({ row: t.row, col: t.col, side: t.side });
       if (scale === 'selected') {
@@ -398,7 +399,7 @@ export class App {
     c.addEventListener('click', (e) => {
       const p = cell(e);
       if (!p) return;
-      if (scale !== 'selected' && e.altKey) this.setScale(scale);
+      if (scale !== 'selected' && e.altKey) this.stepTo(scale);
       toggleHighlight(p.row, p.col);
     });
     if (scale === 'selected') {
@@ -422,7 +423,7 @@ export class App {
       });
     }
     c.addEventListener('dblclick', () => {
-      if (scale !== 'selected') this.setScale(scale);
+      if (scale !== 'selected') this.stepTo(scale);
     });
   }
 
@@ -595,7 +596,7 @@ export class App {
     this.els.scaleLabel.textContent = `Scale ${k + 1} of ${n} · ${side}×${side} · tokens ${offs + 1}–${offs + side * side} of ${ins.model.tokensPerBranch}`;
     for (const id of ['scale-first', 'scale-prev']) setDisabled(this.byTestid(id), k === 0);
     for (const id of ['scale-next', 'scale-last']) setDisabled(this.byTestid(id), k === n - 1);
-    this.els.curve.replaceChildren(psnrCurve(ins.psnrByScale, k, (i) => this.setScale(i)));
+    this.els.curve.replaceChildren(psnrCurve(ins.psnrByScale, k, (i) => this.stepTo(i)));
     for (const b of [0, 1]) {
       const cap = this.els[`cap-${b}`];
       if (cap) cap.textContent = ` · scale ${k + 1} (${side}×${side})`;
@@ -663,8 +664,13 @@ export class App {
     const next = scaleForKey(e.key, this.scale, this.ins.progressive.length);
     if (next === null) return;
     e.preventDefault();
+    this.stepTo(next);
+  }
+
+  /** A scale the user picked (key, button, slider, curve, strip): it ends Play, as a pause would. */
+  private stepTo(k: number): void {
     this.stopPlay();
-    this.setScale(next);
+    this.setScale(k);
   }
 
   private togglePlay(): void {

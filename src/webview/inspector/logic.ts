@@ -105,8 +105,12 @@ export function codeOccurrences(ins: Inspection, branch: number, code: number): 
   return ins.model.scales.map((_, k) => tokenMap(ins, branch, k)?.indices.filter((c) => c === code).length ?? 0);
 }
 
-export function describeToken(t: TokenInfo, nScales: number): string {
-  return `${t.branchName} · scale ${t.scale + 1}/${nScales} (${t.side}×${t.side}) · row ${t.row}, col ${t.col} · token #${t.token} · code ${t.code}`;
+/**
+ * Positions in text count from 1 (scale, row, column, token), as the scale label's "tokens 25–40 of
+ * 286" does; codes are codebook entries, 0..V-1 (docs/inspector.md, "Numbering").
+ */
+export function describeToken(t: TokenInfo, nScales: number, tokensPerBranch: number): string {
+  return `${t.branchName} · scale ${t.scale + 1}/${nScales} (${t.side}×${t.side}) · row ${t.row + 1}, col ${t.col + 1} · token ${t.token + 1} of ${tokensPerBranch} · code ${t.code}`;
 }
 
 export function formatDb(v: number | undefined): string {

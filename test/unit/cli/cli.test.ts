@@ -201,7 +201,7 @@ describe('CLI as a process (dist/cli.js)', function () {
         assert.equal(r.code, 0, r.stderr);
       }
       assert.ok(fs.readFileSync(fromTokens).equals(fs.readFileSync(fromImage)), 'the same PNG');
-      assertUserFailure(cli(['reconstruct', path.join(dir, 'broken.tokens.json'), '--scales', '4', '--out', path.join(dir, 'x.png')]), /token 4 of branch 1 is 99999, outside the codebook/);
+      assertUserFailure(cli(['reconstruct', path.join(dir, 'broken.tokens.json'), '--scales', '4', '--out', path.join(dir, 'x.png')]), /token 5 of 286 in the semantic branch is 99999, outside the codebook \(codes 0\.\.1023\)/);
       assertUserFailure(cli(['reconstruct', path.join(dir, 'other.tokens.json'), '--scales', '4', '--out', path.join(dir, 'x.png')]), /tokens of the model "someone-else"/);
       assertUserFailure(cli(['reconstruct', path.join(dir, 'missing.tokens.json'), '--scales', '4', '--out', path.join(dir, 'x.png')]), /no such file/);
     });

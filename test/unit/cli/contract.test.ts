@@ -225,7 +225,7 @@ describe('CLI token files (issue 17, item 12)', () => {
     oneLineFailure(await reconstruct(file), new RegExp(`^imagefolder-inspector: ${escapeRe(file)} must be 2 rows of 286 indices \\(one row per branch\\), got 285 \\+ 286$`));
     const big = path.join(dir, 'big.tokens.json');
     fs.writeFileSync(big, JSON.stringify({ ...good, indices: [good.indices[0], good.indices[1].map((c, i) => (i === 7 ? 5000 : c))] }));
-    oneLineFailure(await run(['sheet', big, '--out', path.join(dir, 's.png')]), new RegExp(`^imagefolder-inspector: ${escapeRe(big)}: token 7 of branch 1 is 5000, outside the codebook`));
+    oneLineFailure(await run(['sheet', big, '--out', path.join(dir, 's.png')]), new RegExp(`^imagefolder-inspector: ${escapeRe(big)}: token 8 of 286 in the semantic branch is 5000, outside the codebook \\(codes 0\\.\\.`));
   });
 
   it('as a process too: one stderr line for the renamed PNG (dist/cli.js)', function () {

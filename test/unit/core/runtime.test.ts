@@ -78,7 +78,7 @@ describe('ModelRuntime and inspect (real model)', function () {
   it('rejects out-of-range indices before running the graph', async () => {
     const L = rt.pkg.manifest.tokensPerBranch;
     const bad = [[new Array(L).fill(0), new Array(L).fill(1_000_000)]];
-    await assert.rejects(rt.decode(bad, [[new Array(10).fill(1), new Array(10).fill(1)]]), (e: unknown) => e instanceof UserError && e.message === `tokens: token 0 of branch 1 is 1000000, outside the codebook (0..${rt.pkg.manifest.branches[1].codebookSize - 1})`);
+    await assert.rejects(rt.decode(bad, [[new Array(10).fill(1), new Array(10).fill(1)]]), (e: unknown) => e instanceof UserError && e.message === `tokens: token 1 of ${rt.pkg.manifest.tokensPerBranch} in the ${rt.pkg.manifest.branches[1].role} branch is 1000000, outside the codebook (codes 0..${rt.pkg.manifest.branches[1].codebookSize - 1})`);
   });
 
   let one: Inspection;
@@ -178,8 +178,8 @@ describe('ModelRuntime and inspect (real model)', function () {
     const V = rt.pkg.manifest.branches[1].codebookSize;
     await bad([one.indices[0]], new RegExp(`2 rows of ${L} indices`));
     await bad([one.indices[0], one.indices[1].slice(1)], new RegExp(`2 rows of ${L}`));
-    await bad([one.indices[0], one.indices[1].map((c, i) => (i === 7 ? V : c))], new RegExp(`token 7 of branch 1 is ${V}, outside the codebook \\(0\\.\\.${V - 1}\\)`));
-    await bad([one.indices[0].map((c, i) => (i === 3 ? 1.5 : c)), one.indices[1]], /token 3 of branch 0 is 1.5/);
+    await bad([one.indices[0], one.indices[1].map((c, i) => (i === 7 ? V : c))], new RegExp(`token 8 of \\d+ in the semantic branch is ${V}, outside the codebook \\(codes 0\\.\\.${V - 1}\\)`));
+    await bad([one.indices[0].map((c, i) => (i === 3 ? 1.5 : c)), one.indices[1]], /token 4 of \d+ in the detail branch is 1.5/);
     assert.equal(rt.graphRuns, runs);
   });
 

@@ -1,6 +1,8 @@
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { resolveSettings, type Inspected } from '../../../src/extension/host/settings';
+import { repoRoot } from './tinyModel';
 
 function reader(values: Record<string, Inspected<unknown>>) {
   return (k: string) => values[k];
@@ -60,6 +62,22 @@ describe('host settings', () => {
     assert.equal(s.runtime.pixelLimit, 100_000_000);
     assert.equal(s.runtime.threads, 0);
     assert.equal(s.generation.topP, 0.95);
+  });
+
+  it("generation cfg/top-k/top-p/temperature default to the model's recommendation, and say so in Settings (issue 17, item 5)", () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot(), 'package.json'), 'utf8'));
+    const props = pkg.contributes.configuration.properties;
+    for (const k of ['cfg', 'topK', 'topP', 'temperature']) {
+      const p = props[`imagefolderInspector.generation.${k}`];
+      assert.equal(p.default, null, k); // shown empty in the Settings editor, not as a number the Generate view does not use
+      assert.ok(Array.isArray(p.type) && p.type.includes('null'), k);
+      assert.match(p.markdownDescription, /Empty \(the default\): the model's recommendation/, k);
+    }
+    // what VS Code reports for those defaults (null), or a value cleared back to null: not a user choice
+    const read = reader({ 'generation.cfg': { defaultValue: null }, 'generation.topK': { defaultValue: null, globalValue: null }, 'generation.topP': { defaultValue: null, globalValue: 0.5 } });
+    const s = resolveSettings({ read, trusted: true, extensionRoot: '/ext' });
+    assert.deepEqual(s.generationUserSet, ['topP']);
+    assert.equal(s.generation.topP, 0.5);
   });
 
   it('passes valid values through', () => {
