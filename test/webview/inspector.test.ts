@@ -103,9 +103,8 @@ describe('inspector webview (headless Chromium, production CSP)', function () {
       assert.equal(await w.page.$$eval(`canvas[data-testid^="token-strip-${role}-"]`, (c) => c.length), n);
       const hist = await w.page.$eval(testid(`usage-histogram-${role}`), (c) => (c as HTMLCanvasElement).width);
       assert.ok(hist > 0);
-      const util = await w.page.textContent(testid(`usage-utilisation-${role}`));
       const u = ins.usage[role === 'detail' ? 0 : 1];
-      assert.equal(util, `${(100 * u.utilisation).toFixed(1)} %`);
+      assert.equal(await w.page.textContent(testid(`usage-distinct-${role}`)), `${u.used} of ${ins.model.tokensPerBranch} tokens`);
     }
     assert.match((await w.page.textContent(testid('status'))) ?? '', new RegExp(ins.model.name));
     assertClean(w, await w.cspViolations());
@@ -180,10 +179,10 @@ describe('inspector webview (headless Chromium, production CSP)', function () {
     const code = map.indices[row * side + col];
     assert.equal(info.branch, 'semantic');
     assert.equal(info.scale, '5');
-    assert.equal(info.row, String(row));
-    assert.equal(info.col, String(col));
+    assert.equal(info.row, String(row + 1)); // positions count from 1 in the panel
+    assert.equal(info.col, String(col + 1));
     assert.equal(info.code, String(code));
-    assert.match(info.text, new RegExp(`semantic · scale 5/${ins.model.scales.length} \\(${side}×${side}\\) · row ${row}, col ${col} · token #\\d+ · code ${code}`));
+    assert.match(info.text, new RegExp(`semantic · scale 5/${ins.model.scales.length} \\(${side}×${side}\\) · row ${row + 1}, col ${col + 1} · token \\d+ of ${ins.model.tokensPerBranch} · code ${code}`));
     // the token's cell is outlined where it sits on the input, the reconstruction and the contribution
     for (const pic of ['original', 'reconstruction', 'contribution']) {
       const img = (await w.page.locator(testid(pic)).boundingBox())!;
@@ -209,9 +208,9 @@ describe('inspector webview (headless Chromium, production CSP)', function () {
     await w.page.keyboard.press('ArrowRight');
     await w.page.keyboard.press('ArrowDown');
     const kinfo = await w.page.$eval(testid('token-info'), (el) => ({ ...(el as HTMLElement).dataset }));
-    assert.deepEqual([kinfo.branch, kinfo.row, kinfo.col], ['detail', '1', '1']);
+    assert.deepEqual([kinfo.branch, kinfo.row, kinfo.col], ['detail', '2', '2']);
     assert.equal(await scaleOf(w), 5, 'arrows on a focused map move its cursor, not the scale');
-    assert.equal(await w.page.getAttribute(testid('token-region-reconstruction'), 'data-row'), '1');
+    assert.equal(await w.page.getAttribute(testid('token-region-reconstruction'), 'data-row'), '2');
     const kcode = ins.tokenMaps.find((m) => m.branch === 0 && m.scale === k)!.indices[side + 1];
     await w.page.keyboard.press('Enter');
     assert.equal(await w.page.getAttribute('#app', 'data-highlight'), `0:${kcode}`);
@@ -276,7 +275,8 @@ describe('inspector webview (headless Chromium, production CSP)', function () {
       usage: {
         folder: '/samples',
         images: 7,
-        failed: 1,
+        failedTotal: 1,
+        failed: [{ image: 'sub/bad <i>.png', reason: 'not an image format that can be read' }],
         branches: ins.usage.map((u) => ({
           branch: u.branch,
           histogram: u.histogram,
@@ -289,7 +289,8 @@ describe('inspector webview (headless Chromium, production CSP)', function () {
       },
     });
     await w.page.waitForSelector(`${testid('folder-usage')}:not([hidden])`);
-    assert.match((await w.page.textContent(testid('folder-usage-title'))) ?? '', /7 images \(1 unreadable\)/);
+    assert.match((await w.page.textContent(testid('folder-usage-title'))) ?? '', /7 images \(1 could not be read, listed below\)/);
+    assert.equal(await w.page.textContent(`${testid('folder-unreadable')} li`), 'sub/bad <i>.png: not an image format that can be read');
     assert.equal(await w.page.textContent(testid('folder-usage-dead-semantic')), '3');
     assert.equal(await w.page.textContent(testid('folder-usage-top-semantic')), '5 ×9 (a.png, b <b>.png)', 'file names shown as text');
     // errors from the host are shown in the status line
@@ -299,6 +300,118 @@ describe('inspector webview (headless Chromium, production CSP)', function () {
     assert.equal(await w.page.getAttribute('#app', 'data-error-code'), 'IMAGE_CORRUPT');
     assertClean(w, await w.cspViolations());
     await w.page.context().close();
+  });
+
+  it('Play stops when the user picks a scale with a button, the slider or the curve (issue 17, item 1)', async () => {
+    const w = await openWebview(browser, { theme: 'dark' });
+    await rendered(w, ins);
+    const n = ins.progressive.length;
+    const playing = () => w.page.getAttribute('#app', 'data-playing');
+    const picks: [string, () => Promise<unknown>, number][] = [
+      ['«', () => w.page.click(testid('scale-first')), 1],
+      ['‹', () => w.page.click(testid('scale-prev')), -1],
+      ['›', () => w.page.click(testid('scale-next')), -1],
+      ['»', () => w.page.click(testid('scale-last')), n],
+      ['slider', () => w.page.fill(testid('scale-slider'), '2'), 2],
+      ['curve', () => w.page.click(`${testid('psnr-curve')} circle[data-scale="1"]`), 2],
+    ];
+    for (const [what, pick, want] of picks) {
+      await w.page.click(testid('scale-first'));
+      await w.page.click(testid('play'));
+      assert.equal(await playing(), 'true', what);
+      await w.page.waitForFunction(() => Number(document.getElementById('app')?.dataset.scale) >= 3, undefined, { timeout: 20_000 });
+      await pick();
+      const at = await scaleOf(w);
+      if (want > 0) assert.equal(at, want, what);
+      assert.equal(await playing(), null, `${what}: Play stopped`);
+      assert.equal((await w.page.textContent(testid('play')))?.trim(), 'Play', `${what}: the button says Play again`);
+      await w.page.waitForTimeout(1500); // two Play steps (700 ms each)
+      assert.equal(await scaleOf(w), at, `${what}: the scale stays where the user put it`);
+    }
+    assertClean(w, await w.cspViolations());
+    await w.page.context().close();
+  });
+
+  it('numbers tokens from 1 in the scale label and on hover alike (issue 17, item 2)', async () => {
+    const w = await openWebview(browser, { theme: 'light' });
+    await rendered(w, ins);
+    await w.page.fill(testid('scale-slider'), '6');
+    const k = 5;
+    const side = ins.model.scales[k];
+    const first = ins.model.scales.slice(0, k).reduce((a, s) => a + s * s, 0) + 1;
+    const last = first + side * side - 1;
+    assert.match((await w.page.textContent(testid('scale-label'))) ?? '', new RegExp(`tokens ${first}–${last} of ${ins.model.tokensPerBranch}`));
+    const box = (await w.page.locator(testid('token-map-detail')).boundingBox())!;
+    const hover = async (row: number, col: number) => {
+      await w.page.mouse.move(box.x + ((col + 0.5) * box.width) / side, box.y + ((row + 0.5) * box.height) / side);
+      return w.page.$eval(testid('token-info'), (el) => ({ text: el.textContent ?? '', ...(el as HTMLElement).dataset }) as Record<string, string>);
+    };
+    const a = await hover(0, 0);
+    assert.match(a.text, new RegExp(`row 1, col 1 · token ${first} of ${ins.model.tokensPerBranch} ·`));
+    assert.deepEqual([a.row, a.col, a.token], ['1', '1', String(first)]);
+    const b = await hover(side - 1, side - 1);
+    assert.match(b.text, new RegExp(`row ${side}, col ${side} · token ${last} of ${ins.model.tokensPerBranch} ·`));
+    assert.equal(b.token, String(last));
+    // the token's code is the one at that position of the exported indices (arrays count from 0)
+    assert.equal(b.code, String(ins.indices[0][last - 1]));
+    await w.page.context().close();
+  });
+
+  it('codebook usage: semantic first like the token maps and ablation; for one image, distinct codes per tokens (issue 17, item 4)', async () => {
+    const w = await openWebview(browser, { theme: 'dark' });
+    await rendered(w, ins);
+    const order = (sel: string) => w.page.$$eval(sel, (els) => els.map((e) => (e as HTMLElement).dataset.testid ?? ''));
+    assert.deepEqual(await order('canvas.token-map'), ['token-map-semantic', 'token-map-detail']);
+    assert.deepEqual(await order('[data-testid^="ablation-"][data-testid$="-figure"]'), ['ablation-semantic-figure', 'ablation-detail-figure', 'ablation-both-figure']);
+    assert.deepEqual(await order('[data-testid="usage-image"] figure.usage-branch'), ['usage-branch-semantic', 'usage-branch-detail']);
+    const stats = (await w.page.textContent(testid('usage-stats-semantic'))) ?? '';
+    assert.match(stats, new RegExp(`distinct codes${ins.usage[1].used} of ${ins.model.tokensPerBranch} tokens`));
+    assert.doesNotMatch(stats, /dead codes|utilisation/, 'codebook-wide counts say nothing about one image');
+    await w.page.context().close();
+  });
+
+  it('a folder result in an inspector is scrolled into view and names the images it could not read (issue 17, item 3)', async () => {
+    const w = await openWebview(browser, { theme: 'dark' });
+    await rendered(w, ins);
+    await w.page.setViewportSize({ width: 900, height: 500 });
+    await w.page.evaluate(() => window.scrollTo(0, 0));
+    const usage = {
+      folder: '/samples',
+      images: 7,
+      failedTotal: 2,
+      failed: [
+        { image: 'corrupt.png', reason: 'corrupt PNG: the IDAT chunk at byte 54 fails its CRC check' },
+        { image: 'cats/empty.jpg', reason: 'empty file (0 bytes), not an image' },
+      ],
+      branches: ins.usage.map((u) => ({ ...u, dead: u.histogram.filter((c) => c === 0).length })),
+    };
+    await w.send({ kind: 'folderUsage', usage });
+    await w.page.waitForSelector(`${testid('folder-usage')}:not([hidden])`);
+    const inView = await w.page.$eval(testid('folder-usage-title'), (el) => {
+      const r = el.getBoundingClientRect();
+      return r.top >= 0 && r.top < window.innerHeight;
+    });
+    assert.ok(inView, 'the folder result is on screen');
+    assert.equal(await w.page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.testid), 'folder-usage-title');
+    assert.match((await w.page.textContent(testid('status'))) ?? '', /folder usage of 7 images below/);
+    assert.deepEqual(await w.page.$$eval(`${testid('folder-unreadable')} li`, (l) => l.map((x) => x.textContent)), [
+      'corrupt.png: corrupt PNG: the IDAT chunk at byte 54 fails its CRC check',
+      'cats/empty.jpg: empty file (0 bytes), not an image',
+    ]);
+    await w.page.context().close();
+    // the folder page names them too
+    const f = await openWebview(browser, { theme: 'light' });
+    await waitReady(f);
+    await f.send({ kind: 'init', protocol: PROTOCOL_VERSION, info: { title: 'samples', resource: 'file:///samples', mode: 'folder' } });
+    await f.send({ kind: 'folderUsage', usage: { ...usage, failedTotal: 102 } });
+    await f.page.waitForSelector('#app[data-state="ready"][data-mode="folder"]');
+    assert.match((await f.page.textContent(testid('folder-usage-title'))) ?? '', /7 images \(102 could not be read, listed below\)/);
+    assert.deepEqual(await f.page.$$eval(`${testid('folder-unreadable')} li`, (l) => l.map((x) => x.textContent)), [
+      'corrupt.png: corrupt PNG: the IDAT chunk at byte 54 fails its CRC check',
+      'cats/empty.jpg: empty file (0 bytes), not an image',
+      '… and 100 more',
+    ]);
+    await f.page.context().close();
   });
 
   it('restores scale and highlight from saved webview state', async () => {
@@ -321,7 +434,7 @@ describe('inspector webview (headless Chromium, production CSP)', function () {
     await w.send({ kind: 'init', protocol: PROTOCOL_VERSION, info: { title: 'samples', resource: 'file:///samples', mode: 'folder' } });
     await w.send({
       kind: 'folderUsage',
-      usage: { folder: '/samples', images: 6, failed: 0, branches: ins.usage.map((u) => ({ ...u, dead: u.histogram.filter((c) => c === 0).length })) },
+      usage: { folder: '/samples', images: 6, failedTotal: 0, failed: [], branches: ins.usage.map((u) => ({ ...u, dead: u.histogram.filter((c) => c === 0).length })) },
     });
     await w.page.waitForSelector('#app[data-state="ready"][data-mode="folder"]');
     assert.ok(await w.page.$(testid('folder-usage-histogram-semantic')));

@@ -24,7 +24,8 @@ import {
 import { resolveImageOptions } from '../core/inspect';
 import type { ChoiceCache } from '../core/providerChoice';
 import type { ProviderChoice } from '../../shared/types';
-import type { FolderUsageView } from '../../shared/protocol/inspector';
+import { MAX_FAILED_LISTED, type FolderUsageView } from '../../shared/protocol/inspector';
+import { stripFilePrefix } from './errors';
 import type {
   FolderOptions,
   GeneratedSet,
@@ -73,7 +74,9 @@ export function folderUsageView(stats: FolderStats): FolderUsageView {
   return {
     folder: stats.folder,
     images: stats.images,
-    failed: stats.failed.length,
+    failedTotal: stats.failed.length,
+    // the reason without its leading "<path>: ", which the page shows as the image's name
+    failed: stats.failed.slice(0, MAX_FAILED_LISTED).map((f) => ({ image: f.image, reason: stripFilePrefix(f.reason, path.basename(f.image)) })),
     branches: stats.usage.map((u, b) => ({
       branch: u.branch,
       histogram: u.histogram,

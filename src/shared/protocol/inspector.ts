@@ -19,10 +19,16 @@ export type InspectorRequest =
   /** swap this image's branches with another image's (the host asks which) */
   | { type: 'swapWith' };
 
+/** A folder page names at most this many unreadable images (and says how many more). */
+export const MAX_FAILED_LISTED = 100;
+
 export interface FolderUsageView {
   folder: string;
   images: number;
-  failed: number;
+  /** how many images could not be read */
+  failedTotal: number;
+  /** the first of them (at most MAX_FAILED_LISTED): path under the folder, and why */
+  failed: { image: string; reason: string }[];
   branches: {
     branch: number;
     histogram: number[];

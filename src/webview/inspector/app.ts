@@ -7,6 +7,7 @@ import { histogramCanvas, psnrCurve } from './charts';
 import type { ViewHost } from '../channel';
 import { h, pngSrc } from '../dom';
 import {
+  branchOrder,
   cellAt,
   clampScale,
   codeOccurrences,
@@ -85,9 +86,9 @@ export class App {
         return;
       case 'folderUsage':
         this.folder = m.usage;
-        this.renderFolderUsage();
+        this.renderFolderUsage(true);
         if (this.info?.mode === 'folder' || !this.ins) this.setState('ready', `${m.usage.images} images in ${m.usage.folder}`, false);
-        else this.setState('ready', this.readyText(), false);
+        else this.setState('ready', `${this.readyText()} · folder usage of ${m.usage.images} images below`, false);
         return;
       case 'error':
         this.setState(m.code === 'CANCELLED' ? (this.ins ? 'ready' : 'cancelled') : 'error', m.message, false);
@@ -327,7 +328,7 @@ export class App {
       return h('figure', { class: 'map-figure' }, c, cap);
     };
     const strip = h('div', { class: 'strip', testid: 'token-strip' });
-    const order = [1, 0].filter((b) => b < ins.indices.length);
+    const order = branchOrder(ins.model.branches.map((b) => b.role));
     for (const b of order) {
       const role = ins.model.branches[b]?.role ?? String(b);
       const row = h('div', { class: 'strip-row' }, h('span', { class: 'strip-label' }, role));
@@ -468,12 +469,15 @@ export class App {
   private usageSection(ins: Inspection): HTMLElement {
     const perBranch = h('div', { class: 'usage-grid', testid: 'usage-image' });
     this.els.usageImage = perBranch;
-    this.fillUsage(perBranch, ins.usage.map((u) => ({ branch: u.branch, histogram: u.histogram, used: u.used, utilisation: u.utilisation, perplexity: u.perplexity })), 'usage');
+    this.fillUsage(perBranch, ins.usage, 'usage');
     const folder = h('div', { class: 'usage-grid', testid: 'folder-usage' });
     folder.hidden = true;
     this.els.folderUsage = folder;
-    this.els.folderTitle = h('h3', { testid: 'folder-usage-title' });
+    // focusable so that a folder result arriving later can be scrolled to and announced
+    this.els.folderTitle = h('h3', { testid: 'folder-usage-title', tabindex: '-1' });
     this.els.folderTitle.hidden = true;
+    this.els.folderFailed = h('div', { testid: 'folder-unreadable' });
+    this.els.folderFailed.hidden = true;
     return h(
       'section',
       { class: 'usage', 'aria-label': 'Codebook usage' },
@@ -481,59 +485,70 @@ export class App {
       h('p', { class: 'muted', testid: 'usage-scale' }),
       perBranch,
       this.els.folderTitle,
+      this.els.folderFailed,
       folder,
     );
   }
 
-  private fillUsage(
-    target: HTMLElement,
-    branches: FolderUsageView['branches'] | { branch: number; histogram: number[]; used: number; utilisation: number; perplexity: number; dead?: number; top?: undefined }[],
-    prefix: string,
-  ): void {
-    const roles = this.ins?.model.branches ?? [
-      { role: 'detail', name: 'detail' },
-      { role: 'semantic', name: 'semantic' },
+  /** The unreadable images of a folder result, each with its reason. */
+  private unreadableList(f: FolderUsageView): HTMLElement[] {
+    if (f.failedTotal === 0) return [];
+    const more = f.failedTotal - f.failed.length;
+    return [
+      h('p', {}, `${f.failedTotal} image${f.failedTotal === 1 ? '' : 's'} could not be read:`),
+      h('ul', { class: 'unreadable' }, ...f.failed.map((x) => h('li', {}, h('code', {}, x.image), `: ${x.reason}`)), more > 0 ? h('li', { class: 'muted' }, `… and ${more} more`) : null),
     ];
+  }
+
+  /**
+   * Per-branch usage, semantic branch first. For one image (prefix 'usage') the meaningful numbers
+   * are how many distinct codes its tokens use and their perplexity; dead codes and utilisation of
+   * the whole codebook only mean something over many images (the folder aggregate).
+   */
+  private fillUsage(target: HTMLElement, branches: readonly (FolderUsageView['branches'][number] | Inspection['usage'][number])[], prefix: 'usage' | 'folder-usage'): void {
+    const roles = this.ins?.model.branches.map((b) => b.role) ?? ['detail', 'semantic'];
+    const byBranch = new Map(branches.map((u) => [u.branch, u]));
+    const ordered = branchOrder(roles).flatMap((b) => (byBranch.has(b) ? [byBranch.get(b)!] : []));
     target.replaceChildren(
-      ...branches.map((u) => {
-        const role = roles[u.branch]?.role ?? String(u.branch);
-        const dead = u.dead ?? deadCodes(u.histogram).length;
+      ...ordered.map((u) => {
+        const role = roles[u.branch] ?? String(u.branch);
         const hl = this.highlight && this.highlight.branch === u.branch ? this.highlight.code : null;
-        const top = topCodes(u.histogram, 5);
-        const stats = h(
-          'dl',
-          { class: 'stats', testid: `${prefix}-stats-${role}` },
-          h('dt', {}, 'used'),
-          h('dd', {}, `${u.used} / ${u.histogram.length}`),
-          h('dt', {}, 'utilisation'),
-          h('dd', { testid: `${prefix}-utilisation-${role}` }, formatPct(u.utilisation)),
-          h('dt', {}, 'perplexity'),
-          h('dd', { testid: `${prefix}-perplexity-${role}` }, u.perplexity.toFixed(1)),
-          h('dt', {}, 'dead codes'),
-          h('dd', { testid: `${prefix}-dead-${role}` }, String(dead)),
-          h('dt', {}, 'top codes'),
-          u.top
-            ? h(
-                'dd',
-                { testid: `${prefix}-top-${role}` },
-                h('ul', { class: 'top-codes' }, ...u.top.map((t) => h('li', {}, `${t.code} ×${t.count}`, h('span', { class: 'muted' }, t.images.length ? ` (${t.images.join(', ')})` : '')))),
-              )
-            : h('dd', { testid: `${prefix}-top-${role}` }, top.map((t) => `${t.code}×${t.count}`).join(', ') || '–'),
-        );
+        const tokens = u.histogram.reduce((a, b) => a + b, 0);
+        const row = (dt: string, testid: string, dd: string | HTMLElement) => [h('dt', {}, dt), typeof dd === 'string' ? h('dd', { testid }, dd) : dd];
+        const top = 'top' in u && u.top ? u.top : undefined;
+        const topDd = top
+          ? h('dd', { testid: `${prefix}-top-${role}` }, h('ul', { class: 'top-codes' }, ...top.map((t) => h('li', {}, `${t.code} ×${t.count}`, h('span', { class: 'muted' }, t.images.length ? ` (${t.images.join(', ')})` : '')))))
+          : h('dd', { testid: `${prefix}-top-${role}` }, topCodes(u.histogram, 5).map((t) => `${t.code}×${t.count}`).join(', ') || '–');
+        const rows =
+          prefix === 'usage'
+            ? [
+                ...row('distinct codes', `${prefix}-distinct-${role}`, `${u.used} of ${tokens} tokens`),
+                ...row('perplexity', `${prefix}-perplexity-${role}`, u.perplexity.toFixed(1)),
+                ...row('top codes', '', topDd),
+              ]
+            : [
+                ...row('used', `${prefix}-used-${role}`, `${u.used} / ${u.histogram.length}`),
+                ...row('utilisation', `${prefix}-utilisation-${role}`, formatPct(u.utilisation)),
+                ...row('perplexity', `${prefix}-perplexity-${role}`, u.perplexity.toFixed(1)),
+                ...row('dead codes', `${prefix}-dead-${role}`, String('dead' in u ? u.dead : deadCodes(u.histogram).length)),
+                ...row('top codes', '', topDd),
+              ];
         return h(
           'figure',
-          { class: 'usage-branch' },
-          h('figcaption', {}, role === 'semantic' ? 'Semantic branch' : 'Detail branch'),
+          { class: 'usage-branch', testid: `${prefix}-branch-${role}` },
+          h('figcaption', {}, role === 'semantic' ? 'Semantic branch' : role === 'detail' ? 'Detail branch' : `${role} branch`),
           histogramCanvas(u.histogram, `${prefix}-histogram-${role}`, hl, `${role} code histogram`),
-          stats,
+          h('dl', { class: 'stats', testid: `${prefix}-stats-${role}` }, ...rows),
         );
       }),
     );
   }
 
-  private renderFolderUsage(): void {
+  /** reveal: a result that just arrived in an inspector is scrolled to (it sits below the image's views). */
+  private renderFolderUsage(reveal = false): void {
     const f = this.folder;
     if (!f) return;
+    const unreadable = f.failedTotal ? ` (${f.failedTotal} could not be read, listed below)` : '';
     if (!this.ins) {
       // folder mode (or no image yet): a page of its own
       const grid = h('div', { class: 'usage-grid', testid: 'folder-usage' });
@@ -541,13 +556,19 @@ export class App {
       this.content.replaceChildren(
         h('header', { class: 'toolbar' }, h('h1', { testid: 'title' }, this.info?.title ?? f.folder)),
         this.status,
-        h('section', { class: 'usage' }, h('h2', { testid: 'folder-usage-title' }, `Codebook usage over ${f.images} images${f.failed ? ` (${f.failed} could not be read)` : ''}`), grid),
+        h('section', { class: 'usage' }, h('h2', { testid: 'folder-usage-title' }, `Codebook usage over ${f.images} images${unreadable}`), grid, h('div', { testid: 'folder-unreadable' }, ...this.unreadableList(f))),
       );
     } else {
       const t = this.els.folderTitle;
       t.hidden = false;
-      t.textContent = `Folder aggregate: ${f.images} images${f.failed ? ` (${f.failed} unreadable)` : ''}`;
+      t.textContent = `Folder aggregate: ${f.images} images${unreadable}`;
+      this.els.folderFailed.replaceChildren(...this.unreadableList(f));
+      this.els.folderFailed.hidden = f.failedTotal === 0;
       this.els.folderUsage.hidden = false;
+      if (reveal) {
+        t.scrollIntoView({ block: 'start' });
+        t.focus({ preventScroll: true });
+      }
     }
     this.fillUsage(this.els.folderUsage, f.branches, 'folder-usage');
   }
@@ -571,7 +592,7 @@ export class App {
     this.persist();
     this.update();
     if (this.ins) {
-      this.fillUsage(this.els.usageImage, this.ins.usage.map((u) => ({ ...u })), 'usage');
+      this.fillUsage(this.els.usageImage, this.ins.usage, 'usage');
       if (this.folder) this.fillUsage(this.els.folderUsage, this.folder.branches, 'folder-usage');
     }
   }

@@ -176,3 +176,12 @@ export function curvePoints(values: readonly number[], w: number, h: number, pad
   });
   return { points, min, max };
 }
+
+/**
+ * The order branches are shown in, everywhere (token maps, ablation, codebook usage): the semantic
+ * branch first, then the others in package order.
+ */
+export function branchOrder(roles: readonly string[]): number[] {
+  const idx = roles.map((_, i) => i);
+  return [...idx.filter((i) => roles[i] === 'semantic'), ...idx.filter((i) => roles[i] !== 'semantic')];
+}

@@ -133,7 +133,12 @@ describe('core backend (real runtime, built-in model)', function () {
       onProgress: (p) => progress.push(p.done),
     });
     assert.ok(u.images >= 5);
-    assert.ok(u.failed >= 1, 'corrupt.png counted as failed');
+    assert.ok(u.failedTotal >= 1, 'corrupt.png counted as failed');
+    // named by its path under the folder, the reason without the path repeated (issue 17, item 3)
+    const corrupt = u.failed.find((f) => f.image === 'corrupt.png');
+    assert.ok(corrupt, JSON.stringify(u.failed));
+    assert.doesNotMatch(corrupt.reason, /corrupt\.png/);
+    assert.match(corrupt.reason, /^(corrupt|truncated|not an image)/);
     assert.equal(u.branches.length, 2);
     assert.equal(u.branches[0].dead, u.branches[0].histogram.filter((c) => c === 0).length);
     assert.ok(progress.length > 0);

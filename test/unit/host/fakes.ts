@@ -26,7 +26,8 @@ export class FakeBackend implements InspectorBackend {
     return this.after(o.signal, () => ({
       folder: folderPath,
       images: 2,
-      failed: 0,
+      failedTotal: 0,
+      failed: [],
       branches: [0, 1].map((b) => ({ branch: b, histogram: [1, 0, 3], used: 2, utilisation: 2 / 3, perplexity: 1.8, dead: 1 })),
     }));
   }

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import {
+  branchOrder,
   binHistogram,
   cellAt,
   clampScale,
@@ -38,7 +39,8 @@ describe('webview logic', () => {
     assert.equal(t.code, ins.indices[1][t.token]);
     assert.equal(t.branchName, 'semantic');
     assert.equal(tokenAt(ins, 0, 3, 3, 0), null);
-    assert.match(describeToken(t, 10), /^semantic · scale 4\/10 \(3×3\) · row 2, col 1 · token #13 · code \d+$/);
+    // counted from 1 in text, like the scale label's "tokens 7–15 of 286" (issue 17, item 2)
+    assert.match(describeToken(t, 10, 286), /^semantic · scale 4\/10 \(3×3\) · row 3, col 2 · token 14 of 286 · code \d+$/);
     assert.deepEqual(cellAt(0, 0, 264, 11), { row: 0, col: 0 });
     assert.deepEqual(cellAt(263.9, 100, 264, 11), { row: 4, col: 10 });
     assert.equal(cellAt(-1, 0, 264, 11), null);
@@ -54,6 +56,12 @@ describe('webview logic', () => {
     const code = ins.indices[0][100];
     const occ = codeOccurrences(ins, 0, code);
     assert.equal(occ.reduce((a, b) => a + b, 0), ins.indices[0].filter((c) => c === code).length);
+  });
+
+  it('shows the semantic branch first everywhere, whatever its index (issue 17, item 4)', () => {
+    assert.deepEqual(branchOrder(['detail', 'semantic']), [1, 0]);
+    assert.deepEqual(branchOrder(['semantic', 'detail']), [0, 1]);
+    assert.deepEqual(branchOrder(['single']), [0]);
   });
 
   it('summarises histograms', () => {
