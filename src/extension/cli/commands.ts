@@ -1,5 +1,6 @@
 // The commands (generate's is in generate.ts). Output goes through `Io` so tests can run the CLI in-process.
 
+import * as path from 'node:path';
 import { refuseImageOptions, type CliArgs } from './args';
 import { errorLine } from './errorLine';
 import type { Io } from './io';
@@ -8,7 +9,7 @@ import { folderStats } from '../core/folder';
 import { fromTensor, loadImage, toTensor } from '../core/image';
 import { resolveImageOptions, inspect, inspectIndices } from '../core/inspect';
 import { encodePng, pngImage } from '../core/png';
-import { contactSheet, gridSheet } from '../core/sheet';
+import { contactSheet, gridSheet, swapSheetCaptions } from '../core/sheet';
 import { ModelRuntime } from '../core/runtime';
 import { isTokenFilePath, readTokenFile } from '../core/tokenFile';
 import { checkIndices, mixBranches, scaleMask } from '../core/tokens';
@@ -136,8 +137,9 @@ export async function swap(rt: ModelRuntime, a: CliArgs, io: Io): Promise<number
   const all = scaleMask(rt.branchCount, rt.scales.length, () => true);
   const decoded = await rt.decode(rows, rows.map(() => all));
   const cells = rows.map((_, i) => ({ pngBase64: pngImage(fromTensor(decoded, S, mean, std, i * 3 * S * S), S, S).pngBase64, row: i >> 1, col: i & 1 }));
-  await writeOut(out, await gridSheet(cells, S, S));
   const [na, nb] = a.positionals;
+  const name = (f: string) => path.basename(f);
+  await writeOut(out, await gridSheet(cells, S, S, {}, swapSheetCaptions(name(na), name(nb), rt.info().name)));
   io.err(`wrote ${out}: ${na} | ${nb} decoded; below, ${na} detail + ${nb} semantic | ${nb} detail + ${na} semantic`);
   return 0;
 }

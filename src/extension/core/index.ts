@@ -15,7 +15,7 @@ export { codeColours, type Rgb } from './colours';
 export { checkIndices, mixBranches, tokenMaps, scaleOffsets, scaleMask, progressiveMask, contributionMask, branchOnlyMask } from './tokens';
 export { parseTokenFile, readTokenFile, isTokenFilePath, MAX_TOKEN_FILE_BYTES, type TokenFile } from './tokenFile';
 export { exportNpy } from './npy';
-export { contactSheet, gridSheet, sheetLayout, type SheetOptions } from './sheet';
+export { captionBands, contactSheet, contactSheetCaptions, gridSheet, sheetLayout, swapSheetCaptions, type SheetCaptions, type SheetOptions } from './sheet';
 export { readModelPackage, validateManifest, FORMAT_VERSION, type Manifest, type ModelPackage } from './packageReader';
 export { availableProviders, candidates, gpuOrder, PROVIDERS } from './providers';
 export { builtInModelDir } from './paths';

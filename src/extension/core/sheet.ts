@@ -10,7 +10,50 @@ export interface SheetOptions {
   zoom?: number;
   /** white space between tiles, in model pixels */
   gap?: number;
+  /**
+   * Captions written into the PNG (sharp composites SVG text), so the file explains itself outside
+   * the tool: a title line, a header above each column and a label left of each row. Default: on
+   * (contact sheets and swap sheets always carry them; false gives the bare grid).
+   */
+  captions?: boolean;
 }
+
+/** Text written into a sheet; each row label is one or two lines (keep lines under ~22 characters: the band is 170 px). */
+export interface SheetCaptions {
+  title: string;
+  columns: string[];
+  rows: string[][];
+}
+
+/** Caption bands, in final pixels: one text line is LINE_PX high, row labels take LEFT_PX. */
+const LINE_PX = 22;
+const LEFT_PX = 170;
+const FONT = "font-family='DejaVu Sans, Verdana, sans-serif' font-size='13' fill='#000000'";
+
+/** Where the grid sits in a captioned sheet: below the title and column headers, right of the row labels. */
+export function captionBands(c: SheetCaptions | undefined): { left: number; top: number } {
+  return c ? { left: LEFT_PX, top: 2 * LINE_PX } : { left: 0, top: 0 };
+}
+
+/** The swap sheet's captions: row 0 each image's own tokens, row 1 each column's detail tokens with the other's semantic ones. */
+export function swapSheetCaptions(a: string, b: string, model: string): SheetCaptions {
+  return { title: `A = ${a}, B = ${b} · model ${model}`, columns: ['A', 'B'], rows: [['own tokens,', 'decoded'], ['detail of this column', "+ the other's semantic"]] };
+}
+
+/** The contact sheet's captions (sheetLayout's rows and columns). */
+export function contactSheetCaptions(scales: number, title: string): SheetCaptions {
+  return {
+    title,
+    columns: ['input', ...Array.from({ length: scales }, (_, k) => `scale ${k + 1}`)],
+    rows: [
+      ['input; then scales', `1 to k decoded`],
+      ['semantic branch only;', 'then scale k alone'],
+      ['detail branch only'],
+    ],
+  };
+}
+
+const xml = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;');
 
 /** Where each tile goes: [row, column] in a grid of N+1 columns (N = scales) and 3 rows. */
 export function sheetLayout(scales: number): { name: string; row: number; col: number }[] {
@@ -28,7 +71,7 @@ export function sheetLayout(scales: number): { name: string; row: number; col: n
  * Row 0: the model's input, then the reconstruction from scales 1..k for every k. Row 1: semantic
  * branch only, then each scale's own contribution. Row 2: detail branch only.
  */
-export async function contactSheet(ins: Pick<Inspection, 'input' | 'progressive' | 'contribution' | 'ablation'>, options: SheetOptions = {}): Promise<Buffer> {
+export async function contactSheet(ins: Pick<Inspection, 'input' | 'progressive' | 'contribution' | 'ablation' | 'image'> & { model: { name: string } }, options: SheetOptions = {}): Promise<Buffer> {
   const tiles: Record<string, string> = {
     input: ins.input.pngBase64,
     'ablation-semantic': ins.ablation.semantic.pngBase64,
@@ -37,11 +80,23 @@ export async function contactSheet(ins: Pick<Inspection, 'input' | 'progressive'
   ins.progressive.forEach((p, k) => (tiles[`progressive-${k + 1}`] = p.pngBase64));
   ins.contribution.forEach((p, k) => (tiles[`contribution-${k + 1}`] = p.pngBase64));
   const cells = sheetLayout(ins.progressive.length).map((c) => ({ pngBase64: tiles[c.name], row: c.row, col: c.col }));
-  return gridSheet(cells, ins.input.width, ins.input.height, options);
+  const name = ins.image.split(/[\\/]/).pop() ?? ins.image;
+  const captions = options.captions === false ? undefined : contactSheetCaptions(ins.progressive.length, `${name} · model ${ins.model.name} · ${ins.progressive.length} scales`);
+  return gridSheet(cells, ins.input.width, ins.input.height, options, captions);
 }
 
-/** Square tiles of one size (PNG, base64) at [row, col] of a grid on white, gaps between, enlarged by zoom. */
-export async function gridSheet(cells: { pngBase64: string; row: number; col: number }[], tileWidth: number, tileHeight: number, options: SheetOptions = {}): Promise<Buffer> {
+/**
+ * Square tiles of one size (PNG, base64) at [row, col] of a grid on white, gaps between, enlarged by
+ * zoom; with `captions` (unless options.captions is false) the text is drawn at the final size
+ * around the grid (captionBands).
+ */
+export async function gridSheet(
+  cells: { pngBase64: string; row: number; col: number }[],
+  tileWidth: number,
+  tileHeight: number,
+  options: SheetOptions = {},
+  captions?: SheetCaptions,
+): Promise<Buffer> {
   const zoom = options.zoom ?? 2;
   const gap = options.gap ?? 2;
   if (!Number.isInteger(zoom) || zoom < 1 || zoom > 8) throw new RangeError(`sheet zoom must be an integer from 1 to 8 (got ${zoom})`);
@@ -57,9 +112,30 @@ export async function gridSheet(cells: { pngBase64: string; row: number; col: nu
     .composite(cells.map((c) => ({ input: Buffer.from(c.pngBase64, 'base64'), left: gap + c.col * step, top: gap + c.row * step })))
     .raw()
     .toBuffer({ resolveWithObject: true }); // compositing may add an alpha channel: take sharp's word for it
-  return sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } })
+  const grid = sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } })
     .removeAlpha()
-    .resize(width * zoom, height * zoom, { kernel: 'nearest' })
-    .png()
-    .toBuffer();
+    .resize(width * zoom, height * zoom, { kernel: 'nearest' });
+  const labels = options.captions === false ? undefined : captions;
+  if (!labels) return grid.png().toBuffer();
+  const { left, top } = captionBands(labels);
+  // wide enough for the title too (DejaVu Sans Bold at 13 px: under 9 px a character)
+  const W = Math.max(left + width * zoom, 12 + 9 * labels.title.length);
+  const H = top + height * zoom;
+  const centre = (i: number) => (gap + i * step + S / 2) * zoom;
+  const texts = [
+    `<text x='6' y='${LINE_PX - 6}' ${FONT} font-weight='bold'>${xml(labels.title)}</text>`,
+    ...labels.columns.map((t, c) => `<text x='${left + centre(c)}' y='${2 * LINE_PX - 6}' text-anchor='middle' ${FONT}>${xml(t)}</text>`),
+    ...labels.rows.flatMap((lines, r) =>
+      lines.map((t, i) => `<text x='6' y='${top + centre(r) + (i - (lines.length - 1) / 2) * 16 + 5}' ${FONT}>${xml(t)}</text>`),
+    ),
+  ];
+  const svg = `<svg xmlns='http://www.w3.org/2000/svg' width='${W}' height='${H}'>${texts.join('')}</svg>`;
+  const { data: out, info: o } = await sharp({ create: { width: W, height: H, channels: 3, background: '#ffffff' } })
+    .composite([
+      { input: await grid.png().toBuffer(), left, top },
+      { input: Buffer.from(svg), left: 0, top: 0 },
+    ])
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return sharp(out, { raw: { width: o.width, height: o.height, channels: o.channels } }).removeAlpha().png().toBuffer();
 }

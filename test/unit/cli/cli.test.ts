@@ -7,7 +7,7 @@ import { parseCli } from '../../../src/extension/cli/args';
 import { runCli } from '../../../src/extension/cli/main';
 import type { Io } from '../../../src/extension/cli/io';
 import { progressBar } from '../../../src/extension/cli/progress';
-import { ModelRuntime, UserError, inspect } from '../../../src/extension/core';
+import { ModelRuntime, UserError, captionBands, inspect, swapSheetCaptions } from '../../../src/extension/core';
 import { planExport, tokensJson } from '../../../src/extension/host/exporter';
 import { vulkanLoaderFound } from '../../../src/extension/core/providers';
 import { CLI, REPO, TEST_MODEL, hasRealModel, tmpDir, webgpuSkipPattern, writeSmallPackage } from '../core/helpers';
@@ -262,15 +262,25 @@ describe('CLI as a process (dist/cli.js)', function () {
         assert.equal(cli(['reconstruct', file, '--scales', String(N), '--out', png, '--provider', 'cpu']).code, 0);
         expected.push(await sharp(png).raw().toBuffer());
       }
-      // the sheet: 2 px gaps, enlarged 2x (nearest): tile (row, col) starts at 2 * (2 + col * (S + 2))
+      // the sheet: 2 px gaps, enlarged 2x (nearest), right of and below its captions: tile (row, col)
+      // starts at left + 2 * (2 + col * (S + 2)), top + 2 * (2 + row * (S + 2))
       const sheet = await sharp(out).raw().toBuffer({ resolveWithObject: true });
       const S = Math.round(Math.sqrt(expected[0].length / 3));
-      assert.deepEqual([sheet.info.width, sheet.info.height], [2 * (2 + 2 * (S + 2)), 2 * (2 + 2 * (S + 2))]);
+      const { left, top } = captionBands(swapSheetCaptions('a', 'b', 'm'));
+      assert.ok(sheet.info.width >= left + 2 * (2 + 2 * (S + 2)));
+      assert.equal(sheet.info.height, top + 2 * (2 + 2 * (S + 2)));
+      // its captions are in the picture: dark text pixels in the title/header band and the row-label band
+      const dark = (x0: number, y0: number, x1: number, y1: number) => {
+        let n = 0;
+        for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) if (sheet.data[(y * sheet.info.width + x) * sheet.info.channels] < 128) n++;
+        return n;
+      };
+      assert.ok(dark(0, 0, sheet.info.width, top) > 100 && dark(0, top, left, sheet.info.height) > 100, 'captions drawn');
       const tile = (row: number, col: number) => {
         const t = Buffer.alloc(S * S * 3);
         for (let y = 0; y < S; y++)
           for (let x = 0; x < S; x++)
-            for (let c = 0; c < 3; c++) t[(y * S + x) * 3 + c] = sheet.data[((2 * (2 + row * (S + 2) + y)) * sheet.info.width + 2 * (2 + col * (S + 2) + x)) * sheet.info.channels + c];
+            for (let c = 0; c < 3; c++) t[(y * S + x) * 3 + c] = sheet.data[((top + 2 * (2 + row * (S + 2) + y)) * sheet.info.width + left + 2 * (2 + col * (S + 2) + x)) * sheet.info.channels + c];
         return t;
       };
       // a batch of 4 rows vs one row per run may change float summation order: allow one 8-bit step
