@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { FileExistsError, planExport, tokensJson, writeFileAtomic } from '../../../src/extension/host/exporter';
+import { captionBands, contactSheetCaptions } from '../../../src/extension/core/sheet';
 import { syntheticInspection, TOKENS } from '../../fixtures/syntheticInspection';
 
 function parseNpy(buf: Uint8Array): { shape: number[]; data: bigint[] } {
@@ -60,10 +61,13 @@ describe('host export', () => {
     const plan = await planExport(syntheticInspection(), 'sheet');
     assert.equal(plan.defaultName, 'cat.sheet.png');
     assert.deepEqual(plan.extensions, ['png']);
-    // 1-pixel tiles: 11 columns and 3 rows of (tile + 2 px gap) plus the outer gap, zoom 2
+    // 1-pixel tiles: 11 columns and 3 rows of (tile + 2 px gap) plus the outer gap, zoom 2, right of
+    // and below the caption bands (the width may grow further to fit the title)
     const png = Buffer.from(plan.bytes);
     assert.equal(png.toString('latin1', 1, 4), 'PNG');
-    assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [(2 + 11 * 3) * 2, (2 + 3 * 3) * 2]);
+    const { left, top } = captionBands(contactSheetCaptions(10, ''));
+    assert.ok(png.readUInt32BE(16) >= left + (2 + 11 * 3) * 2);
+    assert.equal(png.readUInt32BE(20), top + (2 + 3 * 3) * 2);
   });
 
   it('writes atomically and never replaces an existing file unless told to', async () => {
