@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from imagefolder.checkpoint import load_tokenizer, totals, training_note
+from imagefolder.checkpoint import load_tokenizer, runs, totals, training_note
 from imagefolder.data import load_split, smoke_split, to_tensor
 from imagefolder.graphs import OPSET, DecoderGraph, EncoderGraph
 from imagefolder.model import BRANCHES
@@ -47,7 +47,8 @@ def manifest(model, ck, cb_shape, name: str, evaluation=None):
         "provenance": {
             "data": "Noto Emoji (npm emoji-datasource-google), Debian openclipart-png, crops of Debian plasma-workspace-wallpapers and mate-backgrounds photographs",
             "steps": steps, "images": images, "hours": round(seconds / 3600, 3),
-            "hardware": ck.get("device", "cpu") + f" ({platform.processor() or platform.machine()})",
+            "hardware": " + ".join(r["hardware"] for r in runs(ck)),
+            "runs": runs(ck),
             "date": datetime.date.today().isoformat(), "trainer": "training/train.py",
             "notes": "Semantic teacher is a small CNN trained on the data's category labels (stands in for DINOv2)." + training_note(ck),
             "modelConfig": c.to_dict(),
@@ -109,7 +110,9 @@ def main():
     ap.add_argument("--name", default="imagefolder-mini")
     ap.add_argument("--fixtures", type=Path, default=None)
     ap.add_argument("--data", type=Path, default=None, help="folder with val.npz for the fixtures")
-    ap.add_argument("--weights", type=Path, default=None, help="also write compact fp16 weights to resume from")
+    ap.add_argument("--weights", type=Path, default=None, help="also write compact weights to resume from")
+    ap.add_argument("--weights-dtype", choices=("float16", "float32"), default="float16",
+                    help="float32 when float16 rounding would move tokens (a generator trained on them must keep them)")
     a = ap.parse_args()
     model, ck = load_tokenizer(a.ckpt)
     a.out.mkdir(parents=True, exist_ok=True)
@@ -129,9 +132,10 @@ def main():
     if a.weights:
         a.weights.parent.mkdir(parents=True, exist_ok=True)
         steps, images, seconds = totals(ck)
-        torch.save({"ema": {k: v.half() for k, v in ck["ema"].items()}, "teacher": ck["teacher"], "labels": ck["labels"],
+        dtype = getattr(torch, a.weights_dtype)
+        torch.save({"ema": {k: v.to(dtype) for k, v in ck["ema"].items()}, "teacher": ck["teacher"], "labels": ck["labels"],
                     "model_config": ck["model_config"], "step": steps, "images_seen": images,
-                    "elapsed": seconds, "device": ck.get("device", "cpu")}, a.weights)
+                    "elapsed": seconds, "device": ck.get("device", "cpu"), "runs": runs(ck)}, a.weights)
     print(f"exported {a.out} ({sum(f.stat().st_size for f in a.out.iterdir()) / 1e6:.1f} MB)")
 
 

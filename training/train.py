@@ -186,6 +186,7 @@ def main():
                      "usage": [q.usage.clone() for q in model.quantizers], "teacher": teacher.state_dict(),
                      "labels": labels, "model_config": mcfg.to_dict(), "train_config": dataclasses.asdict(cfg),
                      "step": step, "elapsed": elapsed, "images_seen": images_seen, "device": str(device),
+                     "device_name": f"cuda ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else None,
                      "decoder_only": decoder_only, "base": base,
                      "sem_head": sem_head.state_dict() if sem_head is not None else None}, ckpt_path)
 

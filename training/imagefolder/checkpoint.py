@@ -30,12 +30,29 @@ def totals(ck):
     return b["step"] + ck["step"], b["images_seen"] + ck["images_seen"], b["elapsed"] + ck["elapsed"]
 
 
+def runs(ck):
+    """Each training run behind a tokenizer checkpoint's weights, oldest first:
+    [{hardware, steps, images, seconds}]. A run started with --init records the run it continued as
+    `base` (for the shipped model: the CPU run, then its continuation on an H200)."""
+    def hw(c):
+        return c.get("device_name") or c.get("device") or "cpu"
+    here = {"hardware": hw(ck), "steps": ck["step"], "images": ck["images_seen"], "seconds": round(ck["elapsed"], 1)}
+    b = ck.get("base")
+    if not b:
+        return [here]
+    return [{"hardware": hw(b), "steps": b["step"], "images": b["images_seen"], "seconds": round(b["elapsed"], 1)}, here]
+
+
 def training_note(ck) -> str:
-    """A sentence for the manifest and eval.md when the decoder was fine-tuned alone."""
-    if not ck.get("decoder_only"):
+    """A sentence for the manifest and eval.md on how the weights were trained, when more than one run."""
+    if not ck.get("base"):
         return ""
-    return (f" The decoder was then fine-tuned alone for {ck['step']} steps ({ck['elapsed'] / 3600:.2f} h) with the "
-            f"encoder, quantizers and codebooks frozen, so the tokens are those of the {ck['base']['step']}-step tokenizer.")
+    before, here = runs(ck)
+    if ck.get("decoder_only"):
+        return (f" The decoder was then fine-tuned alone for {ck['step']} steps ({ck['elapsed'] / 3600:.2f} h) with the "
+                f"encoder, quantizers and codebooks frozen, so the tokens are those of the {before['steps']}-step tokenizer.")
+    return (f" Continued from a {before['steps']}-step run ({before['images']} images, {before['seconds'] / 3600:.2f} h on "
+            f"{before['hardware']}) for {here['steps']} steps ({here['images']} images, {here['seconds']:.0f} s on {here['hardware']}).")
 
 
 def compact(ck, dtype=torch.float32):
