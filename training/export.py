@@ -6,7 +6,6 @@
 import argparse
 import datetime
 import json
-import platform
 from pathlib import Path
 
 import numpy as np

@@ -55,11 +55,13 @@ def main():
                                 "outputs": {"next_input": [-1, L - 1, c.in_dim]}}
     m["generator"] = {"nullClass": c.num_classes, "depth": c.depth, "heads": c.heads, "width": c.width,
                       "steps": ck["step"], "hours": round(ck["elapsed"] / 3600, 3),
+                      "hardware": ck.get("device_name") or ck.get("device", "cpu"),
                       "defaults": dict(DEFAULTS)}
     (a.out / "manifest.json").write_text(json.dumps(m, indent=2) + "\n")
     if a.weights:
         torch.save({"ema": {k: v.half() for k, v in ck["ema"].items()}, "config": ck["config"], "classes": ck["classes"],
-                    "step": ck["step"], "elapsed": ck["elapsed"]}, a.weights)
+                    "step": ck["step"], "elapsed": ck["elapsed"],
+                    "device": ck.get("device", "cpu"), "device_name": ck.get("device_name")}, a.weights)
     if a.fixtures:
         write_fixtures(tok, g, a.fixtures)
     print(f"exported generator to {a.out}")

@@ -157,6 +157,7 @@ def main():
     def save():
         atomic_save({"model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(), "config": cfg.to_dict(),
                      "classes": classes, "step": step, "elapsed": elapsed, "device": str(device),
+                     "device_name": f"cuda ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else None,
                      "tokenizer": str(a.tokenizer)}, ckpt_path)
 
     stop = []  # SIGTERM/SIGINT: finish the step, save, exit (a resumed run loses nothing)
