@@ -367,6 +367,7 @@ describe('inspector webview (headless Chromium, production CSP)', function () {
     const stats = (await w.page.textContent(testid('usage-stats-semantic'))) ?? '';
     assert.match(stats, new RegExp(`distinct codes${ins.usage[1].used} of ${ins.model.tokensPerBranch} tokens`));
     assert.doesNotMatch(stats, /dead codes|utilisation/, 'codebook-wide counts say nothing about one image');
+    assert.match((await w.page.textContent(testid('usage-scale'))) ?? '', /^semantic: \d+ distinct codes at scale \d+ · detail: /);
     await w.page.context().close();
   });
 

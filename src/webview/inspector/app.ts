@@ -624,7 +624,9 @@ export class App {
     }
     const usageScale = this.content.querySelector<HTMLElement>('[data-testid="usage-scale"]');
     if (usageScale) {
-      usageScale.textContent = ins.usage
+      usageScale.textContent = branchOrder(ins.model.branches.map((b) => b.role))
+        .map((b) => ins.usage.find((u) => u.branch === b))
+        .filter((u) => u !== undefined)
         .map((u) => `${ins.model.branches[u.branch]?.role ?? u.branch}: ${u.perScale[k]?.length ?? 0} distinct codes at scale ${k + 1}`)
         .join(' · ');
     }
