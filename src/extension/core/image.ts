@@ -4,7 +4,7 @@
 // SVG safety: the bytes are always handed to sharp as a buffer, never as a path. Given a path,
 // librsvg resolves <image href>, CSS @import and XInclude relative to the file and reads those
 // local files; given a buffer it has no base URL and loads nothing but data: URIs (see
-// test/unit/image.test.ts). librsvg never fetches over the network.
+// test/unit/core/image.test.ts). librsvg never fetches over the network.
 
 import { constants as fsConstants, promises as fsp } from 'node:fs';
 import type { ResizeMode } from '../../shared/types';

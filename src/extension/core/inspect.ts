@@ -159,7 +159,7 @@ async function assemble(
     const progressive = Array.from({ length: N }, (_, k) => tile(k));
     const input = item.rgb ?? progressive[N - 1].rgb;
     let a = now();
-    const ref = ssimReference(input, S, S); // the input's half of SSIM, shared by all 12 comparisons
+    const ref = ssimReference(input, S, S); // the input's half of SSIM, shared by all N + 2 comparisons
     const quality = (rgb: Uint8Array) => ({ psnr: psnr(input, rgb), ssim: ssimAgainst(ref, rgb) });
     const prog = progressive.map((p) => quality(p.rgb));
     tMetrics += now() - a;

@@ -106,16 +106,7 @@ export interface InspectorBackend {
   dispose(): void;
 }
 
-export class CancelledError extends Error {
-  readonly code = 'CANCELLED';
-  constructor() {
-    super('cancelled');
-    this.name = 'CancelledError';
-  }
-}
-
 export function isCancellation(e: unknown): boolean {
-  if (e instanceof CancelledError) return true;
   if (typeof e === 'object' && e !== null) {
     const o = e as { code?: unknown; name?: unknown };
     return o.code === 'CANCELLED' || o.name === 'AbortError';

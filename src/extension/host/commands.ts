@@ -1,5 +1,6 @@
-// Command handlers. Thin: they find the target (explorer selection, active editor tab or a dialog)
-// and hand over to the InspectorPanels / InspectorController.
+// The commands. Most find their target (Explorer selection, active editor tab or a dialog) and hand
+// it to the inspector or Generate panels; Select Model also checks the chosen package before it
+// writes the setting, and Swap Branches encodes both images before it opens the mixes.
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';

@@ -1,4 +1,5 @@
-// Builds the inspector webview's HTML (pure: testable without VS Code). Strict CSP: the script and
+// Builds a webview's HTML, the inspector's or the Generate view's (one bundle: `data-view` on #app
+// says which view it builds). Pure: testable without VS Code. Strict CSP: the script and
 // the stylesheet are inlined and allowed only by the per-load nonce, images only from data: URLs,
 // nothing loaded from any origin.
 //

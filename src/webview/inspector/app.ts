@@ -41,7 +41,6 @@ export class App {
   private readonly root: HTMLElement;
   private readonly status: HTMLElement;
   private readonly content: HTMLElement;
-  private busySince = 0;
   // elements updated on scale/highlight changes
   private els: Record<string, HTMLElement> = {};
   private canvases: { branch: number; scale: number | 'selected'; el: HTMLCanvasElement; px: number }[] = [];
@@ -112,7 +111,6 @@ export class App {
     this.root.setAttribute('aria-busy', String(busy));
     this.status.replaceChildren();
     if (busy) {
-      this.busySince = Date.now();
       this.status.append(progressRing(), h('span', {}, text));
       this.status.append(
         button('Cancel', {
@@ -127,7 +125,6 @@ export class App {
   }
 
   private persist(): void {
-    // the Generate view keeps its own state (generate/app.ts)
     if (!this.info || this.info.mode === 'generate') return;
     this.host.saveState({
       resource: this.info.resource,
@@ -718,11 +715,6 @@ export class App {
     this.playTimer = undefined;
     if (this.els.play) this.els.play.textContent = 'Play';
     delete this.root.dataset.playing;
-  }
-
-  /** test hook: how long the last busy state has lasted */
-  get busyMs(): number {
-    return this.busySince ? Date.now() - this.busySince : 0;
   }
 }
 

@@ -12,6 +12,7 @@ import { repoRoot } from '../../support/repo';
 const root = repoRoot();
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
   activationEvents: string[];
+  engines: { vscode: string };
   contributes: { commands: { command: string; category: string }[]; customEditors: { viewType: string; priority: string }[]; configuration: { properties: Record<string, unknown> } };
   capabilities: { untrustedWorkspaces: { supported: string; restrictedConfigurations: string[] } };
 };
@@ -56,14 +57,14 @@ describe('extension host (vscode stubbed at the boundary)', () => {
   }
   const posted = (p: vscode.FakePanel) => p.webview.posted as HostToWebview[];
 
-  it('registers exactly the commands package.json contributes, in category ImageFolder, with matching activation events', () => {
+  it('registers exactly the commands package.json contributes, in category ImageFolder; lists only the activation events VS Code does not derive', () => {
     const contributed = pkg.contributes.commands.map((c) => c.command).sort();
     assert.deepEqual([...vscode.state.commands.keys()].sort(), contributed);
     for (const c of pkg.contributes.commands) assert.equal(c.category, 'ImageFolder');
-    for (const id of contributed) assert.ok(pkg.activationEvents.includes(`onCommand:${id}`), id);
-    assert.ok(pkg.activationEvents.includes('onCustomEditor:imagefolderInspector.inspector'));
-    assert.ok(pkg.activationEvents.every((e) => e.startsWith('onCommand:imagefolderInspector.') || e.startsWith('onCustomEditor:imagefolderInspector.') || e === 'onWebviewPanel:imagefolderInspector.panel' || e === 'onWebviewPanel:imagefolderInspector.generate'));
-    assert.ok(pkg.activationEvents.includes('onWebviewPanel:imagefolderInspector.generate'));
+    // since VS Code 1.74 contributed commands and custom editors activate the extension by
+    // themselves; restoring a webview panel has no contribution point, so it is listed
+    assert.ok(pkg.engines.vscode.startsWith('^1.') && Number(pkg.engines.vscode.split('.')[1]) >= 74, pkg.engines.vscode);
+    assert.deepEqual(pkg.activationEvents, ['onWebviewPanel:imagefolderInspector.panel', 'onWebviewPanel:imagefolderInspector.generate']);
     assert.ok(vscode.state.serializers.has('imagefolderInspector.generate'));
     assert.deepEqual(pkg.contributes.customEditors.map((e) => [e.viewType, e.priority]), [['imagefolderInspector.inspector', 'option']]);
     assert.ok(vscode.state.customEditors.has('imagefolderInspector.inspector'));
