@@ -30,6 +30,14 @@ export default tseslint.config(
     },
   },
   {
+    // the core's one entry point is core/index.ts: the CLI, the host and the benchmark import
+    // from it, never a core file directly (docs/core-api.md)
+    files: ['src/extension/cli/**/*.ts', 'src/extension/host/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/core/*'], message: 'Import the core from its index (../core), which exports what the CLI, the host and the benchmark use.' }] }],
+    },
+  },
+  {
     // test doubles may need `any` at the boundary they fake
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'warn' },

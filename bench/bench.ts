@@ -17,9 +17,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ModelRuntime, inspectMany, loadImage, toTensor, progressiveMask, decodePlan, builtInModelDir } from '../src/extension/core';
-import type { ProviderName } from '../src/shared/types';
-import { PROVIDERS } from '../src/extension/core/providers';
+import { ModelRuntime, inspectMany, loadImage, toTensor, progressiveMask, decodePlan, builtInModelDir, PROVIDERS, type ProviderName } from '../src/extension/core';
 import { benchGeneration, printGeneration, type GenerationBench } from './generate';
 import { runTorchBench, type Clock } from './torch';
 

@@ -1,10 +1,12 @@
 // The data shapes the webview shows, shared by the runtime (which makes them), the CLI, the
-// extension host and (through the protocol) the webview. The ground floor: imports nothing. No
-// behaviour here: everything must survive JSON/postMessage.
+// extension host and (through the protocol) the webview. The ground floor: imports nothing. Data
+// only, no behaviour: everything must survive JSON/postMessage.
 
 export type BranchRole = 'detail' | 'semantic';
 export type BranchSelection = 'both' | 'detail' | 'semantic';
-export type ProviderName = 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu';
+/** the ONNX Runtime execution providers this extension knows (the provider setting adds 'auto') */
+export const PROVIDERS = ['cpu', 'cuda', 'dml', 'coreml', 'webgpu'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
 export type ProviderSetting = 'auto' | ProviderName;
 export type ResizeMode = 'crop' | 'letterbox';
 

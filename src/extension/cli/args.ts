@@ -2,9 +2,7 @@
 // UserError (exit code 2, one line) instead of a TypeError with a stack.
 
 import { parseArgs } from 'node:util';
-import { UserError } from '../core/errors';
-import { PROVIDERS } from '../core/providers';
-import type { BranchSelection, ProviderSetting, ResizeMode } from '../../shared/types';
+import { DEFAULT_PIXEL_LIMIT, PROVIDERS, UserError, type BranchSelection, type ProviderSetting, type ResizeMode } from '../core';
 import { GENERATE_OPTIONS, parseGenerateOptions, type GenerateCliOptions } from './generateArgs';
 import { COMMANDS, COMMAND_SPECS, GLOBAL_OPTIONS, IMAGE_OPTION_NAMES, type Command } from './help';
 
@@ -127,7 +125,7 @@ export function parseCli(argv: string[]): CliArgs {
     threads: positiveNumber('threads', v.threads, true),
     resize: oneOf<ResizeMode>('resize', v.resize, ['crop', 'letterbox'], 'crop'),
     background: v.background ?? '#ffffff',
-    pixelLimit: Math.round((positiveNumber('max-mp', v['max-mp'], false) ?? 100) * 1e6),
+    pixelLimit: Math.round((positiveNumber('max-mp', v['max-mp'], false) ?? DEFAULT_PIXEL_LIMIT / 1e6) * 1e6),
     scales: integer('scales', v.scales, "from 1 to the model's number of scales (10 for the built-in model)"),
     branch: oneOf<BranchSelection>('branch', v.branch, ['both', 'detail', 'semantic'], 'both'),
     out: v.out,

@@ -4,17 +4,29 @@ import * as path from 'node:path';
 import { refuseImageOptions, type CliArgs } from './args';
 import { errorLine } from './errorLine';
 import type { Io } from './io';
-import { UserError, isUserError } from '../core/errors';
-import { folderStats } from '../core/folder';
-import { fromTensor, loadImage, toTensor } from '../core/image';
-import { resolveImageOptions, inspect, inspectIndices } from '../core/inspect';
-import { encodePng, pngImage } from '../core/png';
-import { contactSheet, gridSheet, swapSheetCaptions } from '../core/sheet';
-import { ModelRuntime } from '../core/runtime';
-import { isTokenFilePath, readTokenFile } from '../core/tokenFile';
-import { checkIndices, mixBranches, scaleMask } from '../core/tokens';
-import type { Inspection, ProviderReport } from '../../shared/types';
-import type { FolderStats } from '../core/types';
+import {
+  UserError,
+  isUserError,
+  checkIndices,
+  contactSheet,
+  encodeImages,
+  encodePng,
+  folderStats,
+  fromTensor,
+  gridSheet,
+  inspect,
+  inspectIndices,
+  isTokenFilePath,
+  mixBranches,
+  pngImage,
+  readTokenFile,
+  scaleMask,
+  swapSheetCaptions,
+  type FolderStats,
+  type Inspection,
+  type ModelRuntime,
+  type ProviderReport,
+} from '../core';
 import { pngOut, writeOut } from './output';
 import { progressBar } from './progress';
 
@@ -87,8 +99,7 @@ export async function reconstruct(rt: ModelRuntime, a: CliArgs, io: Io): Promise
   if (isTokenFilePath(input)) {
     indices = await savedTokens(rt, a, input);
   } else {
-    const img = await loadImage(input, resolveImageOptions(rt, a));
-    [indices] = await rt.encode(toTensor(img.rgb, S, mean, std));
+    [indices] = (await encodeImages(rt, [input], a)).indices;
   }
   const keepBranch = (p: number) => a.branch === 'both' || rt.pkg.manifest.branches[p].role === a.branch;
   const mask = scaleMask(rt.branchCount, N, (p, k) => keepBranch(p) && k < K);
@@ -114,7 +125,7 @@ export async function sheet(rt: ModelRuntime, a: CliArgs, io: Io): Promise<numbe
   const input = a.positionals[0];
   const ins = isTokenFilePath(input)
     ? await inspectIndices(rt, await savedTokens(rt, a, input), { name: input })
-    : await inspect(rt, input, resolveImageOptions(rt, a));
+    : await inspect(rt, input, a);
   await writeOut(out, await contactSheet(ins));
   io.err(`wrote ${out} (input, ${ins.progressive.length} scales and their contributions, both branch ablations)`);
   return 0;
@@ -129,10 +140,7 @@ export async function swap(rt: ModelRuntime, a: CliArgs, io: Io): Promise<number
   const out = pngOut(a.out);
   const S = rt.imageSize;
   const { mean, std } = rt.pkg.manifest.image;
-  const opts = resolveImageOptions(rt, a);
-  const tensor = new Float32Array(2 * 3 * S * S);
-  for (let i = 0; i < 2; i++) toTensor((await loadImage(a.positionals[i], opts)).rgb, S, mean, std, tensor, i * 3 * S * S);
-  const [A, B] = await rt.encode(tensor, 2);
+  const [A, B] = (await encodeImages(rt, a.positionals.slice(0, 2), a)).indices;
   const rows = [A, B, mixBranches(rt.pkg.semanticBranch, A, B), mixBranches(rt.pkg.semanticBranch, B, A)];
   const all = scaleMask(rt.branchCount, rt.scales.length, () => true);
   const decoded = await rt.decode(rows, rows.map(() => all));

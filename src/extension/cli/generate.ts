@@ -5,13 +5,7 @@
 import { refuseImageOptions, type CliArgs } from './args';
 import type { Io } from './io';
 import { pngOut, writeOut } from './output';
-import { UserError } from '../core/errors';
-import { generate, type GenerateOptions, type GenerationResult } from '../core/generate';
-import { generatorSpec } from '../core/generate/spec';
-import { loadImage, toTensor } from '../core/image';
-import { resolveImageOptions } from '../core/inspect';
-import { encodePng } from '../core/png';
-import type { ModelRuntime } from '../core/runtime';
+import { encodeImages, encodePng, generate, generatorSpec, UserError, type GenerateOptions, type GenerationResult, type ModelRuntime } from '../core';
 
 /** Samples side by side in a grid of ceil(sqrt(C)) columns, RGB bytes. */
 export function grid(images: Uint8Array[], size: number): { rgb: Uint8Array; width: number; height: number } {
@@ -29,10 +23,7 @@ export function grid(images: Uint8Array[], size: number): { rgb: Uint8Array; wid
 }
 
 async function referenceIndices(rt: ModelRuntime, a: CliArgs, image: string): Promise<number[][]> {
-  const img = await loadImage(image, resolveImageOptions(rt, a));
-  const { mean, std } = rt.pkg.manifest.image;
-  const [indices] = await rt.encode(toTensor(img.rgb, rt.imageSize, mean, std));
-  return indices;
+  return (await encodeImages(rt, [image], a)).indices[0];
 }
 
 export async function generateCommand(rt: ModelRuntime, a: CliArgs, io: Io): Promise<number> {

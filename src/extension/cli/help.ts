@@ -2,6 +2,8 @@
 // the others, so no option is parsed and then silently ignored) and the help text, for the
 // general `--help` and for `COMMAND --help`.
 
+import { DEFAULT_PIXEL_LIMIT } from '../core';
+
 export const COMMANDS = ['tokenize', 'reconstruct', 'sheet', 'swap', 'stats', 'info', 'generate'] as const;
 export type Command = (typeof COMMANDS)[number];
 
@@ -19,7 +21,7 @@ export const OPTION_HELP: Record<string, string> = {
   branch: '--branch B               detail|semantic|both (default both)',
   resize: '--resize crop|letterbox  how non-square images are fitted (default crop)',
   background: '--background COLOUR      behind transparency and letterbox bars (default #ffffff)',
-  'max-mp': '--max-mp N               refuse images over N megapixels (default 100)',
+  'max-mp': `--max-mp N               refuse images over N megapixels (default ${DEFAULT_PIXEL_LIMIT / 1e6})`,
   model: '--model DIR              model package folder (default: the built-in model)',
   provider: '--provider P             auto|cpu|cuda|dml|coreml|webgpu (default auto)',
   threads: '--threads N              inference threads, a positive integer (default: one per core)',

@@ -8,10 +8,7 @@ import { errorLine } from './errorLine';
 import { info, reconstruct, sheet, stats, swap, tokenize } from './commands';
 import { generateCommand } from './generate';
 import type { Io } from './io';
-import { isUserError } from '../core/errors';
-import { builtInModelDir } from '../core/paths';
-import { ModelRuntime } from '../core/runtime';
-import { defaultChoiceCacheFile, fileChoiceCache } from '../core/providerChoice';
+import { builtInModelDir, defaultChoiceCacheFile, fileChoiceCache, isUserError, ModelRuntime } from '../core';
 
 declare const CLI_VERSION: string | undefined;
 

@@ -3,7 +3,7 @@
 
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { UserError } from '../core/errors';
+import { UserError } from '../core';
 
 /** The --out path, checked before any work is done. */
 export function pngOut(out: string | undefined): string {

@@ -36,6 +36,39 @@ export function resolveImageOptions(runtime: ModelRuntime, o: InspectOptions) {
   };
 }
 
+export interface EncodedImages {
+  /** each image as the model sees it, with notes on what was done to it */
+  prepared: PreparedImage[];
+  /** [image][branch][token] */
+  indices: number[][][];
+  timingsMs: { preprocess: number; encode: number };
+}
+
+/**
+ * The one way images become tokens: each loaded and fitted to the model's input (resize,
+ * background, pixel limit from `options`), normalised, and all encoded in one encoder run.
+ */
+export async function encodeImages(runtime: ModelRuntime, images: ImageInput[], options: InspectOptions = {}): Promise<EncodedImages> {
+  const t0 = now();
+  const { signal } = options;
+  const imgOpts = resolveImageOptions(runtime, options);
+  const { mean, std } = runtime.pkg.manifest.image;
+  const S = runtime.imageSize;
+  const prepared: PreparedImage[] = [];
+  for (const img of images) {
+    throwIfAborted(signal);
+    prepared.push(await loadImage(img, imgOpts));
+  }
+  const tensor = new Float32Array(images.length * 3 * S * S);
+  prepared.forEach((p, i) => toTensor(p.rgb, S, mean, std, tensor, i * 3 * S * S));
+  const t1 = now();
+  throwIfAborted(signal);
+  const indices = await runtime.encode(tensor, images.length, signal);
+  const t2 = now();
+  throwIfAborted(signal);
+  return { prepared, indices, timingsMs: { preprocess: t1 - t0, encode: t2 - t1 } };
+}
+
 export async function inspect(runtime: ModelRuntime, image: ImageInput, options: InspectOptions = {}): Promise<Inspection> {
   return (await inspectMany(runtime, [image], options))[0];
 }
@@ -52,28 +85,10 @@ export function decodePlan(P: number, N: number, detail: number, semantic: numbe
 
 export async function inspectMany(runtime: ModelRuntime, images: ImageInput[], options: InspectOptions = {}): Promise<Inspection[]> {
   const t0 = now();
-  const { signal } = options;
-  const imgOpts = resolveImageOptions(runtime, options);
-  const { mean, std } = runtime.pkg.manifest.image;
-  const S = runtime.imageSize;
-
-  const prepared: PreparedImage[] = [];
-  for (const img of images) {
-    throwIfAborted(signal);
-    prepared.push(await loadImage(img, imgOpts));
-  }
-  const tensor = new Float32Array(images.length * 3 * S * S);
-  prepared.forEach((p, i) => toTensor(p.rgb, S, mean, std, tensor, i * 3 * S * S));
-  const t1 = now();
-  throwIfAborted(signal);
-
-  const indices = await runtime.encode(tensor, images.length, signal);
-  const t2 = now();
-  throwIfAborted(signal);
-
+  const { prepared, indices, timingsMs } = await encodeImages(runtime, images, options);
   const names = images.map((img) => (typeof img === 'string' ? img : (options.name ?? '<buffer>')));
   const items = prepared.map((p, i) => ({ name: names[i], rgb: p.rgb, notes: p.notes, indices: indices[i] }));
-  return assemble(runtime, items, options, { t0, preprocess: t1 - t0, encode: t2 - t1 });
+  return assemble(runtime, items, options, { t0, ...timingsMs });
 }
 
 /**

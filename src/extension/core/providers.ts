@@ -6,10 +6,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
-import type { ProviderName, ProviderSetting } from '../../shared/types';
+import { PROVIDERS, type ProviderName, type ProviderSetting } from '../../shared/types';
 import { loadOrt } from './native';
-
-export const PROVIDERS: ProviderName[] = ['cpu', 'cuda', 'dml', 'coreml', 'webgpu'];
 
 /** GPU providers in the order worth trying on each platform (native APIs before WebGPU). */
 export function gpuOrder(platform: NodeJS.Platform = process.platform): ProviderName[] {
@@ -68,7 +66,7 @@ const hasVulkanLoader = (): boolean => (vulkanFound ??= vulkanLoaderFound());
  */
 export function candidates(
   setting: ProviderSetting,
-  available: ProviderName[],
+  available: readonly ProviderName[],
   platform: NodeJS.Platform = process.platform,
   hasVulkan: () => boolean = hasVulkanLoader,
 ): Candidate[] {

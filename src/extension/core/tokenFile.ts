@@ -1,9 +1,53 @@
-// Reads back the token files the extension writes (Export / Save as "Tokens (.json)", format
-// "imagefolder-tokens", docs/inspector.md): `reconstruct` decodes them like an image's tokens.
+// The token file, format "imagefolder-tokens" (docs/inspector.md), both ways: the JSON the
+// extension's Export / Save as "Tokens (.json)" writes, and the reader `reconstruct` and `sheet`
+// use to decode saved tokens like an image's.
 
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
+import type { BranchInfo } from '../../shared/types';
+import { scaleOffsets } from '../../shared/tokenLayout';
 import { UserError } from './errors';
+
+export const TOKEN_FILE_FORMAT = 'imagefolder-tokens';
+export const TOKEN_FILE_VERSION = 1;
+
+/** What every token file holds; the inspector's adds the image and its metrics, a sample's how it was generated. */
+export interface TokenFileJson {
+  format: typeof TOKEN_FILE_FORMAT;
+  formatVersion: typeof TOKEN_FILE_VERSION;
+  model: { name: string; imageSize: number; scales: number[]; tokensPerBranch: number };
+  branches: { index: number; name: string; role: string; codebookSize: number }[];
+  /** indices[branch] has tokensPerBranch entries, scales coarse to fine, row-major */
+  indices: number[][];
+  /** the same tokens split per scale: byScale[branch][scale] is a side x side grid, row-major */
+  byScale: number[][][];
+}
+
+export interface TokenFileModel {
+  name: string;
+  imageSize: number;
+  scales: number[];
+  tokensPerBranch: number;
+  branches: BranchInfo[];
+}
+
+/**
+ * A token file's JSON for `indices` of `model`: `head` comes right after the format fields (what
+ * the tokens are of), `tail` after the tokens (their metrics), in that key order.
+ */
+export function tokenFileJson<H extends object, T extends object>(model: TokenFileModel, indices: number[][], head: H, tail: T): H & TokenFileJson & T {
+  const offsets = scaleOffsets(model.scales);
+  return {
+    format: TOKEN_FILE_FORMAT,
+    formatVersion: TOKEN_FILE_VERSION,
+    ...head,
+    model: { name: model.name, imageSize: model.imageSize, scales: [...model.scales], tokensPerBranch: model.tokensPerBranch },
+    branches: model.branches.map((b, i) => ({ index: i, name: b.name, role: b.role, codebookSize: b.codebookSize })),
+    indices: indices.map((row) => [...row]),
+    byScale: indices.map((row) => model.scales.map((side, k) => row.slice(offsets[k], offsets[k] + side * side))),
+    ...tail,
+  };
+}
 
 /** Generous for 2 x 286 indices plus the per-scale copy and metrics (real files are ~10 KB). */
 export const MAX_TOKEN_FILE_BYTES = 8 * 1024 * 1024;
@@ -34,8 +78,8 @@ export function parseTokenFile(text: string, name: string): TokenFile {
   }
   if (typeof o !== 'object' || o === null || Array.isArray(o)) throw bad('not a token file (a JSON object with "format": "imagefolder-tokens")');
   const f = o as Record<string, unknown>;
-  if (f.format !== 'imagefolder-tokens') throw bad(`not a token file: "format" is ${JSON.stringify(f.format)}, expected "imagefolder-tokens"`);
-  if (f.formatVersion !== undefined && f.formatVersion !== 1) throw bad(`token file formatVersion ${JSON.stringify(f.formatVersion)} is not supported (1 is)`);
+  if (f.format !== TOKEN_FILE_FORMAT) throw bad(`not a token file: "format" is ${JSON.stringify(f.format)}, expected "${TOKEN_FILE_FORMAT}"`);
+  if (f.formatVersion !== undefined && f.formatVersion !== TOKEN_FILE_VERSION) throw bad(`token file formatVersion ${JSON.stringify(f.formatVersion)} is not supported (${TOKEN_FILE_VERSION} is)`);
   const model = (f.model as { name?: unknown } | undefined)?.name;
   if (typeof model !== 'string' || model.length === 0) throw bad('"model.name" is missing');
   const rows = f.indices;

@@ -52,6 +52,14 @@ export interface TokenSource {
   notes: string[];
 }
 
+/** An image's tokens and the model that made them (what mixing two images' branches needs). */
+export interface EncodedImage {
+  image: string;
+  /** [branch][token] */
+  indices: number[][];
+  model: { name: string; dir: string; branches: BranchInfo[] };
+}
+
 /** The configured model's generator, or why there is none. */
 export interface GeneratorInfo {
   /** name of the model that would generate (the built-in one after a fallback) */
@@ -94,6 +102,8 @@ export interface GeneratedSet {
 
 export interface InspectorBackend {
   inspect(imagePath: string, options: InspectOptions): Promise<Inspection>;
+  /** the images' tokens only (one encoder run, no decode), all by the same model */
+  encode(imagePaths: string[], options: InspectOptions): Promise<EncodedImage[]>;
   folderUsage(folderPath: string, options: FolderOptions): Promise<FolderUsageView>;
   /** the inspection of token indices from the generator, on the model folder that generated them */
   inspectTokens(tokens: TokenSource, options: InspectOptions): Promise<Inspection>;

@@ -192,23 +192,21 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     }
     const settings = deps.settings().runtime;
     const names = images.map((u) => path.basename(u.fsPath)).join(' and ');
-    let inspected;
+    let encoded;
     try {
-      inspected = await vscode.window.withProgress(
+      encoded = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `ImageFolder: tokenizing ${names}`, cancellable: true },
-        async (_progress, token) => {
+        (_progress, token) => {
           const ac = new AbortController();
           token.onCancellationRequested(() => ac.abort());
-          const a = await deps.backend.inspect(images[0].fsPath, { settings, signal: ac.signal });
-          const b = await deps.backend.inspect(images[1].fsPath, { settings, signal: ac.signal });
-          return [a, b] as const;
+          return deps.backend.encode([images[0].fsPath, images[1].fsPath], { settings, signal: ac.signal });
         },
       );
     } catch (e) {
       if (isCancellation(e)) return;
       throw e;
     }
-    for (const m of branchSwaps(...inspected)) manager.openGenerated(m.tokens, m.exportPath);
+    for (const m of branchSwaps(encoded[0], encoded[1])) manager.openGenerated(m.tokens, m.exportPath);
     deps.log.info(`swapped the branches of ${names}`);
   };
 

@@ -14,19 +14,18 @@ import {
   hasGenerator,
   inspect,
   inspectIndices,
-  loadImage,
+  encodeImages,
   pngImage,
-  toTensor,
   UserError,
+  type ChoiceCache,
   type FolderStats,
   type Inspection,
 } from '../core';
-import { resolveImageOptions } from '../core/inspect';
-import type { ChoiceCache } from '../core/providerChoice';
 import type { ProviderChoice } from '../../shared/types';
 import { MAX_FAILED_LISTED, type FolderUsageView } from '../../shared/protocol/inspector';
 import { stripFilePrefix } from './errors';
 import type {
+  EncodedImage,
   FolderOptions,
   GeneratedSet,
   GenerateJob,
@@ -165,6 +164,17 @@ export class CoreBackend implements InspectorBackend {
     return r.value;
   }
 
+  async encode(imagePaths: string[], o: InspectOptions): Promise<EncodedImage[]> {
+    const s = o.settings;
+    const r = await this.withModel(s, async (rt) => {
+      const { indices } = await encodeImages(rt, imagePaths, { resize: s.resize, background: s.background, pixelLimit: s.pixelLimit, signal: o.signal });
+      const { name, dir, branches } = rt.info();
+      return imagePaths.map((image, i) => ({ image, indices: indices[i], model: { name, dir, branches } }));
+    });
+    if (o.signal.aborted) throw new UserError('CANCELLED', 'cancelled');
+    return r.value;
+  }
+
   async inspectTokens(src: TokenSource, o: InspectOptions): Promise<Inspection> {
     // no fallback: tokens mean something only with the codebooks of the model that generated them
     const ins = await this.withRuntime(src.modelDir, o.settings, (rt) => inspectIndices(rt, src.tokens, { name: src.name, notes: src.notes, signal: o.signal }));
@@ -237,9 +247,7 @@ export class CoreBackend implements InspectorBackend {
     let reference: number[][] | undefined;
     if (job.reference) {
       // the reference is encoded by the generating model, so its indices are this model's codes
-      const img = await loadImage(job.reference.imagePath, resolveImageOptions(rt, { resize: s.resize, background: s.background, pixelLimit: s.pixelLimit }));
-      const { mean, std } = rt.pkg.manifest.image;
-      [reference] = await rt.encode(toTensor(img.rgb, rt.imageSize, mean, std));
+      [reference] = (await encodeImages(rt, [job.reference.imagePath], { resize: s.resize, background: s.background, pixelLimit: s.pixelLimit, signal: job.signal })).indices;
     }
     const S = rt.imageSize;
     const res = await generate(rt, {

@@ -4,54 +4,17 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { exportNpy } from '../core/npy';
-import { contactSheet } from '../core/sheet';
+import { contactSheet, exportNpy, tokenFileJson, type TokenFileJson } from '../core';
 import type { Inspection, PngImage } from '../../shared/types';
 import type { SampleFormat } from '../../shared/protocol/generate';
 import type { ExportFormat, PngTarget } from '../../shared/protocol/inspector';
 import type { GeneratedSet } from './backend';
 
-export interface TokensJson {
-  format: 'imagefolder-tokens';
-  formatVersion: 1;
-  image: string;
-  model: { name: string; imageSize: number; scales: number[]; tokensPerBranch: number };
-  branches: { index: number; name: string; role: string; codebookSize: number }[];
-  /** indices[branch] has tokensPerBranch entries, scales coarse to fine, row-major */
-  indices: number[][];
-  /** the same tokens split per scale: byScale[branch][scale] is a side x side grid, row-major */
-  byScale: number[][][];
-  psnrByScale: number[];
-  ssimByScale: number[];
-}
+/** An inspection's token file: the tokens, the image they came from and its PSNR/SSIM per scale. */
+export type TokensJson = TokenFileJson & { image: string; psnrByScale: number[]; ssimByScale: number[] };
 
 export function tokensJson(ins: Inspection): TokensJson {
-  const scales = ins.model.scales;
-  const byScale = ins.indices.map((flat) => {
-    const out: number[][] = [];
-    let off = 0;
-    for (const s of scales) {
-      out.push(flat.slice(off, off + s * s));
-      off += s * s;
-    }
-    return out;
-  });
-  return {
-    format: 'imagefolder-tokens',
-    formatVersion: 1,
-    image: path.basename(ins.image),
-    model: {
-      name: ins.model.name,
-      imageSize: ins.model.imageSize,
-      scales: [...scales],
-      tokensPerBranch: ins.model.tokensPerBranch,
-    },
-    branches: ins.model.branches.map((b, i) => ({ index: i, name: b.name, role: b.role, codebookSize: b.codebookSize })),
-    indices: ins.indices.map((a) => [...a]),
-    byScale,
-    psnrByScale: [...ins.psnrByScale],
-    ssimByScale: [...ins.ssimByScale],
-  };
+  return tokenFileJson(ins.model, ins.indices, { image: path.basename(ins.image) }, { psnrByScale: [...ins.psnrByScale], ssimByScale: [...ins.ssimByScale] });
 }
 
 /** .npy of [P][L] tokens; rows of another length are a bug upstream, not a user error. */
@@ -167,10 +130,8 @@ export async function exists(p: string): Promise<boolean> {
 
 // ---------------------------------------------------------------- generated samples
 
-export interface GeneratedTokensJson {
-  format: 'imagefolder-tokens';
-  formatVersion: 1;
-  /** what made these tokens: the generator (no source image) */
+/** A generated sample's token file: the tokens and how they were generated (no source image). */
+export type GeneratedTokensJson = TokenFileJson & {
   generated: {
     className: string;
     classId: number;
@@ -184,47 +145,26 @@ export interface GeneratedTokensJson {
     forced: 'detail' | 'semantic' | null;
     reference: string | null;
   };
-  model: { name: string; imageSize: number; scales: number[]; tokensPerBranch: number };
-  branches: { index: number; name: string; role: string; codebookSize: number }[];
-  indices: number[][];
-  byScale: number[][][];
-}
+};
 
 /** The same layout as an inspection's tokens JSON (indices, byScale), with the generation settings. */
 export function generatedTokensJson(set: GeneratedSet, sample: number, reference: string | null): GeneratedTokensJson {
   const s = set.samples[sample];
   if (!s) throw new Error(`no sample ${sample} in this generation`);
-  const scales = set.model.scales;
-  const byScale = s.tokens.map((flat) => {
-    const out: number[][] = [];
-    let off = 0;
-    for (const side of scales) {
-      out.push(flat.slice(off, off + side * side));
-      off += side * side;
-    }
-    return out;
-  });
   const g = set.settings;
-  return {
-    format: 'imagefolder-tokens',
-    formatVersion: 1,
-    generated: {
-      className: g.className,
-      classId: g.classId,
-      cfg: g.cfg,
-      topK: g.topK,
-      topP: g.topP,
-      temperature: g.temperature,
-      seed: g.seed,
-      sample: s.index,
-      forced: g.forced ?? null,
-      reference: g.forced ? reference : null,
-    },
-    model: { name: set.model.name, imageSize: set.model.imageSize, scales: [...scales], tokensPerBranch: set.model.tokensPerBranch },
-    branches: set.model.branches.map((b, i) => ({ index: i, name: b.name, role: b.role, codebookSize: b.codebookSize })),
-    indices: s.tokens.map((row) => [...row]),
-    byScale,
+  const generated = {
+    className: g.className,
+    classId: g.classId,
+    cfg: g.cfg,
+    topK: g.topK,
+    topP: g.topP,
+    temperature: g.temperature,
+    seed: g.seed,
+    sample: s.index,
+    forced: g.forced ?? null,
+    reference: g.forced ? reference : null,
   };
+  return tokenFileJson(set.model, s.tokens, { generated }, {});
 }
 
 /** File-name stem of a generated sample: class, seed and sample number. */

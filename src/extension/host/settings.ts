@@ -3,14 +3,13 @@
 
 import * as path from 'node:path';
 import * as os from 'node:os';
+import { builtInModelDir, DEFAULT_PIXEL_LIMIT, MAX_GENERATE_COUNT, PROVIDERS } from '../core';
 import type { ProviderSetting, ResizeMode } from '../../shared/types';
 import type { SamplingParams } from '../../shared/protocol/generate';
 import type { RuntimeSettings } from './backend';
 import { FALLBACK_DEFAULTS } from '../core/generate/spec';
 
 export const SECTION = 'imagefolderInspector';
-export const BUILT_IN_MODEL = path.join('models', 'imagefolder-mini');
-export const DEFAULT_PIXEL_LIMIT = 100_000_000;
 
 export interface Inspected<T> {
   defaultValue?: T;
@@ -34,7 +33,7 @@ export interface ResolvedSettings {
   modelPathProblem: string;
 }
 
-const PROVIDERS: readonly ProviderSetting[] = ['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu'];
+const PROVIDER_SETTINGS: readonly ProviderSetting[] = ['auto', ...PROVIDERS];
 const RESIZE: readonly ResizeMode[] = ['crop', 'letterbox'];
 
 function effective<T>(v: Inspected<T> | undefined, trusted: boolean): T | undefined {
@@ -76,7 +75,7 @@ export function resolveModelPath(
 
 export function resolveSettings(ctx: ResolveContext): ResolvedSettings {
   const get = (k: string): unknown => effective(ctx.read(k), ctx.trusted);
-  const builtIn = path.join(ctx.extensionRoot, BUILT_IN_MODEL);
+  const builtIn = builtInModelDir(ctx.extensionRoot);
 
   const mp = ctx.read('modelPath');
   const wsModel = mp?.workspaceFolderValue ?? mp?.workspaceValue;
@@ -90,7 +89,7 @@ export function resolveSettings(ctx: ResolveContext): ResolvedSettings {
   const runtime: RuntimeSettings = {
     modelDir: dir ?? builtIn,
     builtInModelDir: builtIn,
-    provider: PROVIDERS.includes(provider as ProviderSetting) ? (provider as ProviderSetting) : 'auto',
+    provider: PROVIDER_SETTINGS.includes(provider as ProviderSetting) ? (provider as ProviderSetting) : 'auto',
     threads: num(get('threads'), 0, 0, 256, true),
     resize: RESIZE.includes(resize as ResizeMode) ? (resize as ResizeMode) : 'crop',
     background: typeof background === 'string' && /^#[0-9a-fA-F]{6}$/.test(background) ? background.toLowerCase() : '#ffffff',
@@ -107,7 +106,7 @@ export function resolveSettings(ctx: ResolveContext): ResolvedSettings {
     topP: num(get('generation.topP'), d.topP, Number.MIN_VALUE, 1),
     temperature: num(get('generation.temperature'), d.temperature, 0.01, 10),
     seed: num(get('generation.seed'), 0, 0, 2 ** 31 - 1, true),
-    count: num(get('generation.count'), 4, 1, 64, true),
+    count: num(get('generation.count'), 4, 1, MAX_GENERATE_COUNT, true),
   };
   const generationUserSet = (Object.keys(generation) as (keyof GenerationDefaults)[]).filter((k) => {
     const v = ctx.read(`generation.${k}`);

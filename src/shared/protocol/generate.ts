@@ -1,13 +1,11 @@
 // The Generate view's part of the protocol: its form (sampling parameters), requests, the generator
 // description and per-scale progress it receives, and the state VS Code keeps for it across reloads.
 
+import { MAX_GENERATE_COUNT, MAX_GENERATE_SEED } from '../limits';
 import { fail, hasExactKeys, isInt, isNum, isPlainObject, short, boundedJsonLength, MAX_REQUEST_ID, MAX_SCALES, MAX_WEBVIEW_MESSAGE_CHARS, type Obj, type Parsed } from './common';
 
-// Generation limits. The count and seed bounds are the core's (core/generate: MAX_COUNT, MAX_SEED;
-// a host test checks they agree) but written out here: this module is bundled into the webview,
-// which must not pull in the core. The other caps only keep numbers finite and sane.
-export const MAX_GENERATE_COUNT = 64;
-export const MAX_GENERATE_SEED = Number.MAX_SAFE_INTEGER;
+// The count and seed bounds are the core's (shared/limits.ts); these caps only keep numbers finite
+// and sane.
 export const MAX_CFG = 100;
 export const MAX_TEMPERATURE = 100;
 export const MAX_TOP_K = 1 << 20;
@@ -105,7 +103,7 @@ const SAMPLE_FORMATS: readonly SampleFormat[] = ['png', 'tokens-json', 'tokens-n
 
 /**
  * Checks generation parameters with the core's rules (core/generate: sampling.ts checkSettings,
- * rng.ts checkSeed, generate.ts MAX_COUNT), each failure named. `classes` (when known, i.e. on the
+ * rng.ts checkSeed, shared/limits.ts), each failure named. `classes` (when known, i.e. on the
  * host) bounds the class id; the webview uses the same function to show errors before sending.
  */
 export function parseGenerateParams(raw: unknown, classes = MAX_CLASSES): Parsed<GenerateParams> {

@@ -1,44 +1,35 @@
-// The Generate view: a form (class, cfg, top-k, top-p, temperature, seed, count, teacher forcing),
-// Generate / Cancel, and one card per sample that fills in scale by scale (the decoded preview of
-// the scales sampled so far, plus a strip with every scale), then the final image with Save buttons.
-// All files are written by the host through a save dialog; the view only names a run and a sample.
+// The Generate view: keeps its state (the model's generator, the form's values, the samples on
+// screen), answers the host's messages, and lays out the form (form.ts), Generate / Cancel and the
+// samples (samples.ts). All files are written by the host through a save dialog; the view only
+// names a run and a sample.
 
 import { paramsOfSummary, parseGenerateParams, type GenerateParams, type GenerateState, type GeneratorView, type SampleFormat } from '../../shared/protocol/generate';
 import type { HostToWebview, PanelInfo } from '../../shared/protocol/messages';
 import type { ViewHost } from '../channel';
-import { h, pngSrc } from '../dom';
-import { randomSeed, readForm, summaryText, type FormFields } from './logic';
+import { h } from '../dom';
 import { badge, button, progressRing, setDisabled } from '../toolkit';
+import { FormView } from './form';
+import { readForm, summaryText } from './logic';
+import { SamplesView } from './samples';
 
-interface Card {
-  main: HTMLImageElement;
-  strip: HTMLElement;
-  thumbs: HTMLImageElement[];
-  fig: HTMLElement;
-  /** Inspect and the save buttons: enabled once the sample is final */
-  saves: HTMLElement[];
+/** The form's buttons and error line. */
+interface Actions {
+  generate: HTMLElement;
+  cancel: HTMLElement;
+  formError: HTMLElement;
 }
-
-const NUMBER_FIELDS: { key: Exclude<keyof FormFields, 'classId' | 'force'>; label: string; testid: string; step: string; min?: string; max?: string; title: string }[] = [
-  { key: 'cfg', label: 'cfg', testid: 'cfg', step: '0.5', min: '0', title: 'Classifier-free guidance scale (0 = none), ramped up over the scales' },
-  { key: 'topK', label: 'top-k', testid: 'top-k', step: '1', min: '0', title: 'Keep the k most likely codes (0 = off)' },
-  { key: 'topP', label: 'top-p', testid: 'top-p', step: '0.01', min: '0', max: '1', title: 'Keep the most likely codes up to this probability mass, in (0, 1] (1 = off)' },
-  { key: 'temperature', label: 'temperature', testid: 'temperature', step: '0.05', min: '0', title: 'Sampling temperature (> 0)' },
-  { key: 'seed', label: 'seed', testid: 'seed', step: '1', min: '0', title: 'Random seed: the same seed and settings give the same samples' },
-  { key: 'count', label: 'count', testid: 'count', step: '1', min: '1', title: 'Number of samples' },
-];
 
 export class GenerateApp {
   private info: PanelInfo | undefined;
   private view: GeneratorView | undefined;
   private params: GenerateParams | undefined;
   private run = 0;
-  private cards: Card[] = [];
   private readonly root: HTMLElement;
   private readonly status: HTMLElement;
   private readonly content: HTMLElement;
-  private readonly fields = new Map<keyof FormFields, HTMLInputElement | HTMLSelectElement>();
-  private els: Record<string, HTMLElement> = {};
+  private form: FormView | undefined;
+  private actions: Actions | undefined;
+  private readonly samples: SamplesView;
   /** settings of the samples on screen (persisted: a restored view generates them again) */
   private shown: GenerateParams | null;
   /** restored with samples on screen: generate them again once the model is described */
@@ -59,6 +50,7 @@ export class GenerateApp {
     this.status = h('p', { id: 'status', testid: 'status', role: 'status', 'aria-live': 'polite' }, 'Waiting for the extension…');
     this.content = h('div', { id: 'content', class: 'content' });
     this.root.append(this.status, this.content);
+    this.samples = new SamplesView({ save: (i, format) => void this.save(i, format), inspect: (i) => void this.inspectSample(i) }, this.root);
   }
 
   receive(m: HostToWebview): void {
@@ -81,18 +73,18 @@ export class GenerateApp {
         this.run = m.run;
         this.shown = null; // the previous samples are cleared
         this.persist();
-        this.startRun(m.count, m.scales);
-        if (this.els.summary) this.els.summary.textContent = summaryText(m.summary);
+        this.samples.start(m.run, m.count, m.scales);
+        this.samples.summary.textContent = summaryText(m.summary);
         this.setState('busy', `Generating ${m.count} sample${m.count === 1 ? '' : 's'} of ${m.summary.className}…`);
         return;
       case 'generationScale':
-        if (m.run === this.run) this.showScale(m.scale, m.scales, m.previews, m.elapsedMs);
+        if (m.run === this.run) this.samples.showScale(m.scale, m.scales, m.previews, m.elapsedMs);
         return;
       case 'generationDone':
         if (m.run === this.run) {
           this.shown = paramsOfSummary(m.summary);
           this.persist();
-          this.finish(m.samples);
+          this.samples.finish(m.samples);
           this.setState('ready', `Generated ${m.samples.length} sample${m.samples.length === 1 ? '' : 's'} in ${(m.elapsedMs / 1000).toFixed(1)} s`);
         }
         return;
@@ -102,11 +94,8 @@ export class GenerateApp {
         // no usable generator: nothing to fill in, only the way to another model
         if (m.code?.startsWith('MODEL_')) this.content.replaceChildren(this.toolbar(), this.status);
         return;
-      case 'inspection':
-      case 'folderUsage':
-      case 'busy':
-      case 'response':
-        return; // not this view's messages
+      default:
+        return; // the inspector's messages; responses are settled by the channel
     }
   }
 
@@ -116,8 +105,10 @@ export class GenerateApp {
     this.root.setAttribute('aria-busy', String(busy));
     this.status.replaceChildren(...(busy ? [progressRing()] : []), h('span', {}, text));
     this.status.classList.toggle('error', state === 'error');
-    if (this.els.generate) setDisabled(this.els.generate, busy);
-    if (this.els.cancel) this.els.cancel.hidden = !busy;
+    if (this.actions) {
+      setDisabled(this.actions.generate, busy);
+      this.actions.cancel.hidden = !busy;
+    }
   }
 
   private persist(): void {
@@ -157,82 +148,40 @@ export class GenerateApp {
 
   private renderForm(view: GeneratorView): void {
     // keep what the user typed (or the restored state) when the host re-describes the model
-    const prev = this.fields.size > 0 ? this.formParams() : this.params;
+    const prev = this.form ? this.formParams() : this.params;
     const start: GenerateParams = { ...view.defaults, ...(prev && prev.classId < view.classes.length ? { ...prev } : {}), force: view.defaults.force };
     start.count = Math.min(start.count, view.maxCount);
     this.params = start;
-    this.fields.clear();
-
-    const cls = h('select', { testid: 'class-picker', id: 'class-picker', 'aria-label': 'Class' });
-    view.classes.forEach((c, i) => cls.append(h('option', { value: String(i) }, c)));
-    cls.value = String(start.classId);
-    this.fields.set('classId', cls);
-    const controls: HTMLElement[] = [h('label', { class: 'field' }, h('span', {}, 'class'), cls)];
-    for (const f of NUMBER_FIELDS) {
-      const input = h('input', { type: 'number', testid: f.testid, id: `field-${f.testid}`, step: f.step, min: f.min, max: f.key === 'count' ? String(view.maxCount) : f.max, title: f.title });
-      input.value = String(start[f.key]);
-      this.fields.set(f.key, input);
-      const extra =
-        f.key === 'seed'
-          ? button('New seed', {
-              testid: 'new-seed',
-              title: 'A random seed',
-              onClick: () => {
-                input.value = String(randomSeed());
-                this.onFormChange();
-              },
-            })
-          : null;
-      controls.push(h('label', { class: 'field', title: f.title }, h('span', {}, f.label), input, extra));
-    }
-    const force = h('select', { testid: 'force', id: 'field-force', 'aria-label': 'Teacher forcing' });
-    force.append(h('option', { value: 'none' }, 'none: sample both branches'));
-    if (view.reference) {
-      force.append(
-        h('option', { value: 'detail' }, `detail tokens of ${view.reference.title} (sample the semantic ones)`),
-        h('option', { value: 'semantic' }, `semantic tokens of ${view.reference.title} (sample the detail ones)`),
-      );
-    }
-    force.value = view.reference ? start.force : 'none';
-    this.fields.set('force', force);
-    controls.push(h('label', { class: 'field field-wide' }, h('span', {}, 'teacher forcing'), force));
-    for (const el of this.fields.values()) el.addEventListener('change', () => this.onFormChange());
-
+    this.form = new FormView(view, start, () => this.onFormChange());
     const generate = button('Generate', { testid: 'generate', appearance: 'primary', title: 'Generate samples with these settings', onClick: () => void this.generate() });
     const cancel = button('Cancel', { testid: 'cancel-generation', title: 'Stop this generation', onClick: () => void this.host.request({ type: 'cancel', target: 0 }) });
     cancel.hidden = true;
     const formError = h('p', { class: 'form-error', testid: 'form-error', role: 'alert' });
-    const progressText = h('span', { testid: 'generation-progress', class: 'muted' });
-    const bar = h('progress', { testid: 'generation-progress-bar', max: String(view.scales.length), value: '0' });
+    this.actions = { generate, cancel, formError };
     // re-described (settings changed, another forcing branch): samples already shown stay
-    const summary = this.els.summary ?? h('p', { testid: 'generation-summary', class: 'muted' });
-    const samples = this.els.samples ?? h('section', { class: 'samples', testid: 'samples', 'aria-label': 'Generated samples' });
-    this.els = { generate, cancel, formError, progressText, bar, summary, samples };
+    this.samples.progressText.textContent = '';
     this.content.replaceChildren(
       this.toolbar(),
       this.status,
       view.note ? h('ul', { class: 'notes', testid: 'notes' }, h('li', {}, view.note)) : '',
-      h('section', { class: 'gen-form', 'aria-label': 'Generation settings', role: 'group' }, ...controls),
-      h('div', { class: 'gen-actions' }, generate, cancel, bar, progressText),
+      this.form.element,
+      h('div', { class: 'gen-actions' }, generate, cancel, this.samples.newBar(view.scales.length), this.samples.progressText),
       formError,
-      summary,
-      samples,
+      this.samples.summary,
+      this.samples.element,
     );
   }
 
-  private fieldTexts(): FormFields {
-    const v = (k: keyof FormFields): string => this.fields.get(k)?.value ?? '';
-    return { classId: v('classId'), cfg: v('cfg'), topK: v('topK'), topP: v('topP'), temperature: v('temperature'), seed: v('seed'), count: v('count'), force: v('force') };
-  }
-
   private formParams(): GenerateParams | undefined {
-    const r = readForm(this.fieldTexts(), this.view?.classes.length ?? 0, this.view?.maxCount ?? 1);
+    if (!this.form) return undefined;
+    const r = readForm(this.form.texts(), this.view?.classes.length ?? 0, this.view?.maxCount ?? 1);
     return r.ok ? r.value : undefined;
   }
 
   private onFormChange(): void {
-    const r = readForm(this.fieldTexts(), this.view?.classes.length ?? 0, this.view?.maxCount ?? 1);
-    this.els.formError.textContent = r.ok ? '' : r.error;
+    if (!this.form || !this.actions) return;
+    const r = readForm(this.form.texts(), this.view?.classes.length ?? 0, this.view?.maxCount ?? 1);
+    this.actions.formError.textContent = r.ok ? '' : r.error;
     if (r.ok) {
       this.params = r.value;
       this.persist();
@@ -240,21 +189,21 @@ export class GenerateApp {
   }
 
   private async generate(): Promise<void> {
-    const view = this.view;
-    if (!view) return;
-    const r = readForm(this.fieldTexts(), view.classes.length, view.maxCount);
+    const { view, form, actions } = this;
+    if (!view || !form || !actions) return;
+    const r = readForm(form.texts(), view.classes.length, view.maxCount);
     if (!r.ok) {
-      this.els.formError.textContent = r.error;
+      actions.formError.textContent = r.error;
       this.root.dataset.formError = 'true';
       return;
     }
     delete this.root.dataset.formError;
-    this.els.formError.textContent = '';
+    actions.formError.textContent = '';
     this.params = r.value;
     this.persist();
-    setDisabled(this.els.generate, true);
+    setDisabled(actions.generate, true);
     await this.requestGeneration(r.value);
-    if (this.root.dataset.state !== 'busy') setDisabled(this.els.generate, false);
+    if (this.root.dataset.state !== 'busy') setDisabled(actions.generate, false);
   }
 
   private async requestGeneration(params: GenerateParams): Promise<void> {
@@ -266,74 +215,6 @@ export class GenerateApp {
   }
 
   // ------------------------------------------------------------------ samples
-
-  private startRun(count: number, scales: number): void {
-    this.root.dataset.run = String(this.run);
-    this.root.dataset.scales = String(scales);
-    this.root.dataset.scaleProgress = '0';
-    this.root.dataset.samples = '0';
-    delete this.root.dataset.errorCode;
-    (this.els.bar as HTMLProgressElement).max = scales;
-    (this.els.bar as HTMLProgressElement).value = 0;
-    this.els.progressText.textContent = `scale 0 of ${scales}`;
-    this.cards = [];
-    for (let i = 0; i < count; i++) {
-      const main = h('img', { testid: `generated-sample-${i}`, class: 'pic sample-pic', alt: `sample ${i + 1}`, draggable: 'false' });
-      const strip = h('div', { class: 'scale-strip', testid: `generated-sample-${i}-scales`, 'aria-label': `sample ${i + 1}, scale by scale` });
-      const save = (format: SampleFormat, label: string, testid: string): HTMLElement => {
-        const b = button(label, { testid: `${testid}-${i}`, title: `Save sample ${i + 1} (${label}) where you choose`, onClick: () => void this.save(i, format) });
-        setDisabled(b, true);
-        return b;
-      };
-      const inspect = button('Inspect', {
-        testid: `inspect-sample-${i}`,
-        title: `Open an inspector on sample ${i + 1}'s tokens: its scales, branches and codes`,
-        onClick: () => void this.inspectSample(i),
-      });
-      setDisabled(inspect, true);
-      // disabled together until the sample is final
-      const saves = [inspect, save('png', 'PNG', 'save-png'), save('tokens-json', 'Tokens .json', 'save-json'), save('tokens-npy', 'Tokens .npy', 'save-npy')];
-      const fig = h(
-        'figure',
-        { class: 'sample', testid: `generated-sample-${i}-card` },
-        main,
-        h('figcaption', {}, `Sample ${i + 1}`),
-        strip,
-        h('div', { class: 'sample-actions' }, ...saves),
-      );
-      fig.dataset.scale = '0';
-      this.cards.push({ main, strip, thumbs: [], fig, saves });
-    }
-    this.els.samples.replaceChildren(...this.cards.map((c) => c.fig));
-  }
-
-  private showScale(scale: number, scales: number, previews: string[], elapsedMs: number): void {
-    previews.forEach((b64, i) => {
-      const c = this.cards[i];
-      if (!c) return;
-      const src = pngSrc(b64);
-      c.main.src = src;
-      c.fig.dataset.scale = String(scale + 1);
-      const thumb = h('img', { testid: `generated-sample-${i}-scale-${scale + 1}`, class: 'scale-thumb', alt: `sample ${i + 1} after scale ${scale + 1}`, title: `scales 1–${scale + 1}`, draggable: 'false' });
-      thumb.src = src;
-      c.thumbs[scale] = thumb;
-      c.strip.append(thumb);
-    });
-    this.root.dataset.scaleProgress = String(scale + 1);
-    (this.els.bar as HTMLProgressElement).value = scale + 1;
-    this.els.progressText.textContent = `scale ${scale + 1} of ${scales} · ${(elapsedMs / 1000).toFixed(1)} s`;
-  }
-
-  private finish(samples: string[]): void {
-    samples.forEach((b64, i) => {
-      const c = this.cards[i];
-      if (!c) return;
-      c.main.src = pngSrc(b64);
-      c.fig.dataset.final = 'true';
-      for (const b of c.saves) setDisabled(b, false);
-    });
-    this.root.dataset.samples = String(samples.length);
-  }
 
   private async save(sample: number, format: SampleFormat): Promise<void> {
     const r = await this.host.request({ type: 'saveSample', run: this.run, sample, format });

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { codeColours, exportNpy, tokenMaps, scaleOffsets, decodePlan, candidates, gpuOrder, parseTokenFile, UserError } from '../../../src/extension/core';
-import { shortReason, PROVIDERS } from '../../../src/extension/core/providers';
+import { shortReason } from '../../../src/extension/core/providers';
+import { PROVIDERS } from '../../../src/shared/types';
 import { symmetricEigen } from '../../../src/extension/core/colours';
 
 describe('token files (the extension\'s "Tokens (.json)")', () => {

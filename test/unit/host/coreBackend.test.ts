@@ -74,11 +74,16 @@ describe('core backend (real runtime, built-in model)', function () {
   it("swaps two images' branches: each mix decodes one image's detail tokens with the other's semantic ones", async () => {
     const s = settings();
     const signal = new AbortController().signal;
-    const a = await backend.inspect(path.join(root, 'samples', 'cat-face.png'), { settings: s, signal });
-    const b = await backend.inspect(path.join(root, 'samples', 'rocket.png'), { settings: s, signal });
+    const images = ['cat-face.png', 'rocket.png'].map((f) => path.join(root, 'samples', f));
+    const a = await backend.inspect(images[0], { settings: s, signal });
+    const b = await backend.inspect(images[1], { settings: s, signal });
+    // the swap encodes both images in one run, without inspecting them: the same tokens
+    const encoded = await backend.encode(images, { settings: s, signal });
+    assert.deepEqual(encoded.map((e) => e.indices), [a.indices, b.indices]);
+    assert.deepEqual(encoded.map((e) => [e.image, e.model.dir]), images.map((i) => [i, a.model.dir]));
     const detail = a.model.branches.findIndex((x) => x.role === 'detail');
     const semantic = a.model.branches.findIndex((x) => x.role === 'semantic');
-    const [ab, ba] = branchSwaps(a, b);
+    const [ab, ba] = branchSwaps(encoded[0], encoded[1]);
     const mab = await backend.inspectTokens(ab.tokens, { settings: s, signal });
     const mba = await backend.inspectTokens(ba.tokens, { settings: s, signal });
     assert.deepEqual(mab.indices[detail], a.indices[detail]);

@@ -3,6 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { DEFAULT_PIXEL_LIMIT, IMAGE_EXTENSIONS, MAX_GENERATE_COUNT, PROVIDERS } from '../../../src/extension/core';
 import { activateWith } from '../../../src/extension/host/extension';
 import type { HostToWebview } from '../../../src/shared/protocol/messages';
 import * as vscode from './fakeVscode';
@@ -13,7 +14,12 @@ const root = repoRoot();
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
   activationEvents: string[];
   engines: { vscode: string };
-  contributes: { commands: { command: string; category: string }[]; customEditors: { viewType: string; priority: string }[]; configuration: { properties: Record<string, unknown> } };
+  contributes: {
+    commands: { command: string; category: string }[];
+    customEditors: { viewType: string; priority: string; selector: { filenamePattern: string }[] }[];
+    configuration: { properties: Record<string, { default?: unknown; maximum?: number; enum?: string[] }> };
+    menus: Record<string, { command: string; when: string }[]>;
+  };
   capabilities: { untrustedWorkspaces: { supported: string; restrictedConfigurations: string[] } };
 };
 
@@ -71,6 +77,27 @@ describe('extension host (vscode stubbed at the boundary)', () => {
     assert.ok(vscode.state.serializers.has('imagefolderInspector.panel'));
     assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
     assert.deepEqual(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations, ['imagefolderInspector.modelPath']);
+  });
+
+  it("package.json states the code's facts: image extensions, provider list, pixel limit, generation count", () => {
+    const props = pkg.contributes.configuration.properties;
+    assert.deepEqual(props['imagefolderInspector.provider'].enum, ['auto', ...PROVIDERS]);
+    assert.equal(props['imagefolderInspector.pixelLimit'].default, DEFAULT_PIXEL_LIMIT);
+    assert.equal(props['imagefolderInspector.generation.count'].maximum, MAX_GENERATE_COUNT);
+    assert.deepEqual(pkg.contributes.customEditors[0].selector.map((s) => s.filenamePattern), IMAGE_EXTENSIONS.map((e) => `*.${e}`));
+    // every menu entry that filters by extension accepts exactly IMAGE_EXTENSIONS
+    const whens = Object.values(pkg.contributes.menus)
+      .flat()
+      .map((m) => m.when)
+      .filter((w) => w.includes('resourceExtname'));
+    assert.ok(whens.length >= 5, 'the explorer and editor menus filter by extension');
+    for (const when of whens) {
+      const m = /resourceExtname =~ \/(.*?)\/i/.exec(when);
+      assert.ok(m, when);
+      const re = new RegExp(m[1], 'i');
+      for (const e of IMAGE_EXTENSIONS) assert.ok(re.test(`.${e}`), `${when} accepts .${e}`);
+      for (const e of ['heic', 'jxl', 'bmp', 'json', 'pngx']) assert.ok(!re.test(`.${e}`), `${when} refuses .${e}`);
+    }
   });
 
   it('Tokenize Image opens a panel with a strict CSP and restricted resource roots, and posts the inspection', async () => {
@@ -135,13 +162,14 @@ describe('extension host (vscode stubbed at the boundary)', () => {
     const second = path.join(dir, 'rocket.png');
     fs.writeFileSync(second, 'not really a png');
     await vscode.commands.executeCommand('imagefolderInspector.swapBranches', vscode.Uri.file(image), [vscode.Uri.file(image), vscode.Uri.file(second)]);
-    assert.deepEqual(backend.calls.map((c) => [c.op, c.path]), [['inspect', image], ['inspect', second]]);
+    // only the two images' tokens: one encode, no inspection
+    assert.deepEqual(backend.calls.map((c) => [c.op, c.path]), [['encode', image], ['encode', second]]);
     assert.deepEqual(vscode.state.panels.map((p) => p.title), ['Inspector: photo #1.png detail + rocket.png semantic', 'Inspector: rocket.png detail + photo #1.png semantic']);
     for (const p of vscode.state.panels) p.webview.receive.fire({ kind: 'ready', protocol: 1 });
     await settle();
     const [mixAB, mixBA] = vscode.state.panels.map((p) => posted(p).find((m) => m.kind === 'inspection') as Extract<HostToWebview, { kind: 'inspection' }>);
     assert.ok(mixAB && mixBA);
-    // the fake backend's inspections are seeded by call order: image 1, then image 2
+    // the fake backend's tokens are seeded by call order: image 1, then image 2
     const { syntheticInspection } = await import('../../fixtures/syntheticInspection');
     const a = syntheticInspection({ image, seed: 1 });
     const b = syntheticInspection({ image: second, seed: 2 });

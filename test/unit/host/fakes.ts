@@ -1,6 +1,6 @@
 // Fake runtime backend and fake HostUi for host-logic tests.
 import type { Inspection } from '../../../src/shared/types';
-import type { FolderOptions, GeneratedSet, GeneratorInfo, InspectOptions, InspectorBackend, ModelSummary, RuntimeSettings, TokenSource } from '../../../src/extension/host/backend';
+import type { EncodedImage, FolderOptions, GeneratedSet, GeneratorInfo, InspectOptions, InspectorBackend, ModelSummary, RuntimeSettings, TokenSource } from '../../../src/extension/host/backend';
 import type { FolderUsageView } from '../../../src/shared/protocol/inspector';
 import type { HostUi, Logger, ProgressReporter } from '../../../src/extension/host/hostUi';
 import type { ErrorAction } from '../../../src/extension/host/errors';
@@ -15,6 +15,19 @@ export class FakeBackend implements InspectorBackend {
   inspect(imagePath: string, o: InspectOptions): Promise<Inspection> {
     this.calls.push({ op: 'inspect', path: imagePath, settings: o.settings });
     return this.after(o.signal, () => syntheticInspection({ image: imagePath, seed: this.calls.length }));
+  }
+  /** each image's tokens are those of its synthetic inspection, seeded by call order like inspect's */
+  encode(imagePaths: string[], o: InspectOptions): Promise<EncodedImage[]> {
+    const seeds = imagePaths.map((p) => {
+      this.calls.push({ op: 'encode', path: p, settings: o.settings });
+      return this.calls.length;
+    });
+    return this.after(o.signal, () =>
+      imagePaths.map((image, i) => {
+        const { indices, model } = syntheticInspection({ image, seed: seeds[i] });
+        return { image, indices, model };
+      }),
+    );
   }
   inspectTokens(src: TokenSource, o: InspectOptions): Promise<Inspection> {
     this.calls.push({ op: 'inspectTokens', path: src.modelDir, settings: o.settings });

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { MAX_WEBVIEW_MESSAGE_CHARS, PROTOCOL_VERSION } from '../../../src/shared/protocol/common';
-import { MAX_CFG, MAX_GENERATE_COUNT, MAX_GENERATE_SEED, parseGenerateParams, parseGenerateState, type GenerateParams } from '../../../src/shared/protocol/generate';
+import { MAX_GENERATE_COUNT, MAX_GENERATE_SEED } from '../../../src/shared/limits';
+import { MAX_CFG, parseGenerateParams, parseGenerateState, type GenerateParams } from '../../../src/shared/protocol/generate';
 import { parseWebviewState } from '../../../src/shared/protocol/inspector';
 import { isHostMessage, parseWebviewMessage, type HostToWebview, type Request, type WebviewToHost } from '../../../src/shared/protocol/messages';
 import { syntheticInspection } from '../../fixtures/syntheticInspection';

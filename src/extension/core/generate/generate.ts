@@ -7,6 +7,7 @@
 // `recompute` mode that rebuilds the prefix's keys/values at every scale (for the benchmark).
 
 import type { Tensor } from 'onnxruntime-node';
+import { MAX_GENERATE_COUNT } from '../../../shared/limits';
 import { UserError, throwIfAborted } from '../errors';
 import { fromTensor } from '../image';
 import { loadOrt } from '../native';
@@ -90,7 +91,6 @@ export interface GenerationResult {
   timingsMs: { generator: number; nextInput: number; sampling: number; decode: number; total: number };
 }
 
-export const MAX_COUNT = 64;
 
 /** Resolves the class, the settings (package defaults for what is not given) and checks them. */
 export function resolveGeneration(rt: ModelRuntime, o: GenerateOptions): GenerationSettings {
@@ -114,7 +114,7 @@ export function resolveGeneration(rt: ModelRuntime, o: GenerateOptions): Generat
     throw bad(`a class is required (this model's classes: ${spec.classes.join(', ')})`);
   }
   const count = o.count ?? 1;
-  if (!Number.isInteger(count) || count < 1 || count > MAX_COUNT) throw bad(`count must be an integer from 1 to ${MAX_COUNT} (got ${count})`);
+  if (!Number.isInteger(count) || count < 1 || count > MAX_GENERATE_COUNT) throw bad(`count must be an integer from 1 to ${MAX_GENERATE_COUNT} (got ${count})`);
   const settings = checkSettings({
     cfg: o.cfg ?? spec.defaults.cfg,
     topK: o.topK ?? spec.defaults.topK,

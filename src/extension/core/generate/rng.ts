@@ -7,6 +7,7 @@
 //   its first two 64-bit outputs, low word first, are the xoshiro state words s0..s3;
 //   a uniform number in [0, 1) is next() / 2^32.
 
+import { MAX_GENERATE_SEED } from '../../../shared/limits';
 import { UserError } from '../errors';
 
 const MASK64 = (1n << 64n) - 1n;
@@ -62,10 +63,9 @@ export class Xoshiro128ss {
 }
 
 /** The largest seed accepted (seeds are non-negative safe integers). */
-export const MAX_SEED = Number.MAX_SAFE_INTEGER;
 
 export function checkSeed(seed: number): number {
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new UserError('BAD_ARGUMENT', `seed must be an integer from 0 to ${MAX_SEED} (got ${seed})`);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new UserError('BAD_ARGUMENT', `seed must be an integer from 0 to ${MAX_GENERATE_SEED} (got ${seed})`);
   return seed;
 }
 

@@ -5,7 +5,8 @@
 
 import * as path from 'node:path';
 import { PROTOCOL_VERSION } from '../../../shared/protocol/common';
-import { MAX_GENERATE_COUNT, parseGenerateParams, type GenerateParams, type GenerationSummary, type GeneratorView, type SampleFormat, type SamplingParams } from '../../../shared/protocol/generate';
+import { MAX_GENERATE_COUNT } from '../../../shared/limits';
+import { parseGenerateParams, type GenerateParams, type GenerationSummary, type GeneratorView, type SampleFormat, type SamplingParams } from '../../../shared/protocol/generate';
 import type { HostToWebview, PanelInfo, Request } from '../../../shared/protocol/messages';
 import type { GeneratedSet, GeneratorInfo, InspectorBackend, TokenSource } from '../backend';
 import { planSampleExport, sampleStem } from '../exporter';

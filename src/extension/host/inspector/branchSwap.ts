@@ -1,12 +1,11 @@
 // "Swap Branches of Two Images": the detail tokens of one image decoded with the semantic tokens
 // of another, both ways. What each branch carries (layout and colour vs. category and gist, paper
 // Fig. 6 and 8) shows directly in the two decodes. Pure: the command (commands.ts) encodes the
-// images and opens the inspectors.
+// images (the backend's `encode`: no inspection) and opens the inspectors.
 
 import * as path from 'node:path';
-import { mixBranches } from '../../core/tokens';
-import type { Inspection } from '../../../shared/types';
-import type { TokenSource } from '../backend';
+import { mixBranches } from '../../core';
+import type { EncodedImage, TokenSource } from '../backend';
 
 export interface Mix {
   tokens: TokenSource;
@@ -18,17 +17,17 @@ export interface Mix {
 const stem = (file: string) => path.basename(file, path.extname(file));
 
 /**
- * The two mixes of inspections a and b, which must come from the same model: a's detail with b's
+ * The two mixes of encoded images a and b, which must come from the same model: a's detail with b's
  * semantic tokens, then b's detail with a's semantic tokens. Throws when the models differ (their
  * codes would mean different things).
  */
-export function branchSwaps(a: Inspection, b: Inspection): [Mix, Mix] {
+export function branchSwaps(a: EncodedImage, b: EncodedImage): [Mix, Mix] {
   if (path.resolve(a.model.dir) !== path.resolve(b.model.dir) || a.indices.length !== b.indices.length) {
     throw new Error(`the two images were tokenized by different models ("${a.model.name}", "${b.model.name}"): their codes cannot be mixed`);
   }
   // the package reader guarantees one branch of each role
   const [detail, semantic] = (['detail', 'semantic'] as const).map((r) => a.model.branches.findIndex((b) => b.role === r));
-  const mix = (d: Inspection, s: Inspection): Mix => {
+  const mix = (d: EncodedImage, s: EncodedImage): Mix => {
     const tokens = mixBranches(semantic, d.indices, s.indices);
     const name = `${path.basename(d.image)} detail + ${path.basename(s.image)} semantic`;
     return {
