@@ -3,11 +3,10 @@
 
 import * as path from 'node:path';
 import * as os from 'node:os';
-import { builtInModelDir, DEFAULT_PIXEL_LIMIT, MAX_GENERATE_COUNT, PROVIDERS } from '../core';
+import { builtInModelDir, DEFAULT_PIXEL_LIMIT, FALLBACK_DEFAULTS, MAX_GENERATE_COUNT, PROVIDERS } from '../core';
 import type { ProviderSetting, ResizeMode } from '../../shared/types';
 import type { SamplingParams } from '../../shared/protocol/generate';
 import type { RuntimeSettings } from './backend';
-import { FALLBACK_DEFAULTS } from '../core/generate/spec';
 
 export const SECTION = 'imagefolderInspector';
 
