@@ -169,5 +169,5 @@ export function refuseImageOptions(a: CliArgs, why: string): void {
 }
 
 function defaults(positionals: string[], given: ReadonlySet<string>): Omit<CliArgs, 'command'> {
-  return { positionals, given, json: false, provider: 'auto', resize: 'crop', background: '#ffffff', pixelLimit: 100_000_000, branch: 'both' };
+  return { positionals, given, json: false, provider: 'auto', resize: 'crop', background: '#ffffff', pixelLimit: DEFAULT_PIXEL_LIMIT, branch: 'both' };
 }

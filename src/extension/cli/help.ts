@@ -2,7 +2,7 @@
 // the others, so no option is parsed and then silently ignored) and the help text, for the
 // general `--help` and for `COMMAND --help`.
 
-import { DEFAULT_PIXEL_LIMIT } from '../core';
+import { DEFAULT_PIXEL_LIMIT, MAX_GENERATE_COUNT } from '../core';
 
 export const COMMANDS = ['tokenize', 'reconstruct', 'sheet', 'swap', 'stats', 'info', 'generate'] as const;
 export type Command = (typeof COMMANDS)[number];
@@ -33,7 +33,7 @@ export const OPTION_HELP: Record<string, string> = {
   'top-k': "--top-k K                keep the K most likely codes, an integer >= 0, 0 = all (default: the model's)",
   'top-p': "--top-p P                nucleus sampling, > 0 and <= 1 (default: the model's)",
   temperature: "--temperature T          > 0 (default: the model's)",
-  count: '--count C                samples, 1 to 64, in a grid (default 1)',
+  count: `--count C                samples, 1 to ${MAX_GENERATE_COUNT}, in a grid (default 1)`,
   'force-detail': "--force-detail IMAGE     keep IMAGE's detail tokens at every scale (teacher forcing)",
   'force-semantic': "--force-semantic IMAGE   keep IMAGE's semantic tokens at every scale",
   joint: '--joint                  experimental: top-k/top-p over (detail, semantic) pairs',
