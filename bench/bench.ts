@@ -81,7 +81,7 @@ async function benchTs(modelDir: string, repeat: number, threads: number, provid
     prepared.slice(0, B).forEach((p, i) => toTensor(p.rgb, S, mean, std, tensor, i * 3 * S * S));
     const indices = await rt.encode(tensor, B);
     const progMasks = Array.from({ length: N }, (_, k) => progressiveMask(P, N, k));
-    const plan = decodePlan(P, N, rt.pkg.detailBranch, rt.pkg.semanticBranch);
+    const plan = decodePlan(P, N, rt.pkg.roles).map((t) => t.mask);
     const encode = await timed(() => rt.encode(tensor, B), repeat, B);
     // one decoder run per image: its N masks share the image's indices (code maps computed once)
     const decode = await timed(async () => {

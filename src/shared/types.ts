@@ -2,7 +2,8 @@
 // extension host and (through the protocol) the webview. The ground floor: imports nothing. Data
 // only, no behaviour: everything must survive JSON/postMessage.
 
-export type BranchRole = 'detail' | 'semantic';
+/** 'single': the one branch of a P = 1 package (e.g. VAR's tokenizer); P = 2 packages have one detail and one semantic branch. */
+export type BranchRole = 'detail' | 'semantic' | 'single';
 export type BranchSelection = 'both' | 'detail' | 'semantic';
 /** the ONNX Runtime execution providers this extension knows (the provider setting adds 'auto') */
 export const PROVIDERS = ['cpu', 'cuda', 'dml', 'coreml', 'webgpu'] as const;
@@ -80,7 +81,8 @@ export interface BranchUsage {
   perplexity: number;
 }
 
-export interface Inspection {
+/** Everything an inspection shows except the decoded tiles (the first thing a streamed inspection sends). */
+export interface InspectionHead {
   image: string;
   model: ModelInfo;
   provider: ProviderReport;
@@ -93,18 +95,37 @@ export interface Inspection {
   input: PngImage;
   /** indices[branch] has length tokensPerBranch */
   indices: number[][];
-  /** progressive[k] = reconstruction from scales 0..k, both branches */
-  progressive: PngImage[];
-  /** contribution[k] = scale k alone, both branches */
-  contribution: PngImage[];
-  /** ablation: semantic only and detail only, all scales */
-  ablation: { semantic: PngImage; detail: PngImage };
-  psnrByScale: number[];
-  ssimByScale: number[];
-  ablationMetrics: { semantic: { psnr: number; ssim: number }; detail: { psnr: number; ssim: number } };
   tokenMaps: TokenMap[];
   /** colour per code per branch, [branch][code] = [r, g, b] 0..255 (PCA of the normalised codebook) */
   codeColours: [number, number, number][][];
   usage: BranchUsage[];
   timingsMs: Record<string, number>;
+}
+
+/** The decoded tiles of an inspection with their quality against the input. */
+export interface InspectionTiles {
+  /** progressive[k] = reconstruction from scales 0..k, all branches */
+  progressive: PngImage[];
+  /** contribution[k] = scale k alone, all branches */
+  contribution: PngImage[];
+  psnrByScale: number[];
+  ssimByScale: number[];
+  /** each branch alone, all scales: only for a two-branch (detail + semantic) model */
+  ablation?: { semantic: PngImage; detail: PngImage };
+  ablationMetrics?: { semantic: { psnr: number; ssim: number }; detail: { psnr: number; ssim: number } };
+}
+
+export interface Inspection extends InspectionHead, InspectionTiles {}
+
+/** Which decoded tile: a scale's progressive reconstruction or contribution, or one branch alone. */
+export type TileKind = 'progressive' | 'contribution' | 'ablation-semantic' | 'ablation-detail';
+
+/** One tile of a streamed inspection, as soon as it is decoded. */
+export interface TileUpdate {
+  kind: TileKind;
+  /** the scale (0-based) of a progressive or contribution tile; the last scale for an ablation */
+  scale: number;
+  png: PngImage;
+  /** against the input: progressive and ablation tiles only */
+  quality?: { psnr: number; ssim: number };
 }

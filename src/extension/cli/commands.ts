@@ -23,6 +23,7 @@ import {
   scaleMask,
   swapSheetCaptions,
   type FolderStats,
+  type InspectProgress,
   type Inspection,
   type ModelRuntime,
   type ProviderReport,
@@ -38,17 +39,39 @@ function providerLine(r: ProviderReport): string {
   return `${chosen}${skipped ? `; skipped ${skipped}` : ''}`;
 }
 
+/**
+ * Progress of one image's inspection on stderr, for a large decoder only (runtime.largeDecoder:
+ * each tile is a second or more there; the built-in model's whole inspection takes a fraction of one).
+ */
+function tileProgress(rt: ModelRuntime, io: Io, image: string) {
+  if (!rt.largeDecoder) return { onProgress: undefined, done: () => undefined };
+  const bar = progressBar(io, 'tiles');
+  return {
+    onProgress: (e: InspectProgress) => bar.update(e.done, e.total, e.kind === 'head' ? `${image}: full reconstruction` : image),
+    done: () => bar.done(),
+  };
+}
+
+/** One line for an image's branch ablation metrics, or none for a one-branch model. */
+function ablationLine(r: Inspection): string | undefined {
+  const m = r.ablationMetrics;
+  return m && `  semantic only: ${m.semantic.psnr.toFixed(2)} dB, detail only: ${m.detail.psnr.toFixed(2)} dB`;
+}
+
 export async function tokenize(rt: ModelRuntime, a: CliArgs, io: Io): Promise<number> {
   let status = 0;
   for (const image of a.positionals) {
     let r: Inspection;
+    const progress = tileProgress(rt, io, image);
     try {
-      r = await inspect(rt, image, { resize: a.resize, background: a.background, pixelLimit: a.pixelLimit });
+      r = await inspect(rt, image, { resize: a.resize, background: a.background, pixelLimit: a.pixelLimit, onProgress: progress.onProgress });
     } catch (e) {
       if (!isUserError(e)) throw e;
       io.err(errorLine(e.message));
       status = 2;
       continue;
+    } finally {
+      progress.done();
     }
     if (a.json) {
       io.out(
@@ -64,7 +87,7 @@ export async function tokenize(rt: ModelRuntime, a: CliArgs, io: Io): Promise<nu
           indices: r.indices,
           psnrByScale: r.psnrByScale.map((x) => round(x)),
           ssimByScale: r.ssimByScale.map((x) => round(x, 4)),
-          ablation: r.ablationMetrics,
+          ablation: r.ablationMetrics ?? null,
           usage: r.usage,
           notes: r.notes,
           timingsMs: r.timingsMs,
@@ -80,7 +103,8 @@ export async function tokenize(rt: ModelRuntime, a: CliArgs, io: Io): Promise<nu
       });
       io.out(`  PSNR by scale (dB): ${r.psnrByScale.map((x) => x.toFixed(2)).join(' ')}`);
       io.out(`  SSIM by scale:      ${r.ssimByScale.map((x) => x.toFixed(3)).join(' ')}`);
-      io.out(`  semantic only: ${r.ablationMetrics.semantic.psnr.toFixed(2)} dB, detail only: ${r.ablationMetrics.detail.psnr.toFixed(2)} dB`);
+      const abl = ablationLine(r);
+      if (abl) io.out(abl);
       io.out(`  provider: ${providerLine(r.provider)}; ${r.timingsMs.total} ms`);
     }
   }
@@ -100,6 +124,9 @@ export async function reconstruct(rt: ModelRuntime, a: CliArgs, io: Io): Promise
     indices = await savedTokens(rt, a, input);
   } else {
     [indices] = (await encodeImages(rt, [input], a)).indices;
+  }
+  if (a.branch !== 'both' && !rt.pkg.roles) {
+    throw new UserError('BAD_ARGUMENT', `--branch ${a.branch}: the model "${rt.info().name}" has one branch, no detail and semantic ones (leave --branch out)`);
   }
   const keepBranch = (p: number) => a.branch === 'both' || rt.pkg.manifest.branches[p].role === a.branch;
   const mask = scaleMask(rt.branchCount, N, (p, k) => keepBranch(p) && k < K);
@@ -123,11 +150,17 @@ async function savedTokens(rt: ModelRuntime, a: CliArgs, file: string): Promise<
 export async function sheet(rt: ModelRuntime, a: CliArgs, io: Io): Promise<number> {
   const out = pngOut(a.out);
   const input = a.positionals[0];
-  const ins = isTokenFilePath(input)
-    ? await inspectIndices(rt, await savedTokens(rt, a, input), { name: input })
-    : await inspect(rt, input, a);
+  const progress = tileProgress(rt, io, input);
+  let ins: Inspection;
+  try {
+    ins = isTokenFilePath(input)
+      ? await inspectIndices(rt, await savedTokens(rt, a, input), { name: input, onProgress: progress.onProgress })
+      : await inspect(rt, input, { ...a, onProgress: progress.onProgress });
+  } finally {
+    progress.done();
+  }
   await writeOut(out, await contactSheet(ins));
-  io.err(`wrote ${out} (input, ${ins.progressive.length} scales and their contributions, both branch ablations)`);
+  io.err(`wrote ${out} (input, ${ins.progressive.length} scales and their contributions${ins.ablation ? ', both branch ablations' : ''})`);
   return 0;
 }
 
@@ -137,11 +170,13 @@ export async function sheet(rt: ModelRuntime, a: CliArgs, io: Io): Promise<numbe
  * command opens as two inspectors). All four are full decodes of tokens (every scale).
  */
 export async function swap(rt: ModelRuntime, a: CliArgs, io: Io): Promise<number> {
+  const roles = rt.pkg.roles;
+  if (!roles) throw new UserError('BAD_ARGUMENT', `swap needs a model with a detail and a semantic branch; "${rt.info().name}" has one branch`);
   const out = pngOut(a.out);
   const S = rt.imageSize;
   const { mean, std } = rt.pkg.manifest.image;
   const [A, B] = (await encodeImages(rt, a.positionals.slice(0, 2), a)).indices;
-  const rows = [A, B, mixBranches(rt.pkg.semanticBranch, A, B), mixBranches(rt.pkg.semanticBranch, B, A)];
+  const rows = [A, B, mixBranches(roles.semantic, A, B), mixBranches(roles.semantic, B, A)];
   const all = scaleMask(rt.branchCount, rt.scales.length, () => true);
   const decoded = await rt.decode(rows, rows.map(() => all));
   const cells = rows.map((_, i) => ({ pngBase64: pngImage(fromTensor(decoded, S, mean, std, i * 3 * S * S), S, S).pngBase64, row: i >> 1, col: i & 1 }));

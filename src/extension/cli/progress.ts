@@ -2,7 +2,8 @@
 
 import type { Io } from './io';
 
-export function progressBar(io: Io) {
+/** unit: what is counted ('images', or 'tiles' of an inspection) */
+export function progressBar(io: Io, unit = 'images') {
   let lastDecile = -1;
   let drawn = false;
   return {
@@ -17,7 +18,7 @@ export function progressBar(io: Io) {
         const decile = Math.floor((done / total) * 10);
         if (decile !== lastDecile) {
           lastDecile = decile;
-          io.err(`${done}/${total} images`);
+          io.err(`${done}/${total} ${unit}`);
         }
       }
     },

@@ -12,7 +12,7 @@ import { resolveImageOptions, type InspectOptions } from './inspect';
 import { branchUsage } from './metrics';
 import type { ModelRuntime } from './runtime';
 
-export interface FolderOptions extends InspectOptions {
+export interface FolderOptions extends Omit<InspectOptions, 'onProgress'> {
   onProgress?: (p: FolderProgress) => void;
   /** descend into subfolders (class folders of an ImageFolder dataset); default true */
   recursive?: boolean;

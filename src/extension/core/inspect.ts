@@ -1,14 +1,17 @@
-// Everything the inspector panel shows for an image, computed with one encoder run and a few
-// decoder runs per batch: per image the decoder gets 2N+1 tiles, the N progressive
-// reconstructions, the N-1 single-scale contributions beyond scale 0 (contribution 0 is
-// progressive 0), and the two branch ablations. inspectIndices does the same for tokens that
-// came from the generator instead of an image.
+// Everything the inspector panel shows for an image, computed with one encoder run and decoder
+// runs per image: the N progressive reconstructions, the N-1 single-scale contributions beyond
+// scale 0 (contribution 0 is progressive 0) and, for a two-branch model, the two branch ablations
+// (2N+1 tiles; 2N-1 with one branch). The full reconstruction is decoded first and reported with
+// the tokens (onProgress 'head'), then every other tile as it is decoded: on a large model each
+// tile is a second or more of CPU, and the panel shows what it has. inspectIndices does the same
+// for tokens that came from the generator instead of an image.
 
-import type { Inspection, PngImage, ResizeMode } from '../../shared/types';
+import type { Inspection, InspectionHead, PngImage, ResizeMode, TileKind, TileUpdate } from '../../shared/types';
 import { throwIfAborted } from './errors';
 import { DEFAULT_PIXEL_LIMIT, fromTensor, loadImage, toTensor, type PreparedImage } from './image';
 import { branchUsage, psnr, ssimAgainst, ssimReference } from './metrics';
 import { pngImage } from './png';
+import type { BranchRoles } from './packageReader';
 import type { ModelRuntime } from './runtime';
 import { branchOnlyMask, contributionMask, progressiveMask, tokenMaps } from './tokens';
 
@@ -21,13 +24,24 @@ export interface InspectOptions {
   name?: string;
   /** most decoder tiles in one run; default MAX_DECODE_BATCH (runtime.ts) */
   maxDecodeBatch?: number;
+  /** the inspection as it takes shape (see InspectProgress); the promise still resolves to the whole */
+  onProgress?: (e: InspectProgress) => void;
 }
+
+/**
+ * A streamed inspection of image `item` (its index in inspectMany's list): first its head (tokens,
+ * maps, usage, the input) together with the full reconstruction, then each other tile; `done` of
+ * `total` tiles are decoded.
+ */
+export type InspectProgress =
+  | { kind: 'head'; item: number; head: InspectionHead; tile: TileUpdate; done: number; total: number }
+  | { kind: 'tile'; item: number; tile: TileUpdate; done: number; total: number };
 
 export type ImageInput = string | Uint8Array;
 
 const now = () => performance.now();
 
-export function resolveImageOptions(runtime: ModelRuntime, o: InspectOptions) {
+export function resolveImageOptions(runtime: ModelRuntime, o: Pick<InspectOptions, 'resize' | 'background' | 'pixelLimit'>) {
   return {
     size: runtime.imageSize,
     resize: o.resize ?? 'crop',
@@ -73,14 +87,27 @@ export async function inspect(runtime: ModelRuntime, image: ImageInput, options:
   return (await inspectMany(runtime, [image], options))[0];
 }
 
-/** Decoded tiles per image in the shared decoder batch: progressive N, contributions N-1, ablations 2. */
-export function decodePlan(P: number, N: number, detail: number, semantic: number): number[][][] {
-  const masks: number[][][] = [];
-  for (let k = 0; k < N; k++) masks.push(progressiveMask(P, N, k));
-  for (let k = 1; k < N; k++) masks.push(contributionMask(P, N, k));
-  masks.push(branchOnlyMask(P, N, semantic));
-  masks.push(branchOnlyMask(P, N, detail));
-  return masks;
+/** One tile of an inspection and the scale mask that decodes it. */
+export interface PlannedTile {
+  kind: TileKind;
+  scale: number;
+  mask: number[][];
+}
+
+/**
+ * The tiles decoded per image, in decode order: the full reconstruction first (the panel shows it
+ * first), the other progressive reconstructions, the contributions beyond scale 0, then each
+ * branch alone (two-branch models only).
+ */
+export function decodePlan(P: number, N: number, roles?: BranchRoles): PlannedTile[] {
+  const tiles: PlannedTile[] = [{ kind: 'progressive', scale: N - 1, mask: progressiveMask(P, N, N - 1) }];
+  for (let k = 0; k < N - 1; k++) tiles.push({ kind: 'progressive', scale: k, mask: progressiveMask(P, N, k) });
+  for (let k = 1; k < N; k++) tiles.push({ kind: 'contribution', scale: k, mask: contributionMask(P, N, k) });
+  if (roles) {
+    tiles.push({ kind: 'ablation-semantic', scale: N - 1, mask: branchOnlyMask(P, N, roles.semantic) });
+    tiles.push({ kind: 'ablation-detail', scale: N - 1, mask: branchOnlyMask(P, N, roles.detail) });
+  }
+  return tiles;
 }
 
 export async function inspectMany(runtime: ModelRuntime, images: ImageInput[], options: InspectOptions = {}): Promise<Inspection[]> {
@@ -96,10 +123,14 @@ export async function inspectMany(runtime: ModelRuntime, images: ImageInput[], o
  * tiles, maps and usage, with the full decode (all scales, both branches) standing in for the
  * input, so PSNR/SSIM say how close each reconstruction gets to the final image.
  */
-export async function inspectIndices(runtime: ModelRuntime, indices: number[][], options: { name: string; notes?: string[]; signal?: AbortSignal }): Promise<Inspection> {
+export async function inspectIndices(
+  runtime: ModelRuntime,
+  indices: number[][],
+  options: { name: string; notes?: string[] } & Pick<InspectOptions, 'signal' | 'onProgress'>,
+): Promise<Inspection> {
   const t0 = now();
   const item = { name: options.name, rgb: null, notes: options.notes ?? [], indices };
-  return (await assemble(runtime, [item], { signal: options.signal }, { t0, preprocess: 0, encode: 0 }))[0];
+  return (await assemble(runtime, [item], options, { t0, preprocess: 0, encode: 0 }))[0];
 }
 
 interface Item {
@@ -111,22 +142,20 @@ interface Item {
   indices: number[][];
 }
 
-/** Decoder tiles, PNGs, metrics, maps and usage for encoded items. */
+/** Decoder tiles, PNGs, metrics, maps and usage for encoded items, streamed through onProgress. */
 async function assemble(
   runtime: ModelRuntime,
   items: Item[],
-  options: Pick<InspectOptions, 'signal' | 'maxDecodeBatch'>,
+  options: Pick<InspectOptions, 'signal' | 'maxDecodeBatch' | 'onProgress'>,
   t: { t0: number; preprocess: number; encode: number },
 ): Promise<Inspection[]> {
-  const { signal } = options;
+  const { signal, onProgress } = options;
   const { mean, std } = runtime.pkg.manifest.image;
   const S = runtime.imageSize;
   const N = runtime.scales.length;
   const P = runtime.branchCount;
-  const { detailBranch, semanticBranch } = runtime.pkg;
-  const indices = items.map((it) => it.indices);
   const t2 = now();
-  const plan = decodePlan(P, N, detailBranch, semanticBranch);
+  const plan = decodePlan(P, N, runtime.pkg.roles);
   // The same for every image; the provider is known once the first decode has created the
   // decoder's session. With 'auto', falling back to CPU is the normal case and lives in
   // `provider`; a provider the user asked for by name and did not get deserves a visible note.
@@ -141,67 +170,104 @@ async function assemble(
     return { model, provider, codeColours: model.branches.map((_, p) => runtime.codeColours(p)), providerNotes };
   };
   let shared: ReturnType<typeof sharedFields> | undefined;
-  // Each image's tiles are decoded in two parts (each part's runs spread over the decoder workers,
-  // its tiles sharing the image's code maps), every part of every image queued at once: this thread
-  // turns the first part (the progressive reconstructions) into PNGs and metrics while the workers
-  // decode the second, and finishes image i while they decode image i+1.
   throwIfAborted(signal);
-  const split = Math.ceil(plan.length / 2); // N progressive tiles and the first contribution, on the built-in model 11 of 21
+  // Each image's tiles are decoded in parts, every part of every image queued at once (each
+  // part's runs spread over the decoder workers, its tiles sharing the image's code maps): the full
+  // reconstruction alone first, then the rest in two halves on a small decoder (this thread turns
+  // one part into PNGs and metrics while the workers decode the next) or one tile a part on a large
+  // one (runtime.largeDecoder: each tile shows as soon as it is decoded, and a cancellation lands
+  // between tiles).
+  const rest = plan.length - 1;
+  const partSize = runtime.largeDecoder ? 1 : Math.max(1, Math.ceil(rest / 2));
+  const bounds = [0, 1];
+  for (let b = 1 + partSize; b < plan.length; b += partSize) bounds.push(b);
+  bounds.push(plan.length);
   let t3 = t2;
-  const part = (idx: number[][], masks: number[][][]) =>
-    runtime.decode([idx], masks, signal, options.maxDecodeBatch).then((d) => {
+  const part = (idx: number[][], from: number, to: number) =>
+    runtime.decode([idx], plan.slice(from, to).map((p) => p.mask), signal, options.maxDecodeBatch).then((d) => {
       t3 = now();
       return d;
     });
-  const decodes = indices.map((idx) => [part(idx, plan.slice(0, split)), part(idx, plan.slice(split))]);
+  const decodes = items.map((it) => bounds.slice(0, -1).map((from, i) => part(it.indices, from, bounds[i + 1])));
   for (const d of decodes.flat()) d.catch(() => undefined); // the first failure is thrown below; the rest are moot
 
   let tPng = 0;
   let tMetrics = 0;
+  let firstView = 0;
   const results: Inspection[] = [];
   for (let i = 0; i < items.length; i++) {
     const item = items[i];
-    const parts: Float32Array[] = [await decodes[i][0]];
-    shared ??= sharedFields();
-    const { providerNotes, ...fields } = shared;
-    const tile = (j: number): { rgb: Uint8Array; png: PngImage } => {
-      const rgb = j < split ? fromTensor(parts[0], S, mean, std, j * 3 * S * S) : fromTensor(parts[1], S, mean, std, (j - split) * 3 * S * S);
-      const a = now();
-      const png = pngImage(rgb, S, S);
-      tPng += now() - a;
-      return { rgb, png };
-    };
-    const progressive = Array.from({ length: N }, (_, k) => tile(k));
-    const input = item.rgb ?? progressive[N - 1].rgb;
-    let a = now();
-    const ref = ssimReference(input, S, S); // the input's half of SSIM, shared by all N + 2 comparisons
-    const quality = (rgb: Uint8Array) => ({ psnr: psnr(input, rgb), ssim: ssimAgainst(ref, rgb) });
-    const prog = progressive.map((p) => quality(p.rgb));
-    tMetrics += now() - a;
-    parts.push(await decodes[i][1]);
-    const contribution = [progressive[0], ...Array.from({ length: N - 1 }, (_, k) => tile(N + k))];
-    const semantic = tile(2 * N - 1);
-    const detail = tile(2 * N);
-    a = now();
-    const ablationMetrics = { semantic: quality(semantic.rgb), detail: quality(detail.rgb) };
-    const usage = indices[i].map((row, p) => branchUsage(p, [row], runtime.scales, fields.model.branches[p].codebookSize));
-    tMetrics += now() - a;
+    const progressive: PngImage[] = new Array<PngImage>(N);
+    const contribution: PngImage[] = new Array<PngImage>(N);
+    const psnrByScale: number[] = new Array<number>(N);
+    const ssimByScale: number[] = new Array<number>(N);
+    const ablation: Partial<Record<'semantic' | 'detail', PngImage>> = {};
+    const ablationMetrics: Partial<Record<'semantic' | 'detail', { psnr: number; ssim: number }>> = {};
+    let input: Uint8Array | null = item.rgb;
+    let quality: ((rgb: Uint8Array) => { psnr: number; ssim: number }) | undefined;
+    let head: InspectionHead | undefined;
+    let done = 0;
+    for (let j = 0; j < bounds.length - 1; j++) {
+      const decoded = await decodes[i][j];
+      for (let b = bounds[j]; b < bounds[j + 1]; b++) {
+        const tile = plan[b];
+        const rgb = fromTensor(decoded, S, mean, std, (b - bounds[j]) * 3 * S * S);
+        let a = now();
+        const png = pngImage(rgb, S, S);
+        tPng += now() - a;
+        a = now();
+        if (!quality) {
+          // the first tile is the full reconstruction: the reference when there is no input image
+          input ??= rgb;
+          const ref = ssimReference(input, S, S); // the input's half of SSIM, shared by every comparison
+          quality = (x) => ({ psnr: psnr(input!, x), ssim: ssimAgainst(ref, x) });
+        }
+        const q = tile.kind === 'contribution' ? undefined : quality(rgb);
+        tMetrics += now() - a;
+        if (tile.kind === 'progressive') {
+          progressive[tile.scale] = png;
+          psnrByScale[tile.scale] = q!.psnr;
+          ssimByScale[tile.scale] = q!.ssim;
+          if (tile.scale === 0) contribution[0] = png;
+        } else if (tile.kind === 'contribution') contribution[tile.scale] = png;
+        else {
+          const branch = tile.kind === 'ablation-semantic' ? 'semantic' : 'detail';
+          ablation[branch] = png;
+          ablationMetrics[branch] = q!;
+        }
+        done++;
+        const update: TileUpdate = { kind: tile.kind, scale: tile.scale, png, ...(q ? { quality: q } : {}) };
+        if (!head) {
+          shared ??= sharedFields();
+          const { providerNotes, ...fields } = shared;
+          a = now();
+          const usage = item.indices.map((row, p) => branchUsage(p, [row], runtime.scales, fields.model.branches[p].codebookSize));
+          tMetrics += now() - a;
+          head = {
+            image: item.name,
+            ...fields,
+            notes: [...item.notes, ...providerNotes],
+            input: item.rgb ? pngImage(item.rgb, S, S) : png,
+            ...(item.rgb ? {} : { source: 'tokens' as const }),
+            indices: item.indices,
+            tokenMaps: tokenMaps(item.indices, runtime.scales),
+            usage,
+            timingsMs: {},
+          };
+          if (i === 0) firstView = now() - t.t0;
+          onProgress?.({ kind: 'head', item: i, head, tile: update, done, total: plan.length });
+        } else onProgress?.({ kind: 'tile', item: i, tile: update, done, total: plan.length });
+      }
+    }
     results.push({
-      image: item.name,
-      ...fields,
-      notes: [...item.notes, ...providerNotes],
-      input: item.rgb ? pngImage(item.rgb, S, S) : progressive[N - 1].png,
-      ...(item.rgb ? {} : { source: 'tokens' as const }),
-      indices: indices[i],
-      progressive: progressive.map((p) => p.png),
-      contribution: contribution.map((p) => p.png),
-      ablation: { semantic: semantic.png, detail: detail.png },
-      psnrByScale: prog.map((q) => q.psnr),
-      ssimByScale: prog.map((q) => q.ssim),
-      ablationMetrics,
-      tokenMaps: tokenMaps(indices[i], runtime.scales),
-      usage,
-      timingsMs: {},
+      ...head!,
+      progressive,
+      contribution,
+      psnrByScale,
+      ssimByScale,
+      ...(ablation.semantic && ablation.detail
+        ? { ablation: { semantic: ablation.semantic, detail: ablation.detail }, ablationMetrics: { semantic: ablationMetrics.semantic!, detail: ablationMetrics.detail! } }
+        : {}),
     });
   }
   const total = now() - t.t0;
@@ -213,6 +279,7 @@ async function assemble(
       decode: per(t3 - t2),
       png: per(tPng),
       metrics: per(tMetrics),
+      firstView: Math.round(firstView * 100) / 100,
       total: per(total),
       batch: items.length,
     };

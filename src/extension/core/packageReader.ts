@@ -53,8 +53,13 @@ export interface ModelPackage {
   /** [P][V*D] raw code vectors */
   codebooks: Float32Array[];
   graphs: { encoder: GraphSummary; decoder: GraphSummary };
-  detailBranch: number;
-  semanticBranch: number;
+  /** the branch index of each role in a two-branch package; undefined for a one-branch package */
+  roles?: BranchRoles;
+}
+
+export interface BranchRoles {
+  detail: number;
+  semantic: number;
 }
 
 function bad(field: string, why: string): UserError {
@@ -129,17 +134,22 @@ export function validateManifest(raw: unknown): Manifest {
     );
   }
   if (!Array.isArray(m.branches) || m.branches.length === 0) throw bad('branches', 'must be a non-empty array');
+  // One branch ('single', e.g. VAR) or two with one role each (ImageFolder's product quantization).
+  const P = m.branches.length;
+  if (P > 2) throw bad('branches', `must have 1 or 2 branches (got ${P})`);
+  const allowed: BranchRole[] = P === 1 ? ['single'] : ['detail', 'semantic'];
   const roles = new Set<BranchRole>();
   m.branches.forEach((b: unknown, i: number) => {
     if (!isObj(b)) throw bad(`branches[${i}]`, 'must be an object');
     if (typeof b.name !== 'string') throw bad(`branches[${i}].name`, 'must be a string');
-    if (b.role !== 'detail' && b.role !== 'semantic') throw bad(`branches[${i}].role`, 'must be "detail" or "semantic"');
-    if (roles.has(b.role)) throw bad(`branches[${i}].role`, `repeats role "${b.role}"`);
-    roles.add(b.role);
+    if (!allowed.includes(b.role as BranchRole)) {
+      throw bad(`branches[${i}].role`, P === 1 ? 'must be "single" in a one-branch package' : 'must be "detail" or "semantic" in a two-branch package');
+    }
+    if (roles.has(b.role as BranchRole)) throw bad(`branches[${i}].role`, `repeats role "${b.role as string}"`);
+    roles.add(b.role as BranchRole);
     if (!isInt(b.codebookSize)) throw bad(`branches[${i}].codebookSize`, 'must be a positive integer');
     if (!isInt(b.codeDim)) throw bad(`branches[${i}].codeDim`, 'must be a positive integer');
   });
-  if (roles.size !== 2) throw bad('branches', 'must have one "detail" and one "semantic" branch');
   if (!isObj(m.graphs)) throw bad('graphs', 'is missing or not an object');
   const encoder = checkGraphSpec('graphs.encoder', m.graphs.encoder);
   const decoder = checkGraphSpec('graphs.decoder', m.graphs.decoder);
@@ -405,8 +415,9 @@ export function readModelPackage(dirIn: string): ModelPackage {
     decoderPath: path.join(dir, manifest.graphs.decoder.file),
     codebooks,
     graphs: { encoder, decoder },
-    detailBranch: manifest.branches.findIndex((b) => b.role === 'detail'),
-    semanticBranch: manifest.branches.findIndex((b) => b.role === 'semantic'),
+    ...(manifest.branches.length === 2
+      ? { roles: { detail: manifest.branches.findIndex((b) => b.role === 'detail'), semantic: manifest.branches.findIndex((b) => b.role === 'semantic') } }
+      : {}),
   };
 }
 

@@ -4,6 +4,7 @@
 // runs every graph, in the order the calls came; on CPU a second worker takes decoder runs too, so
 // an inspection's tiles run two at a time with one thread each.
 
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
@@ -41,6 +42,15 @@ export type GraphName = 'encoder' | 'decoder' | 'generator' | 'nextInput';
  * let a cancellation land between runs, and give both decoder workers a share.
  */
 export const MAX_DECODE_BATCH = 7;
+
+/**
+ * A decoder graph file larger than this (~8 M float32 weights; the built-in decoder is ~5 MB, a
+ * ViT-B or VAR decoder at 256 px is hundreds) is "large": a single tile is then big enough work for
+ * every thread (a ViT-B/256 decode is ~60 GFLOP), so on CPU one decoder session gets all the
+ * threads (the full reconstruction shows in half the time of a one-thread session) and an
+ * inspection decodes one tile a run, each shown as soon as it is ready (inspect.ts).
+ */
+export const LARGE_DECODER_BYTES = 32 * 1024 * 1024;
 
 /**
  * Tiles per run for a decode of `tiles` tiles: at most maxBatch each, as even as possible, and as
@@ -87,6 +97,7 @@ export class ModelRuntime {
   private choice?: ProviderChoice;
   private readonly colours = new Map<number, Rgb[]>();
   private runsStarted = 0;
+  private large: boolean | undefined;
   private sessionsMade = 0;
   private disposed = false;
 
@@ -108,6 +119,18 @@ export class ModelRuntime {
   }
   get branchCount(): number {
     return this.pkg.manifest.branches.length;
+  }
+
+  /** Whether the decoder is large (LARGE_DECODER_BYTES): one session with every thread, one tile a run. */
+  get largeDecoder(): boolean {
+    if (this.large === undefined) {
+      try {
+        this.large = fs.statSync(this.pkg.decoderPath).size > LARGE_DECODER_BYTES;
+      } catch {
+        this.large = false; // the session's creation reports a vanished file
+      }
+    }
+    return this.large;
   }
 
   info(): ModelInfo {
@@ -242,15 +265,15 @@ export class ModelRuntime {
 
   /**
    * Workers that take decoder runs: two on CPU (each session single-threaded on a 2-core machine,
-   * half the threads on larger ones), one on a GPU, where a second session would only queue on
-   * the same device and hold a second copy of the weights.
+   * half the threads on larger ones) unless the decoder is large, one on a GPU, where a second
+   * session would only queue on the same device and hold a second copy of the weights.
    */
   private decoderWorkers(): number {
     return this.chosen.decoder === 'cpu' ? this.cpuDecoderWorkers : 1;
   }
 
   private get cpuDecoderWorkers(): number {
-    return Math.min(2, this.threads);
+    return this.largeDecoder ? 1 : Math.min(2, this.threads);
   }
 
   private threadsFor(graph: GraphName): number {

@@ -40,48 +40,51 @@ export function swapSheetCaptions(a: string, b: string, model: string): SheetCap
   return { title: `A = ${a}, B = ${b} · model ${model}`, columns: ['A', 'B'], rows: [['own tokens,', 'decoded'], ['detail of this column', "+ the other's semantic"]] };
 }
 
-/** The contact sheet's captions (sheetLayout's rows and columns). */
-export function contactSheetCaptions(scales: number, title: string): SheetCaptions {
+/** The contact sheet's captions (sheetLayout's rows and columns; without ablations, two rows). */
+export function contactSheetCaptions(scales: number, title: string, ablations = true): SheetCaptions {
   return {
     title,
     columns: ['input', ...Array.from({ length: scales }, (_, k) => `scale ${k + 1}`)],
-    rows: [
-      ['input; then scales', `1 to k decoded`],
-      ['semantic branch only;', 'then scale k alone'],
-      ['detail branch only'],
-    ],
+    rows: ablations
+      ? [['input; then scales', `1 to k decoded`], ['semantic branch only;', 'then scale k alone'], ['detail branch only']]
+      : [['input; then scales', `1 to k decoded`], ['', 'then scale k alone']],
   };
 }
 
 const xml = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;');
 
-/** Where each tile goes: [row, column] in a grid of N+1 columns (N = scales) and 3 rows. */
-export function sheetLayout(scales: number): { name: string; row: number; col: number }[] {
+/**
+ * Where each tile goes: [row, column] in a grid of N+1 columns (N = scales) and 3 rows, or 2 rows
+ * without branch ablations (a one-branch model).
+ */
+export function sheetLayout(scales: number, ablations = true): { name: string; row: number; col: number }[] {
   const cells = [{ name: 'input', row: 0, col: 0 }];
   for (let k = 0; k < scales; k++) {
     cells.push({ name: `progressive-${k + 1}`, row: 0, col: k + 1 });
     cells.push({ name: `contribution-${k + 1}`, row: 1, col: k + 1 });
   }
   // under the input: the two ablations (the full reconstruction, both branches, is row 0's last tile)
-  cells.push({ name: 'ablation-semantic', row: 1, col: 0 }, { name: 'ablation-detail', row: 2, col: 0 });
+  if (ablations) cells.push({ name: 'ablation-semantic', row: 1, col: 0 }, { name: 'ablation-detail', row: 2, col: 0 });
   return cells;
 }
 
 /**
  * Row 0: the model's input, then the reconstruction from scales 1..k for every k. Row 1: semantic
- * branch only, then each scale's own contribution. Row 2: detail branch only.
+ * branch only, then each scale's own contribution. Row 2: detail branch only. (One branch: no
+ * ablations, and row 1's first cell stays empty.)
  */
 export async function contactSheet(ins: Pick<Inspection, 'input' | 'progressive' | 'contribution' | 'ablation' | 'image'> & { model: { name: string } }, options: SheetOptions = {}): Promise<Buffer> {
-  const tiles: Record<string, string> = {
-    input: ins.input.pngBase64,
-    'ablation-semantic': ins.ablation.semantic.pngBase64,
-    'ablation-detail': ins.ablation.detail.pngBase64,
-  };
+  const tiles: Record<string, string> = { input: ins.input.pngBase64 };
+  if (ins.ablation) {
+    tiles['ablation-semantic'] = ins.ablation.semantic.pngBase64;
+    tiles['ablation-detail'] = ins.ablation.detail.pngBase64;
+  }
   ins.progressive.forEach((p, k) => (tiles[`progressive-${k + 1}`] = p.pngBase64));
   ins.contribution.forEach((p, k) => (tiles[`contribution-${k + 1}`] = p.pngBase64));
-  const cells = sheetLayout(ins.progressive.length).map((c) => ({ pngBase64: tiles[c.name], row: c.row, col: c.col }));
+  const ablations = ins.ablation !== undefined;
+  const cells = sheetLayout(ins.progressive.length, ablations).map((c) => ({ pngBase64: tiles[c.name], row: c.row, col: c.col }));
   const name = ins.image.split(/[\\/]/).pop() ?? ins.image;
-  const captions = options.captions === false ? undefined : contactSheetCaptions(ins.progressive.length, `${name} · model ${ins.model.name} · ${ins.progressive.length} scales`);
+  const captions = options.captions === false ? undefined : contactSheetCaptions(ins.progressive.length, `${name} · model ${ins.model.name} · ${ins.progressive.length} scales`, ablations);
   return gridSheet(cells, ins.input.width, ins.input.height, options, captions);
 }
 

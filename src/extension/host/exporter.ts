@@ -4,7 +4,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { contactSheet, exportNpy, tokenFileJson, type TokenFileJson } from '../core';
+import { UserError, contactSheet, exportNpy, tokenFileJson, type TokenFileJson } from '../core';
 import type { Inspection, PngImage } from '../../shared/types';
 import type { SampleFormat } from '../../shared/protocol/generate';
 import type { ExportFormat, PngTarget } from '../../shared/protocol/inspector';
@@ -38,9 +38,9 @@ export function pickPng(ins: Inspection, target: PngTarget, scale: number): PngI
     case 'contribution':
       return ins.contribution[k];
     case 'ablation-semantic':
-      return ins.ablation.semantic;
     case 'ablation-detail':
-      return ins.ablation.detail;
+      if (!ins.ablation) throw new UserError('BAD_ARGUMENT', `"${ins.model.name}" has one branch: there are no branch ablations to export`);
+      return target === 'ablation-semantic' ? ins.ablation.semantic : ins.ablation.detail;
   }
 }
 

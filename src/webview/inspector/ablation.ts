@@ -10,7 +10,7 @@ export class AblationView {
   readonly element: HTMLElement;
   private readonly figures = new Map<BranchSelection, HTMLElement>();
 
-  constructor(ins: Inspection, pick: (which: BranchSelection) => void) {
+  constructor(ins: Inspection, ablation: NonNullable<Inspection['ablation']>, metrics: NonNullable<Inspection['ablationMetrics']>, pick: (which: BranchSelection) => void) {
     const fig = (which: BranchSelection, img: PngImage, title: string, m: { psnr: number; ssim: number }): HTMLElement => {
       const f = figure(`ablation-${which}`, h('span', {}, title, h('br'), `PSNR ${formatDb(m.psnr)} · SSIM ${formatSsim(m.ssim)}`), title);
       setImage(f.img, img);
@@ -32,8 +32,8 @@ export class AblationView {
       h(
         'div',
         { class: 'figs' },
-        fig('semantic', ins.ablation.semantic, 'Semantic only', ins.ablationMetrics.semantic),
-        fig('detail', ins.ablation.detail, 'Detail only', ins.ablationMetrics.detail),
+        fig('semantic', ablation.semantic, 'Semantic only', metrics.semantic),
+        fig('detail', ablation.detail, 'Detail only', metrics.detail),
         fig('both', ins.progressive[last], 'Both branches', { psnr: ins.psnrByScale[last], ssim: ins.ssimByScale[last] }),
       ),
     );

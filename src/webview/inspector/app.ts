@@ -25,7 +25,7 @@ interface Views {
   compare: CompareView;
   stepper: StepperView;
   maps: TokenMapsView;
-  ablation: AblationView;
+  ablation?: AblationView;
   usage: UsageView;
 }
 
@@ -143,11 +143,15 @@ export class App {
         setHighlight: (hl) => this.setHighlight(hl),
         showTokenRegion: (cell) => this.views?.compare.showTokenRegion(cell),
       }),
-      ablation: new AblationView(ins, (which) => {
-        this.ablation = which;
-        this.persist();
-        this.update();
-      }),
+      // a one-branch model has nothing to ablate
+      ablation:
+        ins.ablation && ins.ablationMetrics
+          ? new AblationView(ins, ins.ablation, ins.ablationMetrics, (which) => {
+              this.ablation = which;
+              this.persist();
+              this.update();
+            })
+          : undefined,
       usage: new UsageView(ins),
     };
     this.views = views;
@@ -162,8 +166,7 @@ export class App {
       divider(),
       views.maps.element,
       divider(),
-      views.ablation.element,
-      divider(),
+      ...(views.ablation ? [views.ablation.element, divider()] : []),
       views.usage.element,
     );
     this.update();
@@ -215,7 +218,7 @@ export class App {
     v.maps.update(k);
     if (this.highlight) this.root.dataset.highlight = `${this.highlight.branch}:${this.highlight.code}`;
     else delete this.root.dataset.highlight;
-    v.ablation.update(this.ablation);
+    v.ablation?.update(this.ablation);
   }
 
   private onKey(e: KeyboardEvent): void {

@@ -32,14 +32,21 @@ describe('token layout', () => {
     assert.deepEqual(maps[3], { branch: 1, scale: 0, side: 1, indices: [9] });
   });
 
-  it('plans one decoder batch: progressive, contributions, ablations', () => {
-    const plan = decodePlan(2, 3, 0, 1);
+  it('plans the decoder tiles: the full reconstruction first, progressive, contributions, ablations', () => {
+    const plan = decodePlan(2, 3, { detail: 0, semantic: 1 });
     assert.equal(plan.length, 2 * 3 + 1);
-    assert.deepEqual(plan[0], [[1, 0, 0], [1, 0, 0]]); // progressive 1 scale (= contribution 0)
-    assert.deepEqual(plan[2], [[1, 1, 1], [1, 1, 1]]); // full
-    assert.deepEqual(plan[3], [[0, 1, 0], [0, 1, 0]]); // contribution of scale 1
-    assert.deepEqual(plan[5], [[0, 0, 0], [1, 1, 1]]); // semantic only
-    assert.deepEqual(plan[6], [[1, 1, 1], [0, 0, 0]]); // detail only
+    const at = (i: number) => [plan[i].kind, plan[i].scale, plan[i].mask];
+    assert.deepEqual(at(0), ['progressive', 2, [[1, 1, 1], [1, 1, 1]]]); // full, first
+    assert.deepEqual(at(1), ['progressive', 0, [[1, 0, 0], [1, 0, 0]]]); // progressive 1 scale (= contribution 0)
+    assert.deepEqual(at(3), ['contribution', 1, [[0, 1, 0], [0, 1, 0]]]); // contribution of scale 1
+    assert.deepEqual(at(5), ['ablation-semantic', 2, [[0, 0, 0], [1, 1, 1]]]); // semantic only
+    assert.deepEqual(at(6), ['ablation-detail', 2, [[1, 1, 1], [0, 0, 0]]]); // detail only
+  });
+
+  it('plans no ablations for a one-branch model: 2N-1 tiles', () => {
+    const plan = decodePlan(1, 4);
+    assert.deepEqual(plan.map((t) => `${t.kind}${t.scale}`), ['progressive3', 'progressive0', 'progressive1', 'progressive2', 'contribution1', 'contribution2', 'contribution3']);
+    assert.deepEqual(plan[4].mask, [[0, 1, 0, 0]]);
   });
 });
 

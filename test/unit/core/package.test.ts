@@ -25,10 +25,39 @@ describe('model package validation', () => {
     assert.equal(pkg.codebooks.length, 2);
     assert.equal(pkg.codebooks[1].length, SMALL.V * SMALL.D);
     assert.ok(Math.abs(pkg.codebooks[0][0] - Math.sin(1)) < 1e-6);
-    assert.equal(pkg.detailBranch, 0);
-    assert.equal(pkg.semanticBranch, 1);
+    assert.deepEqual(pkg.roles, { detail: 0, semantic: 1 });
     assert.deepEqual(pkg.graphs.encoder.inputs[0], { name: 'image', elemType: 1, shape: [-1, 3, 16, 16] });
   });
+
+  it('accepts a one-branch package (role "single"): no detail and semantic roles', () => {
+    const { S, P, L, scales, V, D } = { ...SMALL, P: 1 };
+    const dir = writeSmallPackage((m, files) => {
+      m.branches = [{ name: 'vq', role: 'single', codebookSize: V, codeDim: D }];
+      m.graphs.encoder.outputs.indices = [-1, P, L];
+      m.graphs.decoder.inputs = { indices: [-1, P, L], scale_mask: [-1, P, scales.length] };
+      m.codebooks.shape = [P, V, D];
+      files['encoder.onnx'] = smallEncoder({ indices: { name: 'indices', elemType: 7, shape: ['batch', P, L] } });
+      files['decoder.onnx'] = onnxModel(
+        [
+          { name: 'indices', elemType: 7, shape: ['batch', P, L] },
+          { name: 'scale_mask', elemType: 1, shape: ['batch', P, scales.length] },
+        ],
+        [{ name: 'image', elemType: 1, shape: ['batch', 3, S, S] }],
+      );
+      files['codebooks.bin'] = Buffer.from(new Float32Array(P * V * D).fill(0.5).buffer);
+    });
+    const pkg = readModelPackage(dir);
+    assert.equal(pkg.manifest.branches.length, 1);
+    assert.equal(pkg.roles, undefined);
+    assert.equal(pkg.codebooks.length, 1);
+  });
+
+  it('refuses a one-branch package whose branch has a two-branch role, naming the role to use', () =>
+    rejects(
+      writeSmallPackage((m) => (m.branches = [m.branches[0]])),
+      'MODEL_BAD_MANIFEST',
+      /field 'branches\[0\]\.role' must be "single" in a one-branch package/,
+    ));
 
   it('parses symbolic and fixed dims from ONNX protobuf', () => {
     const g = parseOnnx(onnxModel([{ name: 'a', elemType: 7, shape: ['n', 2, 5] }], [{ name: 'b', elemType: 1, shape: [4] }]));
@@ -85,6 +114,8 @@ describe('model package validation', () => {
     ['scales', (m) => (m.scales = [1, 'two']), /field 'scales'/],
     ['branches[1].role', (m) => (m.branches[1].role = 'colour'), /field 'branches\[1\]\.role'/],
     ['branches duplicate role', (m) => (m.branches[1].role = 'detail'), /field 'branches\[1\]\.role' repeats role "detail"/],
+    ['branches: "single" in a two-branch package', (m) => (m.branches[1].role = 'single'), /field 'branches\[1\]\.role' must be "detail" or "semantic" in a two-branch package/],
+    ['branches: three', (m) => m.branches.push({ ...m.branches[0], role: 'single' }), /field 'branches' must have 1 or 2 branches \(got 3\)/],
     ['codebooks.dtype', (m) => (m.codebooks.dtype = 'float16'), /field 'codebooks\.dtype'/],
     ['graphs.encoder.file path', (m) => (m.graphs.encoder.file = '../elsewhere/encoder.onnx'), /field 'graphs\.encoder\.file' must be a plain file name/],
     ['graphs.decoder', (m) => delete m.graphs.decoder, /field 'graphs\.decoder'/],

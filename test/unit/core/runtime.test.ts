@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { MAX_DECODE_BATCH, ModelRuntime, UserError, decodePlan, decodeRuns, fromTensor, inspect, inspectIndices, inspectMany, loadImage, toTensor, psnr, type Inspection } from '../../../src/extension/core';
+import { MAX_DECODE_BATCH, ModelRuntime, UserError, decodePlan, decodeRuns, fromTensor, inspect, inspectIndices, inspectMany, loadImage, toTensor, psnr, type Inspection, type InspectProgress } from '../../../src/extension/core';
 import { forgetProviderFailures, vulkanLoaderFound } from '../../../src/extension/core/providers';
 import { TEST_MODEL, hasRealModel, tmpDir, webgpuSkipPattern } from './helpers';
 
@@ -95,7 +95,7 @@ describe('ModelRuntime and inspect (real model)', function () {
     assert.equal(one.codeColours.length, 2);
     assert.equal(one.codeColours[0].length, rt.info().branches[0].codebookSize);
     assert.equal(one.usage.length, 2);
-    for (const png of [one.input, ...one.progressive, ...one.contribution, one.ablation.semantic, one.ablation.detail]) {
+    for (const png of [one.input, ...one.progressive, ...one.contribution, one.ablation!.semantic, one.ablation!.detail]) {
       assert.deepEqual([png.width, png.height], [S, S]);
       const meta = await sharp(Buffer.from(png.pngBase64, 'base64')).metadata();
       assert.deepEqual([meta.format, meta.width], ['png', S]);
@@ -142,13 +142,44 @@ describe('ModelRuntime and inspect (real model)', function () {
     const pairs = [
       ...a.progressive.map((p, k) => [p, one.progressive[k]]),
       ...b.contribution.map((p, k) => [p, one.contribution[k]]),
-      [b.ablation.semantic, one.ablation.semantic],
-      [b.ablation.detail, one.ablation.detail],
+      [b.ablation!.semantic, one.ablation!.semantic],
+      [b.ablation!.detail, one.ablation!.detail],
     ];
     for (const [x, y] of pairs) {
       const [px, py] = [await pixels(x), await pixels(y)];
       assert.ok(px.every((v, i) => Math.abs(v - py[i]) <= 1));
     }
+  });
+
+  it('streams an inspection: the tokens with the full reconstruction first, then every other tile once', async () => {
+    const events: InspectProgress[] = [];
+    const r = await inspect(rt, photo, { onProgress: (e) => events.push(e) });
+    const N = rt.scales.length;
+    assert.equal(events.length, 2 * N + 1);
+    const [first, ...rest] = events;
+    assert.ok(first.kind === 'head');
+    assert.deepEqual([first.tile.kind, first.tile.scale], ['progressive', N - 1]);
+    assert.deepEqual(first.tile.png, r.progressive[N - 1]);
+    assert.deepEqual(first.tile.quality, { psnr: r.psnrByScale[N - 1], ssim: r.ssimByScale[N - 1] });
+    assert.deepEqual(first.head.indices, r.indices);
+    assert.deepEqual(first.head.tokenMaps, r.tokenMaps);
+    assert.deepEqual(first.head.usage, r.usage);
+    assert.deepEqual(first.head.input, r.input);
+    assert.ok(rest.every((e) => e.kind === 'tile'));
+    assert.deepEqual(events.map((e) => e.done), Array.from({ length: 2 * N + 1 }, (_, i) => i + 1));
+    assert.ok(events.every((e) => e.total === 2 * N + 1 && e.item === 0));
+    const seen = new Set(events.map((e) => `${e.tile.kind}${e.tile.scale}`));
+    assert.equal(seen.size, 2 * N + 1, 'no tile twice');
+    for (const e of rest) {
+      const { kind, scale, png, quality } = e.tile;
+      if (kind === 'progressive') assert.deepEqual([png, quality], [r.progressive[scale], { psnr: r.psnrByScale[scale], ssim: r.ssimByScale[scale] }]);
+      else if (kind === 'contribution') assert.deepEqual([png, quality], [r.contribution[scale], undefined]);
+      else {
+        const b = kind === 'ablation-semantic' ? 'semantic' : 'detail';
+        assert.deepEqual([png, quality], [r.ablation![b], r.ablationMetrics![b]]);
+      }
+    }
+    assert.ok(r.timingsMs.firstView > 0 && r.timingsMs.firstView <= r.timingsMs.total);
   });
 
   it('inspects token indices (a generated sample): the same tiles as the image they came from, measured against the full decode', async () => {
@@ -205,7 +236,7 @@ describe('ModelRuntime and inspect (real model)', function () {
   });
 
   it('spreads a decode over two single-threaded workers on CPU, with the tiles of one run', async () => {
-    const plan = decodePlan(rt.branchCount, rt.scales.length, rt.pkg.detailBranch, rt.pkg.semanticBranch);
+    const plan = decodePlan(rt.branchCount, rt.scales.length, rt.pkg.roles).map((t) => t.mask);
     const before = rt.graphRuns;
     const spread = await rt.decode([one.indices], plan);
     assert.equal(rt.graphRuns - before, 4, 'runs of 6, 5, 5, 5');
@@ -221,7 +252,7 @@ describe('ModelRuntime and inspect (real model)', function () {
   });
 
   it("runs graphs off the caller's thread: its event loop keeps turning during a decode", async () => {
-    const plan = decodePlan(rt.branchCount, rt.scales.length, rt.pkg.detailBranch, rt.pkg.semanticBranch);
+    const plan = decodePlan(rt.branchCount, rt.scales.length, rt.pkg.roles).map((t) => t.mask);
     let ticks = 0;
     let done = false;
     const spin = () => {

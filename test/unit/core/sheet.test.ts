@@ -15,8 +15,8 @@ async function rgb(png: Buffer): Promise<{ data: Buffer; width: number; height: 
 function tileOf(ins: Inspection, name: string): PngImage {
   const [kind, k] = [name.replace(/-\d+$/, ''), Number(name.split('-').pop()) - 1];
   if (name === 'input') return ins.input;
-  if (name === 'ablation-semantic') return ins.ablation.semantic;
-  if (name === 'ablation-detail') return ins.ablation.detail;
+  if (name === 'ablation-semantic') return ins.ablation!.semantic;
+  if (name === 'ablation-detail') return ins.ablation!.detail;
   return kind === 'progressive' ? ins.progressive[k] : ins.contribution[k];
 }
 

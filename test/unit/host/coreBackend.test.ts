@@ -95,8 +95,8 @@ describe('core backend (real runtime, built-in model)', function () {
     const full = (i: typeof a) => i.progressive.at(-1)!.pngBase64;
     for (const m of [mab, mba]) for (const o of [a, b]) assert.notEqual(full(m), full(o));
     // the single-branch ablations of a mix are those of the image each branch came from
-    assert.equal(mab.ablation.detail.pngBase64, a.ablation.detail.pngBase64);
-    assert.equal(mab.ablation.semantic.pngBase64, b.ablation.semantic.pngBase64);
+    assert.equal(mab.ablation!.detail.pngBase64, a.ablation!.detail.pngBase64);
+    assert.equal(mab.ablation!.semantic.pngBase64, b.ablation!.semantic.pngBase64);
   });
 
   it('falls back to the built-in model when the configured one is broken, with a note', async () => {

@@ -13,7 +13,6 @@ import { fromTensor } from '../image';
 import { loadOrt } from '../native';
 import type { ModelRuntime } from '../runtime';
 import { checkIndices, scaleMask, scaleOffsets } from '../tokens';
-import type { BranchRole } from '../../../shared/types';
 import { sampleStream, checkSeed, type Xoshiro128ss } from './rng';
 import { PairSampler, RowSampler, checkSettings, guidanceWeight, type SamplingSettings } from './sampling';
 import { generatorSpec, type GeneratorSpec } from './spec';
@@ -67,7 +66,7 @@ export interface GenerationSettings extends SamplingSettings {
   count: number;
   mode: GenerationMode;
   /** the branch taken from the reference, if teacher forcing */
-  forced?: BranchRole;
+  forced?: 'detail' | 'semantic';
   /** joint sampling experiment, if on */
   joint?: true;
 }
@@ -124,7 +123,7 @@ export function resolveGeneration(rt: ModelRuntime, o: GenerateOptions): Generat
   const mode = o.mode ?? 'cache';
   if (mode !== 'cache' && mode !== 'recompute') throw bad(`mode must be 'cache' or 'recompute' (got '${String(mode)}')`);
   if (o.forceDetailFrom && o.forceSemanticFrom) throw bad('force the detail or the semantic tokens, not both');
-  const forced: BranchRole | undefined = o.forceDetailFrom ? 'detail' : o.forceSemanticFrom ? 'semantic' : undefined;
+  const forced: 'detail' | 'semantic' | undefined = o.forceDetailFrom ? 'detail' : o.forceSemanticFrom ? 'semantic' : undefined;
   if (o.joint && forced) throw bad('joint sampling needs both branches free: not with teacher forcing');
   return {
     ...settings,
@@ -260,7 +259,8 @@ export async function generate(rt: ModelRuntime, options: GenerateOptions): Prom
   const B = settings.count;
   const guided = settings.cfg > 0;
   const R = guided ? 2 * B : B;
-  const { detailBranch, semanticBranch } = rt.pkg;
+  // generatorSpec (in GeneratorGraphs) has checked that the package has two branches, so both roles exist
+  const { detail: detailBranch, semantic: semanticBranch } = rt.pkg.roles!;
   // logits halves: [detail V | semantic V]; half h belongs to this branch index
   const halfBranch = [detailBranch, semanticBranch];
   const forcedBranch = settings.forced === 'detail' ? detailBranch : settings.forced === 'semantic' ? semanticBranch : -1;
