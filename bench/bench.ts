@@ -12,12 +12,15 @@
 //   npm run bench -- --provider cpu,webgpu [--model DIR] [--repeat N] [--rounds N] [--threads N]
 //     compares execution providers side by side in one run (wall time: a GPU's work is not this
 //     process's CPU time); a provider that cannot run here is named with the reason, the others still run.
+//   npm run bench -- --model DIR [--first-view]   time to the first view and to all tiles (bench/firstView.ts):
+//     the benchmark of a package other than the built-in one (a converted tokenizer)
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ModelRuntime, inspectMany, loadImage, toTensor, progressiveMask, decodePlan, builtInModelDir, PROVIDERS, type ProviderName } from '../src/extension/core';
+import { benchFirstView, printFirstView } from './firstView';
 import { benchGeneration, printGeneration, type GenerationBench } from './generate';
 import { runTorchBench, type Clock } from './torch';
 
@@ -184,7 +187,7 @@ async function compareProviders(modelDir: string, list: string, repeat: number, 
 
 async function main() {
   const { values } = parseArgs({
-    options: { provider: { type: 'string' }, model: { type: 'string' }, 'torch-weights': { type: 'string' }, 'torch-gen-weights': { type: 'string' }, clock: { type: 'string' }, repeat: { type: 'string' }, threads: { type: 'string' }, 'no-torch': { type: 'boolean' }, rounds: { type: 'string' }, 'no-generate': { type: 'boolean' }, 'generate-only': { type: 'boolean' } },
+    options: { provider: { type: 'string' }, model: { type: 'string' }, 'torch-weights': { type: 'string' }, 'torch-gen-weights': { type: 'string' }, clock: { type: 'string' }, repeat: { type: 'string' }, threads: { type: 'string' }, 'no-torch': { type: 'boolean' }, rounds: { type: 'string' }, 'no-generate': { type: 'boolean' }, 'generate-only': { type: 'boolean' }, 'first-view': { type: 'boolean' } },
   });
   const modelDir = values.model ?? process.env.IFI_BENCH_MODEL ?? builtInModelDir(ROOT);
   const repeat = Number(values.repeat ?? 5);
@@ -196,6 +199,18 @@ async function main() {
     return;
   }
   const torchGen = values['no-torch'] ? undefined : { clock, weights: values['torch-weights'], genWeights: values['torch-gen-weights'] };
+  // Another package (a converted tokenizer): PyTorch has no twin of it here, and it has no
+  // generator; what matters there is how soon the panel shows something (bench/firstView.ts).
+  if (values['first-view'] || path.resolve(modelDir) !== path.resolve(builtInModelDir(ROOT))) {
+    const image = path.join(ROOT, 'samples', 'cat-face.png');
+    const b = await benchFirstView(modelDir, image, repeat, threads);
+    printFirstView(b);
+    const out = path.join(ROOT, 'out', 'bench', 'first-view-results.json');
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), modelDir, threads, repeat, firstView: b }, null, 2));
+    console.log(`results: ${path.relative(ROOT, out)}`);
+    return;
+  }
   if (values['generate-only']) {
     const g = await benchGeneration(modelDir, ROOT, repeat, threads, torchGen);
     printGeneration(g);

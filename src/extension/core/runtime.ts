@@ -30,6 +30,8 @@ export interface LoadOptions {
    * the measurement path runs on a machine with one provider (a "GPU" whose sessions run on the CPU).
    */
   measureWith?: { candidates: () => Candidate[]; sessionOptions: (p: ProviderName, threads: number) => InferenceSession.SessionOptions };
+  /** treat the decoder as large (LARGE_DECODER_BYTES) or not; default: by its file size */
+  largeDecoder?: boolean;
 }
 
 /** The package's graphs: the tokenizer's two, and the optional generator's two (docs/model-format.md). */
@@ -123,6 +125,7 @@ export class ModelRuntime {
 
   /** Whether the decoder is large (LARGE_DECODER_BYTES): one session with every thread, one tile a run. */
   get largeDecoder(): boolean {
+    this.large ??= this.options.largeDecoder;
     if (this.large === undefined) {
       try {
         this.large = fs.statSync(this.pkg.decoderPath).size > LARGE_DECODER_BYTES;

@@ -6,7 +6,7 @@ import type { Inspection } from '../../shared/types';
 import { loadSharp } from './native';
 
 export interface SheetOptions {
-  /** pixel repeat factor (nearest neighbour: tokens stay crisp), 1..8 */
+  /** pixel repeat factor (nearest neighbour: tokens stay crisp), 1..8; default 2 for tiles under 128 px, else 1 */
   zoom?: number;
   /** white space between tiles, in model pixels */
   gap?: number;
@@ -100,7 +100,7 @@ export async function gridSheet(
   options: SheetOptions = {},
   captions?: SheetCaptions,
 ): Promise<Buffer> {
-  const zoom = options.zoom ?? 2;
+  const zoom = options.zoom ?? (tileWidth < 128 ? 2 : 1); // a 256-px model's sheet is already ~2800 px wide
   const gap = options.gap ?? 2;
   if (!Number.isInteger(zoom) || zoom < 1 || zoom > 8) throw new RangeError(`sheet zoom must be an integer from 1 to 8 (got ${zoom})`);
   if (!Number.isInteger(gap) || gap < 0 || gap > 64) throw new RangeError(`sheet gap must be an integer from 0 to 64 (got ${gap})`);

@@ -1,6 +1,7 @@
 // What the extension host needs from the model runtime. The real implementation (coreBackend.ts)
 // wraps src/extension/core; unit tests use a fake. No `vscode` import here.
 
+import type { InspectProgress } from '../core';
 import type { BranchInfo, Inspection, PngImage, ProviderSetting, ResizeMode } from '../../shared/types';
 import type { SamplingParams } from '../../shared/protocol/generate';
 import type { FolderUsageView } from '../../shared/protocol/inspector';
@@ -19,6 +20,8 @@ export interface RuntimeSettings {
 export interface InspectOptions {
   settings: RuntimeSettings;
   signal: AbortSignal;
+  /** the inspection as it is decoded: its head with the full reconstruction, then each tile */
+  onProgress?: (e: InspectProgress) => void;
 }
 
 export interface FolderProgress {
@@ -27,7 +30,7 @@ export interface FolderProgress {
   current?: string;
 }
 
-export interface FolderOptions extends InspectOptions {
+export interface FolderOptions extends Omit<InspectOptions, 'onProgress'> {
   onProgress?: (p: FolderProgress) => void;
 }
 

@@ -155,7 +155,7 @@ export class CoreBackend implements InspectorBackend {
   async inspect(imagePath: string, o: InspectOptions): Promise<Inspection> {
     const s = o.settings;
     const r = await this.withModel(s, (rt) =>
-      inspect(rt, imagePath, { resize: s.resize, background: s.background, pixelLimit: s.pixelLimit, signal: o.signal }),
+      inspect(rt, imagePath, { resize: s.resize, background: s.background, pixelLimit: s.pixelLimit, signal: o.signal, onProgress: o.onProgress }),
     );
     // The core checks the signal between steps; a cancel that lands during the last decoder run
     // (or while it waits behind other panels' runs) must still end with no result.
@@ -177,7 +177,7 @@ export class CoreBackend implements InspectorBackend {
 
   async inspectTokens(src: TokenSource, o: InspectOptions): Promise<Inspection> {
     // no fallback: tokens mean something only with the codebooks of the model that generated them
-    const ins = await this.withRuntime(src.modelDir, o.settings, (rt) => inspectIndices(rt, src.tokens, { name: src.name, notes: src.notes, signal: o.signal }));
+    const ins = await this.withRuntime(src.modelDir, o.settings, (rt) => inspectIndices(rt, src.tokens, { name: src.name, notes: src.notes, signal: o.signal, onProgress: o.onProgress }));
     if (o.signal.aborted) throw new UserError('CANCELLED', 'cancelled');
     return ins;
   }

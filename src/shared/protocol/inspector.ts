@@ -1,7 +1,7 @@
 // The inspector's part of the protocol (an image, a folder or a generated sample's tokens): its
 // requests, the folder statistics it shows, and the state VS Code keeps for it across reloads.
 
-import type { BranchSelection, Inspection } from '../types';
+import type { BranchSelection, Inspection, InspectionHead, TileUpdate } from '../types';
 import { fail, hasExactKeys, isInt, isPlainObject, boundedJsonLength, MAX_SCALES, MAX_WEBVIEW_MESSAGE_CHARS, type Obj, type Parsed } from './common';
 
 /** 'sheet': every tile of the inspection in one PNG (core/sheet.ts) */
@@ -43,7 +43,12 @@ export interface FolderUsageView {
 
 export type InspectorHostMessage =
   | { kind: 'busy'; message: string }
+  /** the finished inspection (also after a streamed one: the webview then has every tile) */
   | { kind: 'inspection'; inspection: Inspection }
+  /** an inspection being decoded: its tokens, maps and usage; `total` tiles follow as 'tile' messages */
+  | { kind: 'inspectionStart'; head: InspectionHead; total: number }
+  /** one decoded tile of the inspection started last (the first one is the full reconstruction) */
+  | { kind: 'tile'; tile: TileUpdate; done: number; total: number }
   | { kind: 'folderUsage'; usage: FolderUsageView };
 
 /** Webview-side persisted state (vscode.setState); validated by the host on restore. */
@@ -102,6 +107,10 @@ export function isInspectorHostMessage(raw: Obj): boolean | undefined {
       return typeof raw.message === 'string';
     case 'inspection':
       return isPlainObject(raw.inspection);
+    case 'inspectionStart':
+      return isPlainObject(raw.head) && isInt(raw.total, 1, 4 * MAX_SCALES);
+    case 'tile':
+      return isPlainObject(raw.tile) && isInt(raw.done, 1, 4 * MAX_SCALES) && isInt(raw.total, 1, 4 * MAX_SCALES);
     case 'folderUsage':
       return isPlainObject(raw.usage);
     default:

@@ -3,14 +3,17 @@
 import { binHistogram, curvePoints, formatDb } from './logic';
 import { cssVar, svg } from '../dom';
 
-export function psnrCurve(values: readonly number[], selected: number, onPick: (k: number) => void): SVGSVGElement {
+/** values[k] undefined: scale k is not decoded yet (no dot, and the line skips it). */
+export function psnrCurve(values: readonly (number | undefined)[], selected: number, onPick: (k: number) => void): SVGSVGElement {
   const w = 280;
   const hgt = 120;
   const pad = 18;
   const root = svg('svg', { viewBox: `0 0 ${w} ${hgt}`, width: w, height: hgt, role: 'img', class: 'curve' });
   root.dataset.testid = 'psnr-curve';
   root.setAttribute('aria-label', `PSNR against number of scales: ${values.map((v, i) => `${i + 1}: ${formatDb(v)}`).join(', ')}`);
-  const { points, min, max } = curvePoints(values, w, hgt, pad);
+  const known = values.map((v, i) => ({ v, i })).filter((p): p is { v: number; i: number } => p.v !== undefined);
+  const { points: all, min, max } = curvePoints(values.map((v) => v ?? NaN), w, hgt, pad); // NaN: outside the range
+  const points = known.map((p) => ({ ...all[p.i], i: p.i }));
   root.append(svg('line', { x1: pad, y1: hgt - pad, x2: w - pad, y2: hgt - pad, class: 'axis' }));
   root.append(svg('line', { x1: pad, y1: pad, x2: pad, y2: hgt - pad, class: 'axis' }));
   const label = (x: number, y: number, text: string, anchor = 'start'): void => {
@@ -22,7 +25,7 @@ export function psnrCurve(values: readonly number[], selected: number, onPick: (
   label(2, hgt - 4, `${min.toFixed(1)} dB`);
   label(w - pad, hgt - 4, `scales 1–${values.length}`, 'end');
   root.append(svg('polyline', { points: points.map((p) => `${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' '), class: 'curve-line' }));
-  points.forEach((p, i) => {
+  points.forEach(({ i, ...p }) => {
     const c = svg('circle', { cx: p.x, cy: p.y, r: i === selected ? 5 : 3, class: i === selected ? 'curve-dot selected' : 'curve-dot' });
     c.dataset.scale = String(i);
     const title = svg('title');

@@ -1,11 +1,16 @@
 // Pure view logic of the inspector (no DOM): scale stepping, token lookup, highlight sets,
 // formatting. Unit-tested in test/unit/webview.
 
-import type { Inspection, TokenMap } from '../../shared/types';
+import type { BranchRole, InspectionHead, TokenMap } from '../../shared/types';
 import { scaleOffsets } from '../../shared/tokenLayout';
 
 export type Branch = 0 | 1;
 export const BRANCH_NAMES = ['detail', 'semantic'] as const;
+
+/** A branch's name in captions: its role, or plain "Tokens" for a one-branch model's only branch. */
+export function branchLabel(role: BranchRole | string): string {
+  return role === 'semantic' ? 'Semantic branch' : role === 'detail' ? 'Detail branch' : 'Tokens';
+}
 
 export function clampScale(k: number, n: number): number {
   if (!Number.isFinite(k)) return n - 1;
@@ -32,7 +37,7 @@ export function scaleForKey(key: string, current: number, n: number): number | n
 
 export { scaleOffsets };
 
-export function tokenMap(ins: Inspection, branch: number, scale: number): TokenMap | undefined {
+export function tokenMap(ins: Pick<InspectionHead, 'tokenMaps'>, branch: number, scale: number): TokenMap | undefined {
   return ins.tokenMaps.find((m) => m.branch === branch && m.scale === scale);
 }
 
@@ -48,7 +53,7 @@ export interface TokenInfo {
   code: number;
 }
 
-export function tokenAt(ins: Inspection, branch: number, scale: number, row: number, col: number): TokenInfo | null {
+export function tokenAt(ins: Pick<InspectionHead, 'tokenMaps' | 'model'>, branch: number, scale: number, row: number, col: number): TokenInfo | null {
   const map = tokenMap(ins, branch, scale);
   if (!map || row < 0 || col < 0 || row >= map.side || col >= map.side) return null;
   const offsets = scaleOffsets(ins.model.scales);
@@ -101,7 +106,7 @@ export function moveCell(key: string, row: number, col: number, side: number): {
 }
 
 /** How many positions use (branch, code), per scale. */
-export function codeOccurrences(ins: Inspection, branch: number, code: number): number[] {
+export function codeOccurrences(ins: Pick<InspectionHead, 'tokenMaps' | 'model'>, branch: number, code: number): number[] {
   return ins.model.scales.map((_, k) => tokenMap(ins, branch, k)?.indices.filter((c) => c === code).length ?? 0);
 }
 

@@ -1,7 +1,7 @@
 // Token maps on canvas: one cell per token, coloured by its code (PCA colours of the normalised
 // codebook: similar codes, similar colours), drawn crisp (pixelated) at any size.
 
-import type { Inspection } from '../../shared/types';
+import type { InspectionHead } from '../../shared/types';
 import { cssVar } from '../dom';
 import { tokenMap } from './logic';
 
@@ -17,7 +17,7 @@ export interface DrawOptions {
   sizePx: number;
 }
 
-export function drawTokenMap(canvas: HTMLCanvasElement, ins: Inspection, branch: number, scale: number, o: DrawOptions): void {
+export function drawTokenMap(canvas: HTMLCanvasElement, ins: Pick<InspectionHead, 'tokenMaps' | 'codeColours'>, branch: number, scale: number, o: DrawOptions): void {
   const map = tokenMap(ins, branch, scale);
   const ctx = canvas.getContext('2d');
   if (!map || !ctx) return;

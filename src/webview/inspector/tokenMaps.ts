@@ -5,7 +5,7 @@
 import type { Inspection } from '../../shared/types';
 import { h } from '../dom';
 import { button, setDisabled } from '../toolkit';
-import { branchOrder, cellAt, codeOccurrences, describeToken, moveCell, tokenAt } from './logic';
+import { branchLabel, branchOrder, cellAt, codeOccurrences, describeToken, moveCell, tokenAt } from './logic';
 import { drawTokenMap, type Highlight } from './tokenCanvas';
 
 const MAP_PX = 264;
@@ -53,7 +53,7 @@ export class TokenMapsView {
       this.attach(c, branch, 'selected', MAP_PX);
       const caption = h('span', { class: 'muted', testid: `token-map-${role}-caption` });
       this.captions.set(branch, caption);
-      return h('figure', { class: 'map-figure' }, c, h('figcaption', {}, `${role === 'semantic' ? 'Semantic' : 'Detail'} branch`, caption));
+      return h('figure', { class: 'map-figure' }, c, h('figcaption', {}, branchLabel(role), caption));
     };
     const strip = h('div', { class: 'strip', testid: 'token-strip' });
     const order = branchOrder(ins.model.branches.map((b) => b.role));
@@ -71,7 +71,7 @@ export class TokenMapsView {
     this.element = h(
       'section',
       { class: 'tokens', 'aria-label': 'Token maps' },
-      h('h2', {}, 'Token maps ', h('span', { class: 'muted' }, 'semantic vs detail, coloured by code similarity')),
+      h('h2', {}, 'Token maps ', h('span', { class: 'muted' }, `${ins.model.branches.length >= 2 ? 'semantic vs detail, ' : ''}coloured by code similarity`)),
       h('div', { class: 'maps' }, ...order.map(big)),
       this.tokenInfo,
       h('div', { class: 'highlight-bar' }, this.highlightInfo, this.clear),

@@ -1,9 +1,9 @@
 // The inspector's header: title, model and provider, the buttons that ask the host for work, and
 // Export with its choices (each choice the request it sends).
 
-import type { Inspection } from '../../shared/types';
+import type { InspectionHead } from '../../shared/types';
 import type { PanelInfo, Request } from '../../shared/protocol/messages';
-import { badge, button, dropdown } from '../toolkit';
+import { badge, button, dropdown, setDisabled } from '../toolkit';
 import { h } from '../dom';
 
 interface ExportChoice {
@@ -27,10 +27,19 @@ const EXPORT_CHOICES: readonly ExportChoice[] = [
   { id: 'sheet', label: 'Contact sheet: every scale and branch (.png)', request: () => ({ type: 'export', format: 'sheet' }) },
 ];
 
-export function toolbar(info: Pick<PanelInfo, 'title' | 'mode'> | undefined, ins: Inspection | undefined, request: (r: Request) => void, scale: () => number): HTMLElement {
+/** The choices for a model with `branches` branches: one branch has no ablations to export. */
+function exportChoices(branches: number): readonly ExportChoice[] {
+  if (branches >= 2) return EXPORT_CHOICES;
+  return EXPORT_CHOICES.filter((c) => !c.id.startsWith('png-ablation')).map((c) => (c.id === 'sheet' ? { ...c, label: 'Contact sheet: every scale (.png)' } : c));
+}
+
+export function toolbar(info: Pick<PanelInfo, 'title' | 'mode'> | undefined, ins: Pick<InspectionHead, 'image' | 'model' | 'provider'> | undefined, request: (r: Request) => void, scale: () => number): HTMLElement {
   const generated = info?.mode === 'generated';
+  // one branch (e.g. VAR): no ablations, nothing to swap or teacher-force
+  const two = !ins || ins.model.branches.length >= 2;
+  const choices = exportChoices(ins?.model.branches.length ?? 2);
   const fmt = dropdown(
-    EXPORT_CHOICES.map((c) => ({ value: c.id, label: c.label })),
+    choices.map((c) => ({ value: c.id, label: c.label })),
     'export-format',
     'Export format',
   );
@@ -38,7 +47,7 @@ export function toolbar(info: Pick<PanelInfo, 'title' | 'mode'> | undefined, ins
     testid: 'export',
     title: 'Save tokens or the reconstruction to a file you choose',
     onClick: () => {
-      const choice = EXPORT_CHOICES.find((c) => c.id === fmt.value()) ?? EXPORT_CHOICES[0];
+      const choice = choices.find((c) => c.id === fmt.value()) ?? choices[0];
       request(choice.request(scale()));
     },
   });
@@ -62,34 +71,41 @@ export function toolbar(info: Pick<PanelInfo, 'title' | 'mode'> | undefined, ins
         }),
     button('Model…', { testid: 'select-model', title: 'Select the tokenizer model', onClick: () => request({ type: 'selectModel' }) }),
     // teacher forcing from this image (paper Fig. 8): the host checks the model has a generator
-    fromImage
+    fromImage && two
       ? button('Generate with detail tokens', {
           testid: 'generate-from-detail',
           title: "Open the Generate view with this image's detail tokens kept at every scale (the semantic ones are sampled)",
           onClick: () => request({ type: 'generateFrom', force: 'detail' }),
         })
       : null,
-    fromImage
+    fromImage && two
       ? button('… semantic tokens', {
           testid: 'generate-from-semantic',
           title: "Open the Generate view with this image's semantic tokens kept at every scale (the detail ones are sampled)",
           onClick: () => request({ type: 'generateFrom', force: 'semantic' }),
         })
       : null,
-    fromImage
-      ? button('Swap branches with…', {
-          testid: 'swap-branches',
-          title: "Decode this image's detail tokens with another image's semantic tokens, and the reverse (asks for the other image)",
-          onClick: () => request({ type: 'swapWith' }),
-        })
-      : null,
+    fromImage ? swapButton(two, ins.model.name, request) : null,
     fmt.element,
     exp,
   );
 }
 
+/** Swap needs two branches: with one, the button stays (disabled) and says why. */
+function swapButton(two: boolean, model: string, request: (r: Request) => void): HTMLElement {
+  const b = button('Swap branches with…', {
+    testid: 'swap-branches',
+    title: two
+      ? "Decode this image's detail tokens with another image's semantic tokens, and the reverse (asks for the other image)"
+      : `Swapping branches needs a model with a detail and a semantic branch; "${model}" has one branch.`,
+    onClick: () => request({ type: 'swapWith' }),
+  });
+  setDisabled(b, !two);
+  return b;
+}
+
 /** Notes about this image (and a provider the user named but did not get); provider details are folded away. */
-export function notes(ins: Inspection): HTMLElement {
+export function notes(ins: Pick<InspectionHead, 'notes'>): HTMLElement {
   const el = h('ul', { class: 'notes', testid: 'notes' }, ...ins.notes.map((t) => h('li', {}, t)));
   el.hidden = ins.notes.length === 0;
   return el;
@@ -100,7 +116,7 @@ export function notes(ins: Inspection): HTMLElement {
  * measurement or the only provider that can run) and why each other provider was passed over.
  * A CPU-only user sees one quiet line, not the GPU providers' reasons on every inspection.
  */
-export function providerDetails(ins: Inspection): HTMLElement {
+export function providerDetails(ins: Pick<InspectionHead, 'provider'>): HTMLElement {
   const r = ins.provider;
   const used = [...new Set(Object.values(r.chosen))].join('+') || 'n/a';
   const lines = [

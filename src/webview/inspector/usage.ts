@@ -6,7 +6,7 @@ import type { Inspection } from '../../shared/types';
 import type { FolderUsageView } from '../../shared/protocol/inspector';
 import { h } from '../dom';
 import { histogramCanvas } from './charts';
-import { branchOrder, deadCodes, formatPct, topCodes } from './logic';
+import { branchLabel, branchOrder, deadCodes, formatPct, topCodes } from './logic';
 import type { Highlight } from './tokenCanvas';
 
 type Usage = FolderUsageView['branches'][number] | Inspection['usage'][number];
@@ -47,7 +47,7 @@ function fillUsage(target: HTMLElement, branches: readonly Usage[], prefix: 'usa
       return h(
         'figure',
         { class: 'usage-branch', testid: `${prefix}-branch-${role}` },
-        h('figcaption', {}, role === 'semantic' ? 'Semantic branch' : role === 'detail' ? 'Detail branch' : `${role} branch`),
+        h('figcaption', {}, branchLabel(role)),
         histogramCanvas(u.histogram, `${prefix}-histogram-${role}`, hl, `${role} code histogram`),
         h('dl', { class: 'stats', testid: `${prefix}-stats-${role}` }, ...rows),
       );

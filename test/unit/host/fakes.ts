@@ -1,5 +1,5 @@
 // Fake runtime backend and fake HostUi for host-logic tests.
-import type { Inspection } from '../../../src/shared/types';
+import type { Inspection, TileUpdate } from '../../../src/shared/types';
 import type { EncodedImage, FolderOptions, GeneratedSet, GeneratorInfo, InspectOptions, InspectorBackend, ModelSummary, RuntimeSettings, TokenSource } from '../../../src/extension/host/backend';
 import type { FolderUsageView } from '../../../src/shared/protocol/inspector';
 import type { HostUi, Logger, ProgressReporter } from '../../../src/extension/host/hostUi';
@@ -12,9 +12,18 @@ export class FakeBackend implements InspectorBackend {
   delayMs = 0;
   fail: Error | undefined;
   disposed = false;
+  /** the model has one branch (role 'single'), like a converted VAR tokenizer */
+  oneBranch = false;
+  /** report the head and every tile through onProgress before the result, as the core does */
+  stream = false;
   inspect(imagePath: string, o: InspectOptions): Promise<Inspection> {
     this.calls.push({ op: 'inspect', path: imagePath, settings: o.settings });
-    return this.after(o.signal, () => syntheticInspection({ image: imagePath, seed: this.calls.length }));
+    return this.after(o.signal, () => {
+      const ins = syntheticInspection({ image: imagePath, seed: this.calls.length });
+      const r = this.oneBranch ? oneBranchInspection(ins) : ins;
+      if (this.stream) streamTiles(r, o);
+      return r;
+    });
   }
   /** each image's tokens are those of its synthetic inspection, seeded by call order like inspect's */
   encode(imagePaths: string[], o: InspectOptions): Promise<EncodedImage[]> {
@@ -139,4 +148,37 @@ export class MemLog implements Logger {
 
 export function defaultSettings(): ResolvedSettings {
   return resolveSettings({ read: () => undefined, trusted: true, extensionRoot: '/ext' });
+}
+
+/** The inspection of a one-branch model: branch 0 alone, role 'single', no ablation. */
+export function oneBranchInspection(ins: Inspection): Inspection {
+  const { ablation: _a, ablationMetrics: _m, ...rest } = ins;
+  return {
+    ...rest,
+    model: { ...ins.model, name: 'one-branch-model', branches: [{ ...ins.model.branches[0], name: 'single', role: 'single' }] },
+    indices: [ins.indices[0]],
+    tokenMaps: ins.tokenMaps.filter((m) => m.branch === 0),
+    codeColours: [ins.codeColours[0]],
+    usage: [ins.usage[0]],
+  };
+}
+
+/** What the core's onProgress reports for `ins`: the head with the full reconstruction, then the other tiles. */
+export function streamTiles(ins: Inspection, o: Pick<InspectOptions, 'onProgress'>): void {
+  const N = ins.progressive.length;
+  const q = (k: number) => ({ psnr: ins.psnrByScale[k], ssim: ins.ssimByScale[k] });
+  const tiles: TileUpdate[] = [
+    { kind: 'progressive', scale: N - 1, png: ins.progressive[N - 1], quality: q(N - 1) },
+    ...ins.progressive.slice(0, -1).map((png, k): TileUpdate => ({ kind: 'progressive', scale: k, png, quality: q(k) })),
+    ...ins.contribution.slice(1).map((png, k): TileUpdate => ({ kind: 'contribution', scale: k + 1, png })),
+  ];
+  if (ins.ablation && ins.ablationMetrics) {
+    tiles.push({ kind: 'ablation-semantic', scale: N - 1, png: ins.ablation.semantic, quality: ins.ablationMetrics.semantic });
+    tiles.push({ kind: 'ablation-detail', scale: N - 1, png: ins.ablation.detail, quality: ins.ablationMetrics.detail });
+  }
+  const { progressive: _p, contribution: _c, psnrByScale: _ps, ssimByScale: _ss, ablation: _a, ablationMetrics: _am, ...head } = ins;
+  tiles.forEach((tile, i) => {
+    const e = { item: 0, tile, done: i + 1, total: tiles.length };
+    o.onProgress?.(i === 0 ? { kind: 'head', head, ...e } : { kind: 'tile', ...e });
+  });
 }

@@ -45,6 +45,68 @@ describe('host session', () => {
     assert.equal(backend.calls.length, 1);
   });
 
+  it('streams an inspection: its head, each tile with the count, then the finished inspection; a reloaded webview gets what was sent so far', async () => {
+    const { session, posted, backend, ui } = setup();
+    backend.stream = true;
+    await session.handleMessage({ kind: 'ready', protocol: 1 });
+    const N = 10;
+    assert.deepEqual(kinds(posted), ['init', 'busy', 'inspectionStart', ...new Array<string>(2 * N + 1).fill('tile'), 'inspection']);
+    const start = posted[2];
+    assert.ok(start.kind === 'inspectionStart' && start.total === 2 * N + 1 && start.head.indices.length === 2);
+    const tiles = posted.filter((m) => m.kind === 'tile');
+    assert.deepEqual(tiles.map((m) => m.done), Array.from({ length: 2 * N + 1 }, (_, i) => i + 1));
+    assert.ok(tiles[0].kind === 'tile' && tiles[0].tile.kind === 'progressive' && tiles[0].tile.scale === N - 1, 'the full reconstruction first');
+    assert.equal(ui.progress.length, 1);
+    // mid-stream reload: the webview is sent the busy line, the head and the tiles so far
+    const slow = setup();
+    slow.backend.stream = true;
+    slow.backend.delayMs = 30;
+    let sent = 0;
+    const origStream = slow.backend.inspect.bind(slow.backend);
+    slow.backend.inspect = (p, o) =>
+      origStream(p, {
+        ...o,
+        onProgress: (e) => {
+          o.onProgress?.(e);
+          if (++sent === 3) void slow.session.handleMessage({ kind: 'ready', protocol: 1 });
+        },
+      });
+    await slow.session.refresh();
+    await slow.session.idle();
+    const k = kinds(slow.posted);
+    const reload = k.indexOf('init');
+    assert.deepEqual(k.slice(reload, reload + 5), ['init', 'busy', 'inspectionStart', 'tile', 'tile'], k.join(','));
+    assert.equal(k.at(-1), 'inspection');
+  });
+
+  it('a one-branch model: Swap branches is refused with the reason, without asking for an image', async () => {
+    const { session, posted, backend } = setup();
+    backend.oneBranch = true;
+    let asked = 0;
+    const s2 = new InspectorController({ mode: 'image', path: '/imgs/cat.png', resource: 'file:///imgs/cat.png' }, {
+      backend,
+      ui: new FakeUi(),
+      log: new MemLog(),
+      settings: defaultSettings,
+      post: (m) => void posted.push(JSON.parse(JSON.stringify(m)) as HostToWebview),
+      swapWith: () => {
+        asked++;
+        return Promise.resolve();
+      },
+    });
+    void session;
+    await s2.refresh();
+    assert.equal(s2.lastInspection?.ablation, undefined);
+    await s2.handleMessage({ kind: 'request', id: 7, request: { type: 'swapWith' } });
+    const r = posted.at(-1);
+    assert.ok(r && r.kind === 'response' && !r.ok, JSON.stringify(r));
+    assert.match(r.error, /Swapping branches needs a model with a detail and a semantic branch; "one-branch-model" has one branch/);
+    assert.equal(asked, 0);
+    // and no ablation to export
+    await s2.handleMessage({ kind: 'request', id: 8, request: { type: 'export', format: 'png', target: 'ablation-detail', scale: 0 } });
+    assert.ok(posted.some((m) => m.kind === 'error' && /has one branch: there are no branch ablations/.test(m.message)), JSON.stringify(posted.at(-1)));
+  });
+
   it('reports a deleted image in the panel', async () => {
     const { session, posted } = setup();
     session.fileGone();

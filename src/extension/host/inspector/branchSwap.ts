@@ -4,7 +4,7 @@
 // images (the backend's `encode`: no inspection) and opens the inspectors.
 
 import * as path from 'node:path';
-import { mixBranches } from '../../core';
+import { UserError, mixBranches } from '../../core';
 import type { EncodedImage, TokenSource } from '../backend';
 
 export interface Mix {
@@ -16,6 +16,11 @@ export interface Mix {
 
 const stem = (file: string) => path.basename(file, path.extname(file));
 
+/** Why a one-branch model's images cannot swap branches (the panel's and the command's refusal). */
+export function oneBranchSwap(model: string): string {
+  return `Swapping branches needs a model with a detail and a semantic branch; "${model}" has one branch.`;
+}
+
 /**
  * The two mixes of encoded images a and b, which must come from the same model: a's detail with b's
  * semantic tokens, then b's detail with a's semantic tokens. Throws when the models differ (their
@@ -25,7 +30,8 @@ export function branchSwaps(a: EncodedImage, b: EncodedImage): [Mix, Mix] {
   if (path.resolve(a.model.dir) !== path.resolve(b.model.dir) || a.indices.length !== b.indices.length) {
     throw new Error(`the two images were tokenized by different models ("${a.model.name}", "${b.model.name}"): their codes cannot be mixed`);
   }
-  // the package reader guarantees one branch of each role
+  if (a.model.branches.length < 2) throw new UserError('BAD_ARGUMENT', oneBranchSwap(a.model.name));
+  // the package reader guarantees one branch of each role in a two-branch package
   const [detail, semantic] = (['detail', 'semantic'] as const).map((r) => a.model.branches.findIndex((b) => b.role === r));
   const mix = (d: EncodedImage, s: EncodedImage): Mix => {
     const tokens = mixBranches(semantic, d.indices, s.indices);

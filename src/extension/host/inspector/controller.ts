@@ -3,16 +3,17 @@
 // boundary (panels.ts) supplies `HostUi`, `post` and settings, so this unit-tests with fakes.
 
 import * as path from 'node:path';
-import type { Inspection } from '../../../shared/types';
+import type { Inspection, InspectionHead, TileUpdate } from '../../../shared/types';
 import { PROTOCOL_VERSION } from '../../../shared/protocol/common';
 import type { ExportFormat, FolderUsageView, PngTarget } from '../../../shared/protocol/inspector';
 import type { HostToWebview, PanelInfo, Request } from '../../../shared/protocol/messages';
-import type { InspectorBackend, TokenSource } from '../backend';
+import type { InspectOptions, InspectorBackend, TokenSource } from '../backend';
 import { planExport } from '../exporter';
 import type { HostUi, Logger } from '../hostUi';
 import { saveThroughDialog } from '../saveFlow';
 import type { ResolvedSettings } from '../settings';
 import { WebviewChannel, type ControllerMessage } from '../webviewChannel';
+import { oneBranchSwap } from './branchSwap';
 
 /** What an export writes, for the save dialog's title. */
 const EXPORT_WHAT: Record<ExportFormat, string> = { 'tokens-json': 'tokens', 'tokens-npy': 'tokens', png: 'reconstruction', sheet: 'contact sheet' };
@@ -52,6 +53,8 @@ export type ExportResult = { written: string } | { cancelled: true };
 
 export class InspectorController {
   private inspection: Inspection | undefined;
+  /** the inspection being decoded: what the webview has been sent of it (resent when it reloads) */
+  private stream: { head: InspectionHead; tiles: { tile: TileUpdate; done: number }[]; total: number } | undefined;
   private folder: FolderUsageView | undefined;
   private running: AbortController | undefined;
   private runSeq = 0;
@@ -100,9 +103,16 @@ export class InspectorController {
     if (msg.kind === 'request') return this.handleRequest(msg.id, msg.request);
     this.post({ kind: 'init', protocol: PROTOCOL_VERSION, info: this.info });
     // work already under way (e.g. started by a command before the webview loaded): its
-    // result will be posted when it ends; repeat the busy line the webview missed
-    if (this.running && this.busyMessage) this.post({ kind: 'busy', message: this.busyMessage });
-    else if (this.target.mode !== 'folder' && this.inspection) this.post({ kind: 'inspection', inspection: this.inspection });
+    // result will be posted when it ends; repeat what the webview missed: the busy line, and of
+    // an inspection being decoded its head and the tiles so far
+    if (this.running && this.busyMessage) {
+      this.post({ kind: 'busy', message: this.busyMessage });
+      const st = this.stream;
+      if (st) {
+        this.post({ kind: 'inspectionStart', head: st.head, total: st.total });
+        for (const t of st.tiles) this.post({ kind: 'tile', tile: t.tile, done: t.done, total: st.total });
+      }
+    } else if (this.target.mode !== 'folder' && this.inspection) this.post({ kind: 'inspection', inspection: this.inspection });
     else if (this.target.mode === 'folder' && this.folder) this.post({ kind: 'folderUsage', usage: this.folder });
     else await this.refresh();
   }
@@ -155,10 +165,15 @@ export class InspectorController {
           err('Nothing to export yet: wait for the inspection to finish.');
           return;
         }
-        const r =
-          req.format === 'png'
-            ? await this.exportAs('png', req.target, req.scale)
-            : await this.exportAs(req.format);
+        let r: ExportResult;
+        try {
+          r = req.format === 'png' ? await this.exportAs('png', req.target, req.scale) : await this.exportAs(req.format);
+        } catch (e) {
+          // e.g. a branch ablation of a one-branch model: said in the panel, not logged as a crash
+          this.report(e, 'Could not export');
+          err(e instanceof Error ? e.message : String(e));
+          return;
+        }
         if ('written' in r) ok(`saved ${path.basename(r.written)}`);
         else ok('cancelled');
         return;
@@ -176,6 +191,11 @@ export class InspectorController {
       case 'swapWith': {
         if (this.target.mode !== 'image' || !this.deps.swapWith) {
           err('Swapping branches is only available in an image inspector.');
+          return;
+        }
+        const model = this.inspection?.model ?? this.stream?.head.model;
+        if (model && model.branches.length < 2) {
+          err(oneBranchSwap(model.name));
           return;
         }
         await this.deps.swapWith(this.target.path);
@@ -220,14 +240,27 @@ export class InspectorController {
     this.post({ kind: 'busy', message: this.busyMessage });
     const t0 = (this.deps.now ?? Date.now)();
     try {
-      const ins = await this.deps.ui.withProgress(`ImageFolder: ${words.ing} ${name}`, (_report, signal) => {
+      const ins = await this.deps.ui.withProgress(`ImageFolder: ${words.ing} ${name}`, (report, signal) => {
         if (signal.aborted) ac.abort();
         else signal.addEventListener('abort', () => ac.abort(), { once: true });
-        const options = { settings: settings.runtime, signal: ac.signal };
+        // Tiles go to the webview as they are decoded (the full reconstruction first): on a large
+        // model each is a second or more, and the panel shows what it has.
+        const onProgress: InspectOptions['onProgress'] = (e) => {
+          if (seq !== this.runSeq || this.disposed) return; // superseded
+          if (e.kind === 'head') {
+            this.stream = { head: e.head, tiles: [], total: e.total };
+            this.post({ kind: 'inspectionStart', head: e.head, total: e.total });
+          }
+          this.stream?.tiles.push({ tile: e.tile, done: e.done });
+          this.post({ kind: 'tile', tile: e.tile, done: e.done, total: e.total });
+          report(`${e.done}/${e.total} tiles`, 100 / e.total);
+        };
+        const options = { settings: settings.runtime, signal: ac.signal, onProgress };
         return tokens ? this.deps.backend.inspectTokens(tokens, options) : this.deps.backend.inspect(this.target.path, options);
       });
       if (seq !== this.runSeq || this.disposed) return; // superseded
       this.inspection = ins;
+      this.stream = undefined;
       const ms = (this.deps.now ?? Date.now)() - t0;
       const chosen = Object.entries(ins.provider.chosen)
         .map(([g, p]) => `${g}=${p}`)
@@ -242,6 +275,7 @@ export class InspectorController {
       this.post({ kind: 'inspection', inspection: ins });
     } catch (e) {
       if (seq !== this.runSeq || this.disposed) return;
+      this.stream = undefined;
       this.report(e, `Could not ${words.base} ${name}`, tokens ? undefined : name);
     } finally {
       if (this.running === ac) this.running = undefined;

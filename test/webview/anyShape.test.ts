@@ -1,0 +1,76 @@
+// The inspector webview on packages of other shapes (issue 14), from a REAL inspection of a
+// converted VAR package (one branch, 256 px, scales up to 16 x 16; test/support/converted.ts).
+
+import * as assert from 'node:assert/strict';
+import type { Browser } from 'playwright-core';
+import { ModelRuntime, inspect } from '../../src/extension/core';
+import type { Inspection } from '../../src/shared/types';
+import { PROTOCOL_VERSION } from '../../src/shared/protocol/common';
+import { convertedPackage } from '../support/converted';
+import { launch, openWebview, repoRoot, type WebviewPage } from './harness';
+
+const init = { kind: 'init', protocol: PROTOCOL_VERSION, info: { title: 'cat-face.png', resource: 'file:///samples/cat-face.png', mode: 'image' } };
+const testid = (id: string): string => `[data-testid="${id}"]`;
+
+async function waitReady(w: WebviewPage): Promise<void> {
+  await w.page.waitForFunction(() => (window as unknown as { __posted: { kind: string }[] }).__posted.some((m) => m.kind === 'ready'), undefined, { timeout: 15_000 });
+  await w.send(init);
+}
+
+/** A real inspection of the sample. */
+async function inspectSample(modelDir: string): Promise<{ ins: Inspection }> {
+  const rt = await ModelRuntime.load(modelDir, { provider: 'cpu' });
+  try {
+    return { ins: await inspect(rt, `${repoRoot()}/samples/cat-face.png`) };
+  } finally {
+    await rt.dispose();
+  }
+}
+
+
+describe('inspector webview: any package shape (headless Chromium)', function () {
+  this.timeout(600_000);
+  let browser: Browser;
+  before(async () => {
+    browser = await launch();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  it('a one-branch (VAR) model: no ablation, Swap disabled with the reason, 16 x 16 maps hoverable, 256-px images at 1:1', async () => {
+    this.timeout(900_000);
+    const { ins } = await inspectSample(convertedPackage('var'));
+    const w = await openWebview(browser, { theme: 'light' });
+    await waitReady(w);
+    await w.send({ kind: 'inspection', inspection: ins });
+    await w.page.waitForSelector('#app[data-state="ready"]');
+    assert.equal(await w.page.$$eval('section.ablation', (s) => s.length), 0, 'no ablation section');
+    for (const id of ['ablation-semantic', 'ablation-detail', 'generate-from-detail', 'generate-from-semantic', 'token-map-detail', 'token-map-semantic']) {
+      assert.equal(await w.page.$(testid(id)), null, `${id} absent`);
+    }
+    const swap = await w.page.$eval(testid('swap-branches'), (b) => ({ disabled: b.hasAttribute('disabled'), title: (b as HTMLElement).title }));
+    assert.ok(swap.disabled, 'swap disabled');
+    assert.match(swap.title, /needs a model with a detail and a semantic branch; ".*" has one branch/);
+    const options = await w.page.$$eval(`${testid('export-format')} vscode-option`, (os) => os.map((o) => o.getAttribute('value')));
+    assert.ok(options.length > 0 && !options.some((o) => /ablation/.test(o ?? '')), options.join(','));
+    // the full reconstruction at 1:1: a 256-px image shown 256 CSS px wide
+    const rec = await w.page.$eval(testid('reconstruction'), (img) => ({ natural: (img as HTMLImageElement).naturalWidth, shown: img.getBoundingClientRect().width }));
+    assert.deepEqual(rec, { natural: 256, shown: 256 });
+    // the last scale is 16 x 16: hover a cell of the big map and read it back
+    const box = (await (await w.page.$(testid('token-map-single')))!.boundingBox())!;
+    const side = 16;
+    const [row, col] = [11, 4];
+    const cell = box.width / side;
+    assert.ok(cell >= 12, `cells of ${cell} px stay hoverable`);
+    await w.page.mouse.move(box.x + (col + 0.5) * cell, box.y + (row + 0.5) * cell);
+    const info = await w.page.textContent(testid('token-info'));
+    const code = ins.indices[0][680 - 256 + row * side + col];
+    assert.equal(info, `single · scale 10/10 (16×16) · row ${row}, col ${col} · token #${680 - 256 + row * side + col} · code ${code}`);
+    assert.match((await w.page.textContent('.map-figure figcaption')) ?? '', /^Tokens/);
+    assert.equal(await w.page.$$eval(`${testid('usage-image')} .usage-branch`, (b) => b.length), 1);
+    assert.match((await w.page.textContent(testid('usage-stats-single'))) ?? '', /used\s*\d+ \/ 4096/);
+    assert.deepEqual(w.pageErrors, []);
+    assert.deepEqual(await w.cspViolations(), []);
+  });
+});
