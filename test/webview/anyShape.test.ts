@@ -54,8 +54,8 @@ describe('inspector webview: any package shape (headless Chromium)', function ()
     assert.match(swap.title, /needs a model with a detail and a semantic branch; ".*" has one branch/);
     const options = await w.page.$$eval(`${testid('export-format')} vscode-option`, (os) => os.map((o) => o.getAttribute('value')));
     assert.ok(options.length > 0 && !options.some((o) => /ablation/.test(o ?? '')), options.join(','));
-    // the full reconstruction at 1:1: a 256-px image shown 256 CSS px wide
-    const rec = await w.page.$eval(testid('reconstruction'), (img) => ({ natural: (img as HTMLImageElement).naturalWidth, shown: img.getBoundingClientRect().width }));
+    // the full reconstruction at 1:1: a 256-px image shown 256 CSS px wide (inside its border)
+    const rec = await w.page.$eval(testid('reconstruction'), (img) => ({ natural: (img as HTMLImageElement).naturalWidth, shown: img.clientWidth }));
     assert.deepEqual(rec, { natural: 256, shown: 256 });
     // the last scale is 16 x 16: hover a cell of the big map and read it back
     const box = (await (await w.page.$(testid('token-map-single')))!.boundingBox())!;
