@@ -87,9 +87,9 @@ for (const kind of ['imagefolder', 'var'] as const) {
       }
     });
 
-    it('stats over a folder: one usage per branch of 4096 codes, the unreadable file listed', () => {
+    it('stats over a folder: one usage per branch of 4096 codes, the unreadable file listed (exit 2)', () => {
       const r = cli(model, ['stats', path.join(REPO, 'samples'), '--json']);
-      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.code, 2, r.stderr); // samples/corrupt.png cannot be read
       const s = JSON.parse(r.stdout) as { images: number; usage: { histogram: number[]; used: number }[]; deadCodes: number[][]; failed: { image: string }[] };
       assert.ok(s.images >= 5, `${s.images} images`);
       assert.equal(s.usage.length, shape.P);
