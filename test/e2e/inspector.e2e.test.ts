@@ -4,6 +4,7 @@
 
 import * as assert from 'node:assert/strict';
 import { classesOf, e2eModelOverride, generatorAbsence, genState, scaleThumbs, waitForGenerate } from './generate';
+import { convertedPackage } from '../support/converted';
 import { log, openWorkbench, REPO, SLOW_MS, startCodeServer, waitFor, type CodeServer, type Workbench } from './harness';
 import {
   appState,
@@ -279,6 +280,45 @@ describe('e2e: the inspector in VS Code (code-server 4.100.3)', function () {
     assert.ok(summary.endsWith(`detail tokens of ${IMAGE}`), `summary: ${summary}`);
     await expectImage(web, 'generated-sample-0');
     await wb.screenshot('generate-teacher-forced');
+    assertNoWebviewProblems(wb);
+  });
+
+  // Last: it changes the model setting for the rest of the session.
+  it('8. "Select Model" with a converted one-branch (VAR) package, then an inspection in every view of its shape', async function () {
+    const dir = convertedPackage('var'); // small random weights, full shapes: 256 px, 1 branch of 4096 codes, L = 680
+    await wb.runCommand('View: Close All Editors');
+    await wb.clearNotifications();
+    await wb.runCommand('ImageFolder: Select Model');
+    await wb.pickQuickPick(/Choose a model folder/);
+    // code-server's file dialog is a quick input: go into the folder, then accept it with the dialog's button
+    const input = wb.page.locator('.quick-input-widget input.input');
+    await input.waitFor({ state: 'visible', timeout: 30_000 });
+    await input.fill(`${dir}/`);
+    await wb.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'manifest.json' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    await wb.screenshot('select-model-dialog');
+    await wb.page.locator('.quick-input-widget .monaco-button', { hasText: 'Use this model' }).first().click();
+    const chosen = await wb.waitForNotification(/ImageFolder: using model "/, 120_000);
+    log(`select model: ${chosen}`);
+    const name = /using model "([^"]+)"/.exec(chosen)![1];
+
+    const web = await tokenizeFromExplorer(wb, 'rocket.png');
+    assert.equal(await web.locator('[data-testid="model-name"]').textContent(), name);
+    const rec = await expectImage(web, 'reconstruction');
+    assert.equal(rec.naturalWidth, 256, 'the model works at 256 px');
+    assert.equal(await sliderMax(web), 10);
+    const map = await canvasColours(web, 'token-map-single');
+    assert.ok(map.width > 0 && map.colours > 1, `token map drawn: ${JSON.stringify(map)}`);
+    await web.locator('[data-testid="token-strip-single-10"]').waitFor({ state: 'attached' });
+    assert.equal(await web.locator('section.ablation').count(), 0, 'no branch ablation with one branch');
+    assert.equal(await web.locator('[data-testid="token-map-semantic"]').count(), 0);
+    const swap = web.locator('[data-testid="swap-branches"]');
+    assert.equal(await swap.getAttribute('disabled'), '', 'Swap branches disabled');
+    assert.match((await swap.getAttribute('title')) ?? '', /has one branch/);
+    await focusWebview(web);
+    await pressAndExpectScale(wb, 'Home', 1, web);
+    await pressAndExpectScale(wb, 'End', 10, web);
+    log(`one-branch inspection: "${(await appState(web)).status}"`);
+    await wb.screenshot('inspector-var-package');
     assertNoWebviewProblems(wb);
   });
 });

@@ -11,7 +11,7 @@ import sharp from 'sharp';
 import { parseCli } from '../../../src/extension/cli/args';
 import { tokenize } from '../../../src/extension/cli/commands';
 import type { Io } from '../../../src/extension/cli/io';
-import { ModelRuntime, UserError, contactSheet, inspect, type InspectProgress } from '../../../src/extension/core';
+import { ModelRuntime, UserError, captionBands, contactSheet, contactSheetCaptions, inspect, swapSheetCaptions, type InspectProgress } from '../../../src/extension/core';
 import { planExport } from '../../../src/extension/host/exporter';
 import { convertedPackage, type ConvertedKind } from '../../support/converted';
 import { CLI, REPO, tmpDir } from '../core/helpers';
@@ -107,8 +107,9 @@ for (const kind of ['imagefolder', 'var'] as const) {
       assert.equal(r.code, 0, r.stderr);
       const meta = await sharp(out).metadata();
       const gap = 2;
-      assert.equal(meta.width, gap + (N + 1) * (256 + gap));
-      assert.equal(meta.height, gap + (shape.P === 2 ? 3 : 2) * (256 + gap));
+      const { left, top } = captionBands(contactSheetCaptions(N, ''));
+      assert.equal(meta.width, left + gap + (N + 1) * (256 + gap));
+      assert.equal(meta.height, top + gap + (shape.P === 2 ? 3 : 2) * (256 + gap));
     });
 
     it(shape.P === 2 ? 'swap writes the 2 x 2 sheet' : 'swap is refused with one line: nothing to swap in one branch', async () => {
@@ -117,7 +118,8 @@ for (const kind of ['imagefolder', 'var'] as const) {
       if (shape.P === 2) {
         assert.equal(r.code, 0, r.stderr);
         const meta = await sharp(out).metadata();
-        assert.deepEqual([meta.width, meta.height], [2 + 2 * 258, 2 + 2 * 258]);
+        const { left, top } = captionBands(swapSheetCaptions('a', 'b', 'm'));
+        assert.deepEqual([meta.width, meta.height], [left + 2 + 2 * 258, top + 2 + 2 * 258]);
       } else {
         assert.equal(r.code, 2, r.stderr);
         assert.deepEqual(errLines(r.stderr).length, 1, r.stderr);
@@ -143,7 +145,7 @@ for (const kind of ['imagefolder', 'var'] as const) {
         assert.equal(ins.codeColours.length, shape.P);
         assert.equal(ins.codeColours[0].length, 4096);
         assert.equal(ins.ablation !== undefined, shape.P === 2);
-        const sheet = await sharp(await contactSheet(ins)).metadata();
+        const sheet = await sharp(await contactSheet(ins, { captions: false })).metadata();
         assert.equal(sheet.height, 2 + (shape.P === 2 ? 3 : 2) * 258);
         const npy = await planExport(ins, 'tokens-npy');
         assert.match(Buffer.from(npy.bytes.subarray(10, 80)).toString('latin1'), new RegExp(`'shape': \\(${shape.P}, ${shape.L}\\)`));
