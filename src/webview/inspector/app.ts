@@ -76,6 +76,11 @@ export class App {
       case 'busy':
         this.setState('busy', m.message, true);
         return;
+      case 'inspectionStart':
+        return; // the views are drawn from the finished inspection; the tiles' count shows meanwhile
+      case 'tile':
+        this.setState('busy', `Decoding: ${m.done} of ${m.total} tiles…`, true);
+        return;
       case 'inspection':
         this.ins = m.inspection;
         this.scale = clampScale(this.scale, m.inspection.progressive.length);
