@@ -88,7 +88,7 @@ if [ "$smoke" = 1 ]; then
   tok_s=30 gen_s=24
 else
   if [ ! -f "$data/train.npz" ]; then
-    [ -f "$data/ec.npz.xz" ] || { echo "gpu_run.sh: $data has neither train.npz nor a packed split (prepare.py --pack)" >&2; exit 1; }
+    [ -f "$data/ec.npz.xz" ] || [ -f "$data/ec.npz.xz.part0" ] || { echo "gpu_run.sh: $data has neither train.npz nor a packed split (prepare.py --pack)" >&2; exit 1; }
     stage "data: rebuilding $data/train.npz from the packed split"
     "$PY" training/data/prepare.py --unpack "$data" --workers "$(nproc)"
   fi

@@ -11,7 +11,7 @@ base emoji so near-duplicates never straddle the split).
 
 To train on another machine (a lent GPU, training/gpu_run.sh) the training split travels small:
 --pack writes the emoji and clipart arrays xz-compressed and the training photographs as JPEGs with
-their crop seeds (~24 MB in all), and --unpack rebuilds train.npz there with the same crop rule.
+their crop seeds (22 MiB in all; --parts cuts the arrays for separate carries), and --unpack rebuilds train.npz there with the same crop rule.
 
 usage: python3 training/data/prepare.py [--cache DIR] [--size 64]
        python3 training/data/prepare.py [--cache DIR] --pack DIR [--photo-px 1280]   # after a prepare
@@ -180,10 +180,11 @@ def crops_of(args):
     return photo_crops(path, n, size, seed)
 
 
-def pack(cache: Path, dest: Path, photo_px: int, quality: int):
+def pack(cache: Path, dest: Path, photo_px: int, quality: int, parts: int = 1):
     """The training split, small enough to carry (see the module docstring): dest/ec.npz.xz (the
-    emoji and clipart rows of train.npz), dest/photos/NN.jpg (each training photograph shrunk to
-    photo_px on its long side) with photos/manifest.json (file, crop seed, name), dest/labels.json."""
+    emoji and clipart rows of train.npz; with parts > 1, that stream cut into ec.npz.xz.part0, ...
+    to carry in separate calls), dest/photos/NN.jpg (each training photograph shrunk to photo_px on
+    its long side) with photos/manifest.json (file, crop seed, name), dest/labels.json."""
     x, data = cache / "raw" / "x", cache / "data"
     if not (x / ".complete").exists() or not (data / "train.npz").exists():
         raise SystemExit(f"--pack needs a prepared cache ({x} and {data / 'train.npz'}): run prepare.py first")
@@ -192,7 +193,13 @@ def pack(cache: Path, dest: Path, photo_px: int, quality: int):
     keep = z["sources"] != SOURCES.index("photo")
     buf = io.BytesIO()
     np.savez(buf, **{k: z[k][keep] for k in ("images", "labels", "sources", "names")})
-    (dest / "ec.npz.xz").write_bytes(lzma.compress(buf.getvalue()))
+    xz = lzma.compress(buf.getvalue())
+    if parts == 1:
+        (dest / "ec.npz.xz").write_bytes(xz)
+    else:
+        step = -(-len(xz) // parts)
+        for k in range(parts):
+            (dest / f"ec.npz.xz.part{k}").write_bytes(xz[k * step:(k + 1) * step])
     manifest = []
     for p, is_val, seed, name in photo_plan(x):
         if is_val:
@@ -212,7 +219,11 @@ def pack(cache: Path, dest: Path, photo_px: int, quality: int):
 def unpack(src: Path, workers: int):
     """Rebuild src/train.npz from what pack() wrote: the same rows in the same order (emoji,
     clipart, then each photograph's crops), the crops cut from the carried JPEGs."""
-    with np.load(io.BytesIO(lzma.decompress((src / "ec.npz.xz").read_bytes()))) as z:
+    whole = src / "ec.npz.xz"
+    pieces = [whole] if whole.exists() else sorted(src.glob("ec.npz.xz.part*"), key=lambda p: int(p.name[len("ec.npz.xz.part"):]))
+    if not pieces:
+        raise SystemExit(f"--unpack: {src} has neither ec.npz.xz nor its parts (prepare.py --pack)")
+    with np.load(io.BytesIO(lzma.decompress(b"".join(p.read_bytes() for p in pieces)))) as z:
         ec = {k: z[k] for k in z.files}
     labels = json.loads((src / "labels.json").read_text())
     photo, size = labels["labels"].index("photo"), int(labels["size"])
@@ -236,10 +247,11 @@ def main():
     ap.add_argument("--pack", type=Path, default=None, help="write the training split, small, into this folder (after a prepare)")
     ap.add_argument("--photo-px", type=int, default=1280, help="--pack: long side of the carried photographs (the H200 run: 1280)")
     ap.add_argument("--jpeg-quality", type=int, default=90, help="--pack: JPEG quality of the carried photographs")
+    ap.add_argument("--parts", type=int, default=1, help="--pack: cut the emoji+clipart stream into this many files")
     ap.add_argument("--unpack", type=Path, default=None, help="rebuild train.npz in this packed folder")
     a = ap.parse_args()
     if a.pack:
-        return pack(a.cache, a.pack, a.photo_px, a.jpeg_quality)
+        return pack(a.cache, a.pack, a.photo_px, a.jpeg_quality, a.parts)
     if a.unpack:
         return unpack(a.unpack, a.workers)
     x = fetch(a.cache / "raw")

@@ -53,8 +53,9 @@ def main():
         cache, carry = Path(tmp) / "cache", Path(tmp) / "carry"
         fake_sources(cache / "raw" / "x", np.random.default_rng(0))
         run("--cache", str(cache))
-        run("--cache", str(cache), "--pack", str(carry))
-        assert not (carry / "train.npz").exists()
+        run("--cache", str(cache), "--pack", str(carry), "--parts", "3")   # carried in three calls
+        assert not (carry / "train.npz").exists() and not (carry / "ec.npz.xz").exists()
+        assert sorted(f.name for f in carry.glob("ec.npz.xz.part*")) == [f"ec.npz.xz.part{k}" for k in range(3)]
         run("--unpack", str(carry))
         want, got = np.load(cache / "data" / "train.npz"), np.load(carry / "train.npz")
         for k in ("labels", "sources", "names"):
@@ -64,7 +65,7 @@ def main():
         assert np.array_equal(want["images"][~photo], got["images"][~photo]), "emoji and clipart rows differ"
         diff = np.abs(want["images"][photo].astype(np.int16) - got["images"][photo]).mean()
         assert diff < 2.0, f"photo crops differ by {diff:.2f} levels on average"
-        carried = sorted(f.name for f in (carry / "photos").iterdir())
+        carried = sorted(f.name for f in carry.rglob("*") if f.is_file() and f.name != "train.npz")
         print(f"pack/unpack: {len(want['labels'])} rows equal, photo crops within {diff:.2f} levels, carried {carried}")
 
 
