@@ -6,3 +6,9 @@
 export const MAX_GENERATE_COUNT = 64;
 /** seeds are integers 0..this (exact in a double, so they survive JSON) */
 export const MAX_GENERATE_SEED = Number.MAX_SAFE_INTEGER;
+/** classifier-free guidance scales are 0..this */
+export const MAX_CFG = 100;
+/** top-k is an integer 0..this (0 = off); more than any codebook here */
+export const MAX_TOP_K = 1 << 20;
+/** temperatures are > 0 and at most this */
+export const MAX_TEMPERATURE = 100;

@@ -1,7 +1,7 @@
 // The options only `generate` takes: their parseArgs table (merged into args.ts's), usage lines and
 // checks. Kept apart from generate.ts so that args.ts does not import the command it parses for.
 
-import { MAX_GENERATE_COUNT, MAX_GENERATE_SEED, UserError } from '../core';
+import { MAX_CFG, MAX_GENERATE_COUNT, MAX_GENERATE_SEED, MAX_TEMPERATURE, MAX_TOP_K, UserError } from '../core';
 
 export interface GenerateCliOptions {
   className?: string;
@@ -63,10 +63,10 @@ export function parseGenerateOptions(v: Values): GenerateCliOptions {
   return {
     className: v.class,
     seed: num('seed', v.seed, { integer: true, min: 0, max: MAX_GENERATE_SEED }) ?? 0,
-    cfg: num('cfg', v.cfg, { min: 0 }),
-    topK: num('top-k', v['top-k'], { integer: true, min: 0 }),
+    cfg: num('cfg', v.cfg, { min: 0, max: MAX_CFG }),
+    topK: num('top-k', v['top-k'], { integer: true, min: 0, max: MAX_TOP_K }),
     topP: num('top-p', v['top-p'], { min: 0, max: 1, minExclusive: true }),
-    temperature: num('temperature', v.temperature, { min: 0, minExclusive: true }),
+    temperature: num('temperature', v.temperature, { min: 0, minExclusive: true, max: MAX_TEMPERATURE }),
     count: num('count', v.count, { integer: true, min: 1, max: MAX_GENERATE_COUNT }) ?? 1,
     forceDetail: v['force-detail'],
     forceSemantic: v['force-semantic'],

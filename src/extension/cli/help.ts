@@ -2,7 +2,7 @@
 // the others, so no option is parsed and then silently ignored) and the help text, for the
 // general `--help` and for `COMMAND --help`.
 
-import { DEFAULT_PIXEL_LIMIT, MAX_GENERATE_COUNT } from '../core';
+import { DEFAULT_PIXEL_LIMIT, MAX_CFG, MAX_GENERATE_COUNT, MAX_TEMPERATURE, MAX_TOP_K } from '../core';
 
 export const COMMANDS = ['tokenize', 'reconstruct', 'sheet', 'swap', 'stats', 'info', 'generate'] as const;
 export type Command = (typeof COMMANDS)[number];
@@ -29,10 +29,10 @@ export const OPTION_HELP: Record<string, string> = {
   class: "--class NAME             the class to sample (see --list-classes; case-insensitive)",
   'list-classes': "--list-classes           print the model's classes, one per line (--json: an array), and exit",
   seed: '--seed N                 random seed, an integer >= 0 (default 0)',
-  cfg: "--cfg X                  classifier-free guidance scale >= 0 (default: the model's recommendation)",
-  'top-k': "--top-k K                keep the K most likely codes, an integer >= 0, 0 = all (default: the model's)",
+  cfg: `--cfg X                  classifier-free guidance scale, 0 to ${MAX_CFG} (default: the model's recommendation)`,
+  'top-k': `--top-k K                keep the K most likely codes, an integer 0 to ${MAX_TOP_K}, 0 = all (default: the model's)`,
   'top-p': "--top-p P                nucleus sampling, > 0 and <= 1 (default: the model's)",
-  temperature: "--temperature T          > 0 (default: the model's)",
+  temperature: `--temperature T          > 0 and <= ${MAX_TEMPERATURE} (default: the model's)`,
   count: `--count C                samples, 1 to ${MAX_GENERATE_COUNT}, in a grid (default 1)`,
   'force-detail': "--force-detail IMAGE     keep IMAGE's detail tokens at every scale (teacher forcing)",
   'force-semantic': "--force-semantic IMAGE   keep IMAGE's semantic tokens at every scale",

@@ -3,7 +3,7 @@
 
 import * as path from 'node:path';
 import * as os from 'node:os';
-import { builtInModelDir, DEFAULT_PIXEL_LIMIT, FALLBACK_DEFAULTS, MAX_GENERATE_COUNT, PROVIDERS } from '../core';
+import { builtInModelDir, DEFAULT_PIXEL_LIMIT, FALLBACK_DEFAULTS, MAX_CFG, MAX_GENERATE_COUNT, MAX_GENERATE_SEED, MAX_TEMPERATURE, MAX_TOP_K, PROVIDERS } from '../core';
 import type { ProviderSetting, ResizeMode } from '../../shared/types';
 import type { SamplingParams } from '../../shared/protocol/generate';
 import type { RuntimeSettings } from './backend';
@@ -99,12 +99,14 @@ export function resolveSettings(ctx: ResolveContext): ResolvedSettings {
   // only fill the type and are never shown for a package with defaults.
   const d = FALLBACK_DEFAULTS;
   const generation: GenerationDefaults = {
-    cfg: num(get('generation.cfg'), d.cfg, 0, 50),
-    topK: num(get('generation.topK'), d.topK, 0, 1_000_000, true),
-    // top-p 0 would keep nothing (the core requires (0, 1]): treated as invalid
+    // the bounds the Generate form's messages are checked against (shared/limits.ts), so a value
+    // accepted here is never refused there; package.json's minimum/maximum state the same numbers
+    cfg: num(get('generation.cfg'), d.cfg, 0, MAX_CFG),
+    topK: num(get('generation.topK'), d.topK, 0, MAX_TOP_K, true),
+    // top-p or temperature 0 would keep nothing / divide by zero (the core requires > 0): invalid
     topP: num(get('generation.topP'), d.topP, Number.MIN_VALUE, 1),
-    temperature: num(get('generation.temperature'), d.temperature, 0.01, 10),
-    seed: num(get('generation.seed'), 0, 0, 2 ** 31 - 1, true),
+    temperature: num(get('generation.temperature'), d.temperature, Number.MIN_VALUE, MAX_TEMPERATURE),
+    seed: num(get('generation.seed'), 0, 0, MAX_GENERATE_SEED, true),
     count: num(get('generation.count'), 4, 1, MAX_GENERATE_COUNT, true),
   };
   const generationUserSet = (Object.keys(generation) as (keyof GenerationDefaults)[]).filter((k) => {

@@ -1,14 +1,11 @@
 // The Generate view's part of the protocol: its form (sampling parameters), requests, the generator
 // description and per-scale progress it receives, and the state VS Code keeps for it across reloads.
 
-import { MAX_GENERATE_COUNT, MAX_GENERATE_SEED } from '../limits';
+import { MAX_CFG, MAX_GENERATE_COUNT, MAX_GENERATE_SEED, MAX_TEMPERATURE, MAX_TOP_K } from '../limits';
 import { fail, hasExactKeys, isInt, isNum, isPlainObject, short, boundedJsonLength, MAX_REQUEST_ID, MAX_SCALES, MAX_WEBVIEW_MESSAGE_CHARS, type Obj, type Parsed } from './common';
 
-// The count and seed bounds are the core's (shared/limits.ts); these caps only keep numbers finite
-// and sane.
-export const MAX_CFG = 100;
-export const MAX_TEMPERATURE = 100;
-export const MAX_TOP_K = 1 << 20;
+// The sampling bounds are shared/limits.ts's (the settings and the CLI check the same numbers); this
+// cap only keeps a class index sane before the model's class count is known.
 export const MAX_CLASSES = 4096;
 
 /** Which branch of the reference image is teacher-forced (paper Fig. 8); 'none' = plain sampling. */
@@ -115,7 +112,7 @@ export function parseGenerateParams(raw: unknown, classes = MAX_CLASSES): Parsed
     return fail(`generate: class must be one of the model's ${classes === MAX_CLASSES ? '' : `${classes} `}classes (got ${short(String(classId))})`);
   }
   if (!isNum(cfg) || cfg < 0 || cfg > MAX_CFG) return fail(`generate: cfg must be a number from 0 to ${MAX_CFG} (got ${short(String(cfg))})`);
-  if (!isInt(topK, 0, MAX_TOP_K)) return fail(`generate: top-k must be an integer >= 0, 0 = off (got ${short(String(topK))})`);
+  if (!isInt(topK, 0, MAX_TOP_K)) return fail(`generate: top-k must be an integer from 0 to ${MAX_TOP_K}, 0 = off (got ${short(String(topK))})`);
   // the core keeps at least the most likely code, so 0 would mean nothing: (0, 1], 1 = off
   if (!isNum(topP) || topP <= 0 || topP > 1) return fail(`generate: top-p must be a number in (0, 1], 1 = off (got ${short(String(topP))})`);
   if (!isNum(temperature) || temperature <= 0 || temperature > MAX_TEMPERATURE) {

@@ -162,7 +162,10 @@ describe('CLI ranges in messages (issue 17, item 10)', () => {
     bad(['generate', '--class', 'a', '--out', 'o.png', '--seed', '-1'], /^--seed must be an integer >= 0 and <= \d+ \(got '-1'\)$/);
     bad(['tokenize', 'a.png', '--threads', '-2'], /^--threads must be a positive integer \(got '-2'\)$/);
     bad(['tokenize', 'a.png', '--max-mp', '-.5'], /^--max-mp must be a positive number \(got '-.5'\)$/);
-    bad(['generate', '--class', 'a', '--out', 'o.png', '--top-k', '-3'], /^--top-k must be an integer >= 0 \(got '-3'\)$/);
+    bad(['generate', '--class', 'a', '--out', 'o.png', '--top-k', '-3'], /^--top-k must be an integer >= 0 and <= 1048576 \(got '-3'\)$/);
+    // the protocol's caps (shared/limits.ts), so the CLI refuses what the Generate view would
+    bad(['generate', '--class', 'a', '--out', 'o.png', '--cfg', '101'], /^--cfg must be a number >= 0 and <= 100 \(got '101'\)$/);
+    bad(['generate', '--class', 'a', '--out', 'o.png', '--temperature', '1e3'], /^--temperature must be a number > 0 and <= 100 \(got '1e3'\)$/);
   });
 });
 

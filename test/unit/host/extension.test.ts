@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DEFAULT_PIXEL_LIMIT, IMAGE_EXTENSIONS, MAX_GENERATE_COUNT, PROVIDERS } from '../../../src/extension/core';
+import { DEFAULT_PIXEL_LIMIT, IMAGE_EXTENSIONS, MAX_CFG, MAX_GENERATE_COUNT, MAX_GENERATE_SEED, MAX_TEMPERATURE, MAX_TOP_K, PROVIDERS } from '../../../src/extension/core';
 import { activateWith } from '../../../src/extension/host/extension';
 import type { HostToWebview } from '../../../src/shared/protocol/messages';
 import * as vscode from './fakeVscode';
@@ -84,6 +84,9 @@ describe('extension host (vscode stubbed at the boundary)', () => {
     assert.deepEqual(props['imagefolderInspector.provider'].enum, ['auto', ...PROVIDERS]);
     assert.equal(props['imagefolderInspector.pixelLimit'].default, DEFAULT_PIXEL_LIMIT);
     assert.equal(props['imagefolderInspector.generation.count'].maximum, MAX_GENERATE_COUNT);
+    // the settings' bounds are the protocol's and the CLI's (shared/limits.ts): a value Settings accepts is never refused later
+    const maxima = (['cfg', 'topK', 'temperature', 'seed'] as const).map((k) => props[`imagefolderInspector.generation.${k}`].maximum);
+    assert.deepEqual(maxima, [MAX_CFG, MAX_TOP_K, MAX_TEMPERATURE, MAX_GENERATE_SEED]);
     assert.deepEqual(pkg.contributes.customEditors[0].selector.map((s) => s.filenamePattern), IMAGE_EXTENSIONS.map((e) => `*.${e}`));
     // every menu entry that filters by extension accepts exactly IMAGE_EXTENSIONS
     const whens = Object.values(pkg.contributes.menus)

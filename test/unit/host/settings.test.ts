@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { MAX_CFG, MAX_GENERATE_SEED, MAX_TEMPERATURE, MAX_TOP_K } from '../../../src/extension/core';
 import { resolveSettings, type Inspected } from '../../../src/extension/host/settings';
 import { repoRoot } from './tinyModel';
 
@@ -78,6 +79,16 @@ describe('host settings', () => {
     const s = resolveSettings({ read, trusted: true, extensionRoot: '/ext' });
     assert.deepEqual(s.generationUserSet, ['topP']);
     assert.equal(s.generation.topP, 0.5);
+  });
+
+  it("takes generation values up to the protocol's bounds and no further (shared/limits.ts)", () => {
+    const at = reader({ 'generation.cfg': { globalValue: MAX_CFG }, 'generation.topK': { globalValue: MAX_TOP_K }, 'generation.temperature': { globalValue: 0.001 }, 'generation.seed': { globalValue: 2 ** 40 } });
+    const a = resolveSettings({ read: at, trusted: true, extensionRoot: '/ext' }).generation;
+    assert.deepEqual([a.cfg, a.topK, a.temperature, a.seed], [MAX_CFG, MAX_TOP_K, 0.001, 2 ** 40]);
+    const over = reader({ 'generation.cfg': { globalValue: MAX_CFG + 1 }, 'generation.topK': { globalValue: MAX_TOP_K + 1 }, 'generation.temperature': { globalValue: MAX_TEMPERATURE * 2 }, 'generation.seed': { globalValue: MAX_GENERATE_SEED + 2 } });
+    const o = resolveSettings({ read: over, trusted: true, extensionRoot: '/ext' });
+    assert.equal(o.generation.seed, 0);
+    assert.deepEqual(o.generationUserSet, [], 'out-of-range values are not user choices');
   });
 
   it('passes valid values through', () => {

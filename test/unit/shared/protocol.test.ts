@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { MAX_WEBVIEW_MESSAGE_CHARS, PROTOCOL_VERSION } from '../../../src/shared/protocol/common';
-import { MAX_GENERATE_COUNT, MAX_GENERATE_SEED } from '../../../src/shared/limits';
-import { MAX_CFG, parseGenerateParams, parseGenerateState, type GenerateParams } from '../../../src/shared/protocol/generate';
+import { MAX_CFG, MAX_GENERATE_COUNT, MAX_GENERATE_SEED, MAX_TEMPERATURE, MAX_TOP_K } from '../../../src/shared/limits';
+import { parseGenerateParams, parseGenerateState, type GenerateParams } from '../../../src/shared/protocol/generate';
 import { parseWebviewState } from '../../../src/shared/protocol/inspector';
 import { isHostMessage, parseWebviewMessage, type HostToWebview, type Request, type WebviewToHost } from '../../../src/shared/protocol/messages';
 import { syntheticInspection } from '../../fixtures/syntheticInspection';
@@ -144,7 +144,7 @@ describe('protocol: the Generate view', () => {
     const ok: WebviewToHost[] = [
       requestMessage(1, { type: 'generate', params }),
       requestMessage(2, { type: 'generate', params: { ...params, cfg: 0, topK: 0, topP: 1, temperature: 0.01, seed: 0, count: 1, force: 'detail' } }),
-      requestMessage(3, { type: 'generate', params: { ...params, cfg: MAX_CFG, seed: MAX_GENERATE_SEED, count: MAX_GENERATE_COUNT, force: 'semantic' } }),
+      requestMessage(3, { type: 'generate', params: { ...params, cfg: MAX_CFG, topK: MAX_TOP_K, temperature: MAX_TEMPERATURE, seed: MAX_GENERATE_SEED, count: MAX_GENERATE_COUNT, force: 'semantic' } }),
       requestMessage(4, { type: 'saveSample', run: 1, sample: 0, format: 'png' }),
       requestMessage(5, { type: 'saveSample', run: 9, sample: MAX_GENERATE_COUNT - 1, format: 'tokens-json' }),
       requestMessage(6, { type: 'saveSample', run: 9, sample: 3, format: 'tokens-npy' }),
@@ -167,7 +167,9 @@ describe('protocol: the Generate view', () => {
     ['string cfg', gen({ cfg: '3' }), /cfg/],
     ['top-p 0', gen({ topP: 0 }), /top-p must be a number in \(0, 1\]/],
     ['top-p above 1', gen({ topP: 1.01 }), /top-p/],
-    ['fractional top-k', gen({ topK: 2.5 }), /top-k must be an integer >= 0/],
+    ['fractional top-k', gen({ topK: 2.5 }), /top-k must be an integer from 0 to 1048576/],
+    ['top-k over the cap', gen({ topK: MAX_TOP_K + 1 }), /top-k/],
+    ['cfg over the cap', gen({ cfg: MAX_CFG + 1 }), /cfg must be a number from 0 to 100/],
     ['negative top-k', gen({ topK: -1 }), /top-k/],
     ['temperature 0', gen({ temperature: 0 }), /temperature must be a number > 0/],
     ['negative temperature', gen({ temperature: -1 }), /temperature/],
