@@ -6,7 +6,19 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { HostToWebview } from '../../shared/protocol/messages';
+import type { InspectorBackend } from './backend';
+import type { HostUi, Logger } from './hostUi';
 import { buildWebviewHtml, makeNonce, type HtmlParts } from './html';
+import type { ResolvedSettings } from './settings';
+
+/** What both panel managers are given by the extension (each adds its own cross-panel actions). */
+export interface PanelsDeps {
+  context: vscode.ExtensionContext;
+  backend: InspectorBackend;
+  ui: HostUi;
+  log: Logger;
+  settings: () => ResolvedSettings;
+}
 
 export const WEBVIEW_OPTIONS: vscode.WebviewOptions & vscode.WebviewPanelOptions = {
   enableScripts: true,

@@ -8,22 +8,14 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseGenerateState } from '../../../shared/protocol/generate';
 import { isImagePath } from '../../core';
-import type { InspectorBackend } from '../backend';
 import { describeError } from '../errors';
 import { GenerateController, generatorMissingMessage, type GenerateControllerDeps, type ReferenceImage } from './controller';
-import { PanelHost } from '../panelHost';
-import type { HostUi, Logger } from '../hostUi';
-import type { ResolvedSettings } from '../settings';
+import { PanelHost, type PanelsDeps } from '../panelHost';
 import { COMMANDS } from '../vscodeUi';
 
 export const GENERATE_VIEW_TYPE = 'imagefolderInspector.generate';
 
-export interface GeneratePanelsDeps {
-  context: vscode.ExtensionContext;
-  backend: InspectorBackend;
-  ui: HostUi;
-  log: Logger;
-  settings: () => ResolvedSettings;
+export interface GeneratePanelsDeps extends PanelsDeps {
   /** a sample's "Inspect" (inspector/panels.ts openGenerated) */
   openInspector?: GenerateControllerDeps['openInspector'];
 }

@@ -6,23 +6,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseWebviewState } from '../../../shared/protocol/inspector';
-import type { InspectorBackend, TokenSource } from '../backend';
+import type { TokenSource } from '../backend';
 import { GeneratedStore, MAX_KEPT } from './generatedStore';
 import { IMAGE_EXTENSIONS, isImagePath } from '../../core';
-import { PanelHost } from '../panelHost';
-import type { HostUi, Logger } from '../hostUi';
+import { PanelHost, type PanelsDeps } from '../panelHost';
 import { InspectorController, type InspectorControllerDeps, type InspectorTarget } from './controller';
-import type { ResolvedSettings } from '../settings';
 
 export const PANEL_VIEW_TYPE = 'imagefolderInspector.panel';
 export const EDITOR_VIEW_TYPE = 'imagefolderInspector.inspector';
 
-export interface InspectorPanelsDeps {
-  context: vscode.ExtensionContext;
-  backend: InspectorBackend;
-  ui: HostUi;
-  log: Logger;
-  settings: () => ResolvedSettings;
+export interface InspectorPanelsDeps extends PanelsDeps {
   /** the inspector's "Generate with this image's … tokens" (generate/panels.ts) */
   openGenerator?: InspectorControllerDeps['openGenerator'];
   /** the inspector's "Swap branches with…" (commands.ts, Swap Branches of Two Images) */
