@@ -293,8 +293,10 @@ describe('e2e: the inspector in VS Code (code-server 4.100.3)', function () {
     // code-server's file dialog is a quick input: go into the folder, then accept it with the dialog's button
     const input = wb.page.locator('.quick-input-widget input.input');
     await input.waitFor({ state: 'visible', timeout: 30_000 });
+    // the dialog first fills in its start folder (typing before that is overwritten)
+    await waitFor('the file dialog at its start folder', async () => (await input.inputValue()).endsWith('/'), 30_000);
     await input.fill(`${dir}/`);
-    await wb.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'manifest.json' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    await waitFor('the file dialog in the package folder', async () => (await input.inputValue()) === `${dir}/`, 30_000);
     await wb.screenshot('select-model-dialog');
     await wb.page.locator('.quick-input-widget .monaco-button', { hasText: 'Use this model' }).first().click();
     const chosen = await wb.waitForNotification(/ImageFolder: using model "/, 120_000);

@@ -2,7 +2,8 @@
 // code), answers the host's messages, and builds the views (toolbar, compare, stepper, token maps,
 // ablation, usage) once per inspection, updating them when the state changes.
 
-import type { BranchSelection, Inspection } from '../../shared/types';
+import type { BranchSelection } from '../../shared/types';
+import { addTile, finishedShown, startShown, type ShownInspection } from './shownInspection';
 import type { FolderUsageView, WebviewState } from '../../shared/protocol/inspector';
 import type { HostToWebview, PanelInfo, Request } from '../../shared/protocol/messages';
 import type { ViewHost } from '../channel';
@@ -31,7 +32,9 @@ interface Views {
 
 export class App {
   private info: InspectorPanelInfo | undefined;
-  private ins: Inspection | undefined;
+  private ins: ShownInspection | undefined;
+  /** the views show an inspection whose tiles are still arriving */
+  private streaming = false;
   private folder: FolderUsageView | undefined;
   private scale: number;
   private ablation: BranchSelection;
@@ -77,16 +80,31 @@ export class App {
         this.setState('busy', m.message, true);
         return;
       case 'inspectionStart':
-        return; // the views are drawn from the finished inspection; the tiles' count shows meanwhile
-      case 'tile':
-        this.setState('busy', `Decoding: ${m.done} of ${m.total} tiles…`, true);
+        // the tiles follow, the full reconstruction first: the views show placeholders until then
+        this.ins = startShown(m.head, m.total);
+        this.streaming = true;
+        this.scale = clampScale(this.scale, m.head.model.scales.length);
+        this.renderInspection(this.ins);
+        this.showDecoding();
         return;
-      case 'inspection':
-        this.ins = m.inspection;
+      case 'tile':
+        if (!this.ins || !this.streaming) return; // a stale tile of an inspection already replaced
+        addTile(this.ins, m.tile, m.done);
+        this.update();
+        this.showDecoding();
+        return;
+      case 'inspection': {
+        // the end of the inspection that streamed into the views: they stay (hover, focus, Play);
+        // anything else is drawn anew
+        const streamed = this.streaming && this.ins?.image === m.inspection.image && this.views !== undefined;
+        this.streaming = false;
+        this.ins = finishedShown(m.inspection);
         this.scale = clampScale(this.scale, m.inspection.progressive.length);
-        this.renderInspection(m.inspection);
+        if (streamed && this.ins) this.update();
+        else this.renderInspection(this.ins);
         this.setState('ready', this.readyText(), false);
         return;
+      }
       case 'folderUsage':
         this.folder = m.usage;
         this.renderFolderUsage(m.usage, true);
@@ -110,12 +128,20 @@ export class App {
     return `${i.model.name} · ${chosen} · ${Math.round(total)} ms`;
   }
 
-  private setState(state: string, text: string, busy: boolean): void {
+  /** The status line while tiles stream in: how many are decoded, with Cancel. */
+  private showDecoding(): void {
+    const ins = this.ins;
+    if (!ins) return;
+    const bar = h('progress', { testid: 'tile-progress', max: String(ins.total), value: String(ins.done) });
+    this.setState('decoding', `Decoding ${ins.done} of ${ins.total} tiles…`, true, bar);
+  }
+
+  private setState(state: string, text: string, busy: boolean, progress?: HTMLElement): void {
     this.root.dataset.state = state;
     this.root.setAttribute('aria-busy', String(busy));
     this.status.replaceChildren();
     if (busy) {
-      this.status.append(progressRing(), h('span', {}, text));
+      this.status.append(progress ?? progressRing(), h('span', {}, text));
       this.status.append(button('Cancel', { testid: 'cancel', onClick: () => this.request({ type: 'cancel', target: 0 }) }));
     } else {
       this.status.append(h('span', {}, text));
@@ -136,7 +162,7 @@ export class App {
 
   // ------------------------------------------------------------------ layout
 
-  private renderInspection(ins: Inspection): void {
+  private renderInspection(ins: ShownInspection): void {
     this.views?.stepper.stopPlay();
     const views: Views = {
       compare: new CompareView(ins),
@@ -149,9 +175,8 @@ export class App {
         showTokenRegion: (cell) => this.views?.compare.showTokenRegion(cell),
       }),
       // a one-branch model has nothing to ablate
-      ablation:
-        ins.ablation && ins.ablationMetrics
-          ? new AblationView(ins, ins.ablation, ins.ablationMetrics, (which) => {
+      ablation: ins.ablation
+          ? new AblationView(ins, (which) => {
               this.ablation = which;
               this.persist();
               this.update();

@@ -1,7 +1,7 @@
 // The input next to the reconstruction from the selected scales and that scale's own
 // contribution, with PSNR/SSIM, and the outline of a hovered token's cell on all three.
 
-import type { Inspection } from '../../shared/types';
+import type { ShownInspection } from './shownInspection';
 import { h } from '../dom';
 import { figure, setImage } from './figures';
 import { formatDb, formatSsim, tokenRegion } from './logic';
@@ -17,7 +17,7 @@ export class CompareView {
   /** overlays on the three pictures that outline the hovered token's cell */
   private readonly regions: HTMLElement[] = [];
 
-  constructor(private readonly ins: Inspection) {
+  constructor(private readonly ins: ShownInspection) {
     const [caption, alt] =
       ins.source === 'tokens'
         ? ['Full decode of these tokens: all scales, both branches (the reference of PSNR/SSIM)', 'full decode of the tokens, all scales']
@@ -39,8 +39,8 @@ export class CompareView {
   update(k: number): void {
     const ins = this.ins;
     const side = ins.model.scales[k];
-    setImage(this.recImg, ins.progressive[k]);
-    setImage(this.conImg, ins.contribution[k]);
+    setImage(this.recImg, ins.progressive[k], ins.model.imageSize);
+    setImage(this.conImg, ins.contribution[k], ins.model.imageSize);
     this.recCaption.textContent = `Reconstruction from scales 1–${k + 1}`;
     this.conCaption.textContent = `Scale ${k + 1} alone (${side}×${side} tokens per branch)`;
     this.psnr.textContent = formatDb(ins.psnrByScale[k]);

@@ -22,7 +22,18 @@ export function figure(testid: string, caption: HTMLElement, alt: string, region
   return { fig: h('figure', {}, h('div', { class: 'pic-box' }, img, region), h('figcaption', {}, caption)), img };
 }
 
-export function setImage(img: HTMLImageElement, p: PngImage): void {
+/** a transparent 1x1 GIF: a tile not decoded yet shows its frame (CSS .pending), not a broken-image icon */
+const PENDING_SRC = 'data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7';
+
+/** p undefined: the tile is still being decoded (a placeholder of the model's size, `size`). */
+export function setImage(img: HTMLImageElement, p: PngImage | undefined, size = 0): void {
+  img.classList.toggle('pending', !p);
+  if (!p) {
+    if (img.getAttribute('src') !== PENDING_SRC) img.src = PENDING_SRC;
+    img.width = size;
+    img.height = size;
+    return;
+  }
   const src = pngSrc(p.pngBase64);
   if (img.getAttribute('src') !== src) img.src = src;
   img.width = p.width;

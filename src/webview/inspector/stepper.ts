@@ -1,7 +1,7 @@
 // The scale stepper: first/previous/next/last, a slider, the scale's label, Play (steps through
 // every scale on a timer) and the PSNR curve, whose points also pick a scale.
 
-import type { Inspection } from '../../shared/types';
+import type { ShownInspection } from './shownInspection';
 import { h } from '../dom';
 import { button, setDisabled } from '../toolkit';
 import { psnrCurve } from './charts';
@@ -27,7 +27,7 @@ export class StepperView {
   private playTimer: number | undefined;
 
   constructor(
-    private readonly ins: Inspection,
+    private readonly ins: ShownInspection,
     private readonly actions: StepperActions,
     /** gets data-playing while Play runs */
     private readonly root: HTMLElement,

@@ -2,7 +2,7 @@
 // strip of every scale, coloured by code. Hovering a token describes it and outlines its cell on
 // the pictures; clicking highlights its code everywhere.
 
-import type { Inspection } from '../../shared/types';
+import type { InspectionHead } from '../../shared/types';
 import { h } from '../dom';
 import { button, setDisabled } from '../toolkit';
 import { branchLabel, branchOrder, cellAt, codeOccurrences, describeToken, moveCell, tokenAt } from './logic';
@@ -41,7 +41,7 @@ export class TokenMapsView {
   private hover: { branch: number; row: number; col: number } | null = null;
 
   constructor(
-    private readonly ins: Inspection,
+    private readonly ins: InspectionHead,
     private readonly actions: TokenMapsActions,
   ) {
     this.tokenInfo = h('p', { testid: 'token-info', class: 'token-info', 'aria-live': 'off' }, 'Hover a token to see branch, scale, position and code; click to highlight that code everywhere.');

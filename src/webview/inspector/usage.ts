@@ -2,14 +2,14 @@
 // image and, once asked for, aggregated over its folder, with the images that could not be read;
 // a folder inspector shows only the folder's.
 
-import type { Inspection } from '../../shared/types';
+import type { InspectionHead } from '../../shared/types';
 import type { FolderUsageView } from '../../shared/protocol/inspector';
 import { h } from '../dom';
 import { histogramCanvas } from './charts';
 import { branchLabel, branchOrder, deadCodes, formatPct, topCodes } from './logic';
 import type { Highlight } from './tokenCanvas';
 
-type Usage = FolderUsageView['branches'][number] | Inspection['usage'][number];
+type Usage = FolderUsageView['branches'][number] | InspectionHead['usage'][number];
 
 /**
  * Per-branch usage, semantic branch first. For one image (prefix 'usage') the meaningful numbers
@@ -77,7 +77,7 @@ export class UsageView {
   private readonly folder: HTMLElement;
   private readonly roles: string[];
 
-  constructor(private readonly ins: Inspection) {
+  constructor(private readonly ins: InspectionHead) {
     this.roles = ins.model.branches.map((b) => b.role);
     this.image = h('div', { class: 'usage-grid', testid: 'usage-image' });
     this.perScale = h('p', { class: 'muted', testid: 'usage-scale' });
