@@ -2,17 +2,18 @@
 // reference image, if any, is teacher-forced. It holds the field texts; generate/logic.ts reads
 // them into checked parameters.
 
+import { MAX_CFG, MAX_GENERATE_SEED, MAX_TEMPERATURE, MAX_TOP_K } from '../../shared/limits';
 import type { GenerateParams, GeneratorView } from '../../shared/protocol/generate';
 import { h } from '../dom';
 import { button } from '../toolkit';
 import { randomSeed, type FormFields } from './logic';
 
 const NUMBER_FIELDS: { key: Exclude<keyof FormFields, 'classId' | 'force'>; label: string; testid: string; step: string; min?: string; max?: string; title: string }[] = [
-  { key: 'cfg', label: 'cfg', testid: 'cfg', step: '0.5', min: '0', title: 'Classifier-free guidance scale (0 = none), ramped up over the scales' },
-  { key: 'topK', label: 'top-k', testid: 'top-k', step: '1', min: '0', title: 'Keep the k most likely codes (0 = off)' },
+  { key: 'cfg', label: 'cfg', testid: 'cfg', step: '0.5', min: '0', max: String(MAX_CFG), title: 'Classifier-free guidance scale (0 = none), ramped up over the scales' },
+  { key: 'topK', label: 'top-k', testid: 'top-k', step: '1', min: '0', max: String(MAX_TOP_K), title: 'Keep the k most likely codes (0 = off)' },
   { key: 'topP', label: 'top-p', testid: 'top-p', step: '0.01', min: '0', max: '1', title: 'Keep the most likely codes up to this probability mass, in (0, 1] (1 = off)' },
-  { key: 'temperature', label: 'temperature', testid: 'temperature', step: '0.05', min: '0', title: 'Sampling temperature (> 0)' },
-  { key: 'seed', label: 'seed', testid: 'seed', step: '1', min: '0', title: 'Random seed: the same seed and settings give the same samples' },
+  { key: 'temperature', label: 'temperature', testid: 'temperature', step: '0.05', min: '0', max: String(MAX_TEMPERATURE), title: 'Sampling temperature (> 0)' },
+  { key: 'seed', label: 'seed', testid: 'seed', step: '1', min: '0', max: String(MAX_GENERATE_SEED), title: 'Random seed: the same seed and settings give the same samples' },
   { key: 'count', label: 'count', testid: 'count', step: '1', min: '1', title: 'Number of samples' },
 ];
 
