@@ -13,22 +13,15 @@ import torch
 
 from imagefolder.checkpoint import load_tokenizer, runs, totals, training_note
 from imagefolder.data import load_split, smoke_split, to_tensor
-from imagefolder.graphs import OPSET, DecoderGraph, EncoderGraph
+from imagefolder.graphs import DecoderGraph, EncoderGraph, export_tokenizer_graphs
 from imagefolder.model import BRANCHES
 
 
 def export_graphs(model, out: Path):
     s = model.cfg.image_size
     L, N, P = model.num_tokens, len(model.cfg.scales), len(BRANCHES)
-    img = torch.zeros(2, 3, s, s)
-    torch.onnx.export(EncoderGraph(model), (img,), str(out / "encoder.onnx"), opset_version=OPSET,
-                      input_names=["image"], output_names=["indices"],
-                      dynamic_axes={"image": {0: "batch"}, "indices": {0: "batch"}})
-    idx = torch.zeros(2, P, L, dtype=torch.long)
-    mask = torch.ones(2, P, N)
-    torch.onnx.export(DecoderGraph(model), (idx, mask), str(out / "decoder.onnx"), opset_version=OPSET,
-                      input_names=["indices", "scale_mask"], output_names=["image"],
-                      dynamic_axes={"indices": {0: "indices_batch"}, "scale_mask": {0: "batch"}, "image": {0: "batch"}})
+    export_tokenizer_graphs(EncoderGraph(model), DecoderGraph(model), torch.zeros(2, 3, s, s),
+                            torch.zeros(2, P, L, dtype=torch.long), torch.ones(2, P, N), out)
     cb = torch.stack([q.codebook.weight.detach() for q in model.quantizers]).numpy().astype("<f4")
     (out / "codebooks.bin").write_bytes(cb.tobytes())
     return cb.shape

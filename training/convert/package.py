@@ -19,8 +19,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from imagefolder.graphs import OPSET  # the built-in model's graphs: one opset for every package
-
+from imagefolder.graphs import DecoderGraph, export_tokenizer_graphs  # one graph interface (and opset) for every package
 
 
 class _Encoder(nn.Module):
@@ -32,25 +31,12 @@ class _Encoder(nn.Module):
         return self.m.encode(image)
 
 
-class _Decoder(nn.Module):
-    def __init__(self, m):
-        super().__init__()
-        self.m = m
-
-    def forward(self, indices, scale_mask):
-        return self.m.decode(indices, scale_mask)
-
-
 def export_graphs(model, quantizers, out: Path):
     s, P, L, N = model.cfg.image_size, len(quantizers), model.num_tokens, len(model.cfg.scales)
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the tracer's notes on shapes fixed at export: the graphs are checked by parity
-        torch.onnx.export(_Encoder(model), (torch.zeros(1, 3, s, s),), str(out / "encoder.onnx"), opset_version=OPSET,
-                          input_names=["image"], output_names=["indices"],
-                          dynamic_axes={"image": {0: "batch"}, "indices": {0: "batch"}})
-        torch.onnx.export(_Decoder(model), (torch.zeros(1, P, L, dtype=torch.long), torch.ones(2, P, N)), str(out / "decoder.onnx"),
-                          opset_version=OPSET, input_names=["indices", "scale_mask"], output_names=["image"],
-                          dynamic_axes={"indices": {0: "indices_batch"}, "scale_mask": {0: "batch"}, "image": {0: "batch"}})
+        export_tokenizer_graphs(_Encoder(model), DecoderGraph(model), torch.zeros(1, 3, s, s),
+                                torch.zeros(1, P, L, dtype=torch.long), torch.ones(2, P, N), out)
     cb = torch.stack([q.embedding.weight.detach().float() for q in quantizers]).numpy().astype("<f4")
     (out / "codebooks.bin").write_bytes(cb.tobytes())
     return list(cb.shape)

@@ -1,9 +1,24 @@
 """The modules torch.onnx.export traces into a model package's graphs (docs/model-format.md):
 what each graph takes and returns, in one place for export.py and export_generator.py."""
+from pathlib import Path
+
 import torch
 import torch.nn as nn
 
 OPSET = 17  # the newest opset torch 1.13's exporter writes; onnxruntime-node runs it
+
+
+def export_tokenizer_graphs(encoder: nn.Module, decoder: nn.Module, image, indices, scale_mask, out: Path):
+    """encoder.onnx and decoder.onnx with the names and batch axes the runtime reads them by, for
+    export.py (the built-in model) and convert/package.py (converted ones) alike. The example
+    inputs are the caller's: their shapes are what the tracer sees."""
+    torch.onnx.export(encoder, (image,), str(out / "encoder.onnx"), opset_version=OPSET,
+                      input_names=["image"], output_names=["indices"],
+                      dynamic_axes={"image": {0: "batch"}, "indices": {0: "batch"}})
+    # indices has its own batch axis: a batch of 1 is shared by every scale_mask row
+    torch.onnx.export(decoder, (indices, scale_mask), str(out / "decoder.onnx"), opset_version=OPSET,
+                      input_names=["indices", "scale_mask"], output_names=["image"],
+                      dynamic_axes={"indices": {0: "indices_batch"}, "scale_mask": {0: "batch"}, "image": {0: "batch"}})
 
 
 class EncoderGraph(nn.Module):
