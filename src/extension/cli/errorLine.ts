@@ -2,7 +2,7 @@
 // control bytes whatever it quotes (a file name, a decoder's detail, a snippet of a binary file).
 
 /** Line breaks become spaces, other control characters \xNN escapes. */
-export function oneLine(message: string): string {
+function oneLine(message: string): string {
   return (
     message
       .replace(/\s*[\r\n]+\s*/g, ' ')

@@ -121,7 +121,7 @@ export function pngDamage(b: Uint8Array): string | undefined {
 }
 
 /** An ancillary chunk's type starts with a lower-case letter (PNG spec 5.4): a decoder may skip it. */
-export const isAncillary = (type: string) => /^[a-z]/.test(type);
+const isAncillary = (type: string) => /^[a-z]/.test(type);
 
 /**
  * The PNG's chunks checked before decoding (the decoder itself uses damaged ancillary chunks: a
