@@ -30,6 +30,8 @@ options (defaults: the H200 run):
   --batch N            tokenizer batch (default: 512)
   --lr X               tokenizer peak learning rate (default: 1e-3)
   --semantic-weight W  semantic InfoNCE weight (default: 0.1, config.py's; 0.5 was unstable)
+  --tok-args "ARGS"    more train.py options for the tokenizer stage, e.g. the semantic-branch recipe
+                       "--semantic-target detached --detail-dropout 0.5" (training/experiments.md)
   --gen-seconds S      generator budget (default: 120)
   --gen-batch N        generator batch (default: 256)
   --gen-lr X           generator peak learning rate (default: 8e-4)
@@ -45,20 +47,21 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 cache=${IMAGEFOLDER_CACHE:-$HOME/.cache/imagefolder-inspector}
 data=$cache/data out="" work="" device=cuda tf32=1 init=training/checkpoints/imagefolder-mini.pt
+tok_extra=()
 tok_s=290 batch=512 lr=1e-3 sw=0.1 gen_s=120 gen_batch=256 gen_lr=8e-4 threads=6 grace=90 smoke=0
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
     --no-tf32) tf32=0; shift ;;
     --smoke) smoke=1; shift ;;
-    --data|--out|--work|--device|--init|--tok-seconds|--batch|--lr|--semantic-weight|--gen-seconds|--gen-batch|--gen-lr|--threads|--grace)
+    --data|--out|--work|--device|--init|--tok-seconds|--batch|--lr|--semantic-weight|--tok-args|--gen-seconds|--gen-batch|--gen-lr|--threads|--grace)
       [ $# -ge 2 ] || { echo "gpu_run.sh: $1 needs a value (--help)" >&2; exit 2; }
       v=$2
       case "$1" in
         --data) data=$v ;; --out) out=$v ;; --work) work=$v ;; --device) device=$v ;; --init) init=$v ;;
         --tok-seconds) tok_s=$v ;; --batch) batch=$v ;; --lr) lr=$v ;; --semantic-weight) sw=$v ;;
         --gen-seconds) gen_s=$v ;; --gen-batch) gen_batch=$v ;; --gen-lr) gen_lr=$v ;; --threads) threads=$v ;;
-        --grace) grace=$v ;;
+        --grace) grace=$v ;; --tok-args) read -r -a tok_extra <<< "$v" ;;
       esac
       shift 2 ;;
     *) echo "gpu_run.sh: unknown option $1 (--help)" >&2; exit 2 ;;
@@ -99,7 +102,7 @@ fi
   command -v nvidia-smi > /dev/null && nvidia-smi -L || true ) | tee -a "$out/run.log"
 
 stage "tokenizer: ${tok_s} s on $device"
-run $(( tok_s + grace )) "$out/tokenizer.out" "$PY" training/train.py "${common[@]}" "${tok[@]}" \
+run $(( tok_s + grace )) "$out/tokenizer.out" "$PY" training/train.py "${common[@]}" "${tok[@]}" "${tok_extra[@]}" \
   --out "$work/tok" --hours "$(hours "$tok_s")"
 cp "$work/tok/train.log" "$out/tokenizer.log"
 "$PY" training/compact.py --ckpt "$work/tok/ckpt.pt" --out "$out/imagefolder-mini-gpu.pt" | tee -a "$out/run.log"

@@ -72,7 +72,8 @@ PY
 $PY training/evaluate.py --ckpt "$tmp/run/ckpt.pt" --out "$tmp/pkg" --smoke > /dev/null   # a rerun keeps the generator's sections
 $PY -c "import json; e = json.load(open('$tmp/pkg/eval.json')); assert 'generator' in e and 'generatorTuning' in e; assert open('$tmp/pkg/eval.md').read().count('## Generator') == 1"
 bash training/gpu_run.sh --help | grep -q "^usage: bash training/gpu_run.sh"
-PYTHON=$PY bash training/gpu_run.sh --smoke --device cpu --threads 2 --data "$tmp/gpu-data" --out "$tmp/gpu" > /dev/null
+PYTHON=$PY bash training/gpu_run.sh --smoke --device cpu --threads 2 --data "$tmp/gpu-data" --out "$tmp/gpu" \
+  --tok-args "--semantic-target head --detail-dropout 0.5 --semantic-warmup 2" > /dev/null
 $PY - "$tmp/gpu" <<'PY'   # both stages ran and left compact float32 weights that load like checkpoints
 import sys, pathlib, torch
 out = pathlib.Path(sys.argv[1])
@@ -82,6 +83,9 @@ for ck in (tok, gen):
     assert all(v.dtype == torch.float32 for v in ck["ema"].values())
 assert "teacher" in tok and "labels" in tok and gen["classes"] == ["a", "b", "c"]
 assert "done:" in (out / "tokenizer.log").read_text() and "done:" in (out / "generator.log").read_text()
+tc = tok["train_config"]  # --tok-args reached train.py: the semantic-branch recipe options
+assert (tc["semantic_target"], tc["detail_dropout"], tc["semantic_warmup_steps"]) == ("head", 0.5, 2), tc
+assert tok["sem_head"] is not None  # the separate projection head is saved for a resume
 PY
 $PY training/tests/check_pack.py > /dev/null   # the data a GPU machine gets: prepare.py --pack / --unpack
 # evaluate.py's PSNR/SSIM are the panel's: the same numbers from imagefolder/metrics.py and metrics.ts
