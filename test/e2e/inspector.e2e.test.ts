@@ -283,9 +283,8 @@ describe('e2e: the inspector in VS Code (code-server 4.100.3)', function () {
     assertNoWebviewProblems(wb);
   });
 
-  // Last: it changes the model setting for the rest of the session.
-  it('8. "Select Model" with a converted one-branch (VAR) package, then an inspection in every view of its shape', async function () {
-    const dir = convertedPackage('var'); // small random weights, full shapes: 256 px, 1 branch of 4096 codes, L = 680
+  /** "Select Model" through code-server's file dialog -> the model name the host announces. */
+  async function selectModel(dir: string): Promise<string> {
     await wb.runCommand('View: Close All Editors');
     await wb.clearNotifications();
     await wb.runCommand('ImageFolder: Select Model');
@@ -303,11 +302,18 @@ describe('e2e: the inspector in VS Code (code-server 4.100.3)', function () {
       await wb.page.waitForTimeout(1000);
       return (await input.inputValue()) === `${dir}/`;
     }, 60_000);
-    await wb.screenshot('select-model-dialog');
+    await wb.screenshot(`select-model-dialog-${dir.split("/").pop()}`);
     await wb.page.locator('.quick-input-widget .monaco-button', { hasText: 'Use this model' }).first().click();
     const chosen = await wb.waitForNotification(/ImageFolder: using model "/, 120_000);
     log(`select model: ${chosen}`);
     const name = /using model "([^"]+)"/.exec(chosen)![1];
+    return name;
+  }
+
+  // Last: they change the model setting for the rest of the session.
+  it('8. "Select Model" with a converted one-branch (VAR) package, then an inspection in every view of its shape', async function () {
+    const dir = convertedPackage('var'); // small random weights, full shapes: 256 px, 1 branch of 4096 codes, L = 680
+    const name = await selectModel(dir);
 
     const web = await tokenizeFromExplorer(wb, 'rocket.png');
     assert.equal(await web.locator('[data-testid="model-name"]').textContent(), name);
@@ -327,6 +333,26 @@ describe('e2e: the inspector in VS Code (code-server 4.100.3)', function () {
     await pressAndExpectScale(wb, 'End', 10, web);
     log(`one-branch inspection: "${(await appState(web)).status}"`);
     await wb.screenshot('inspector-var-package');
+    assertNoWebviewProblems(wb);
+  });
+  it('9. "Select Model" with a converted ImageFolder-shaped package (2 branches, 256 px), then its views', async function () {
+    const dir = convertedPackage('imagefolder'); // random weights, official layout: 256 px, 2 branches, L = 286
+    const name = await selectModel(dir);
+    const web = await tokenizeFromExplorer(wb, 'cat-face.png');
+    assert.equal(await web.locator('[data-testid="model-name"]').textContent(), name);
+    const rec = await expectImage(web, 'reconstruction');
+    assert.equal(rec.naturalWidth, 256, 'the model works at 256 px');
+    assert.equal(await sliderMax(web), 10);
+    for (const branch of ['semantic', 'detail']) {
+      const map = await canvasColours(web, `token-map-${branch}`);
+      assert.ok(map.width > 0 && map.colours > 1, `${branch} token map drawn: ${JSON.stringify(map)}`);
+    }
+    assert.equal(await web.locator('section.ablation').count(), 1, 'branch ablation with two branches');
+    assert.equal(await web.locator('[data-testid="swap-branches"]').getAttribute('disabled'), null, 'Swap branches enabled');
+    await focusWebview(web);
+    await pressAndExpectScale(wb, 'Home', 1, web);
+    await pressAndExpectScale(wb, 'End', 10, web);
+    await wb.screenshot('inspector-imagefolder-package');
     assertNoWebviewProblems(wb);
   });
 });
