@@ -76,6 +76,9 @@ def main():
     ap.add_argument("--data", type=Path, default=None)
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--quick", action="store_true",
+                    help="experiment rows (experiment.py): only the full, semantic-only and detail-only decodes, no SSIM; "
+                         "eval.json's psnrByScale then has the full-scale entry alone")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)  # the probe's initial weights: a rerun reports the same numbers
@@ -99,18 +102,21 @@ def main():
             for p in range(P):
                 hist[p] += np.bincount(idx[:, p].flatten().numpy(), minlength=V)
             masks = []
-            for k in range(N):
+            for k in ([N - 1] if a.quick else range(N)):
                 m = torch.zeros(b, P, N); m[:, :, :k + 1] = 1; masks.append(m)
             for keep in (1, 0):
                 m = torch.zeros(b, P, N); m[:, keep] = 1; masks.append(m)
             y = model.decode(idx.repeat(len(masks), 1, 1), torch.cat(masks))
             ref = torch.from_numpy(val["images"][i:i + 64])
-            ps, ss = psnr_ssim(ref.repeat(len(masks), 1, 1, 1), to_bytes(y))
+            ps, ss = psnr_ssim(ref.repeat(len(masks), 1, 1, 1), to_bytes(y), with_ssim=not a.quick)
         ps, ss = ps.view(len(masks), b), ss.view(len(masks), b)
-        for k in range(N):
-            psnr["progressive"][k] += ps[k].tolist(); ssim["progressive"][k] += ss[k].tolist()
-        psnr["semantic"] += ps[N].tolist(); ssim["semantic"] += ss[N].tolist()
-        psnr["detail"] += ps[N + 1].tolist(); ssim["detail"] += ss[N + 1].tolist()
+        scales = [N - 1] if a.quick else range(N)
+        for j, k in enumerate(scales):
+            psnr["progressive"][k] += ps[j].tolist(); ssim["progressive"][k] += ss[j].tolist()
+        psnr["semantic"] += ps[-2].tolist(); ssim["semantic"] += ss[-2].tolist()
+        psnr["detail"] += ps[-1].tolist(); ssim["detail"] += ss[-1].tolist()
+    if a.quick:  # only the full scale was decoded
+        psnr["progressive"], ssim["progressive"] = psnr["progressive"][-1:], ssim["progressive"][-1:]
 
     src = val["sources"]
     def by_source(values):
@@ -137,7 +143,7 @@ def main():
 
     steps, images, seconds = totals(ck)
     ev = {
-        "split": "validation", "images": int(len(val["images"])),
+        "split": "validation", "images": int(len(val["images"])), **({"quick": True} if a.quick else {}),
         "imagesPerSource": {name: int((src == s).sum()) for s, name in enumerate(SOURCES)},
         "psnrByScale": [by_source(v) for v in psnr["progressive"]],
         "ssimByScale": [by_source(v) for v in ssim["progressive"]],
@@ -148,7 +154,9 @@ def main():
         "linearProbe": {"task": "emoji category", "classes": len(classes), "trainImages": int(len(ytr)),
                         "valImages": int(len(yva)), "accuracy": probe, "majorityBaseline": majority},
         "training": {"steps": steps, "images": images, "hours": round(seconds / 3600, 3),
-                     **({"decoderOnly": {"steps": ck["step"], "hours": round(ck["elapsed"] / 3600, 3)}} if ck.get("decoder_only") else {})},
+                     **({"decoderOnly": {"steps": ck["step"], "hours": round(ck["elapsed"] / 3600, 3)}} if ck.get("decoder_only") else {}),
+                     # a run started with --init: its own share of the totals (experiment rows report it)
+                     **({"thisRun": {"steps": ck["step"], "images": ck["images_seen"], "hours": round(ck["elapsed"] / 3600, 3)}} if ck.get("base") else {})},
     }
     a.out.mkdir(parents=True, exist_ok=True)
     # the generator's sections (eval.json "generator" and "generatorTuning", eval.md "## Generator") survive a rerun
@@ -165,7 +173,8 @@ def main():
     lines = [f"# Evaluation of {a.out.name}", "",
              f"Validation split: {ev['images']} images ({', '.join(f'{k} {v}' for k, v in ev['imagesPerSource'].items())}). "
              f"Training: {steps} steps, {images} images, {seconds / 3600:.2f} h.{training_note(ck)}", "",
-             "| scales | " + " | ".join(f"{k + 1}" for k in range(N)) + " |", "|---|" + "---|" * N]
+             "| scales | " + " | ".join(f"{k + 1}" for k in range(N - len(ev["psnrByScale"]), N)) + " |",
+             "|---|" + "---|" * len(ev["psnrByScale"])]
     for s in ("emoji", "clipart", "photo", "all"):
         if s in full:
             lines.append(f"| PSNR {s} | " + " | ".join(f"{v[s]:.2f}" for v in ev["psnrByScale"]) + " |")

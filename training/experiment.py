@@ -1,4 +1,5 @@
-"""One semantic-branch experiment: a short train.py fine-tune, then evaluate.py, then one row in
+"""One semantic-branch experiment: a short train.py fine-tune, then evaluate.py --quick (full, semantic-only and detail-only
+PSNR, the linear probe, code usage; no SSIM), then one row in
 training/experiments.md with the exact command (issue: make the semantic branch semantic).
 
     python3 training/experiment.py NAME [--minutes 20] [--threads 1] -- <train.py arguments>
@@ -18,15 +19,16 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 CACHE = Path(os.environ.get("IMAGEFOLDER_CACHE", Path.home() / ".cache" / "imagefolder-inspector"))
 TABLE = HERE / "experiments.md"
-HEADER = ("| experiment | probe semantic | probe detail | sem - det | semantic-only PSNR | detail-only PSNR "
+HEADER = ("| experiment | steps (images) | probe semantic | probe detail | sem - det | semantic-only PSNR | detail-only PSNR "
           "| full PSNR (all / emoji / clipart) | used (det, sem) | command |\n"
-          "|---|---|---|---|---|---|---|---|---|\n")
+          "|---|---|---|---|---|---|---|---|---|---|\n")
 
 
 def row(name: str, ev: dict, command: str) -> str:
     p, full, only = ev["linearProbe"]["accuracy"], ev["psnrByScale"][-1], ev["branchOnly"]
     used = {c["branch"]: c["used"] for c in ev["codebook"]}
-    return (f"| {name} | {p['semantic']:.3f} | {p['detail']:.3f} | {p['semantic'] - p['detail']:+.3f} "
+    own = ev["training"].get("thisRun", ev["training"])  # a fine-tune's own steps, not the totals behind its weights
+    return (f"| {name} | {own.get('steps', '?')} ({own.get('images', '?')}) | {p['semantic']:.3f} | {p['detail']:.3f} | {p['semantic'] - p['detail']:+.3f} "
             f"| {only['semantic']['psnr']['all']:.2f} | {only['detail']['psnr']['all']:.2f} "
             f"| {full['all']:.2f} / {full.get('emoji', float('nan')):.2f} / {full.get('clipart', float('nan')):.2f} "
             f"| {used.get('detail')}, {used.get('semantic')} | `{command}` |\n")
@@ -56,7 +58,7 @@ def main():
         subprocess.run(cmd, check=True)
         command = "train.py " + " ".join(shlex.quote(x) for x in train_args) + f" --hours {a.minutes / 60:.3f}"
     subprocess.run([py, str(HERE / "evaluate.py"), "--ckpt", str(ckpt), "--out", str(out / "eval"),
-                    "--data", str(CACHE / "data"), "--threads", str(a.threads)], check=True)
+                    "--data", str(CACHE / "data"), "--threads", str(a.threads), "--quick"], check=True)
     ev = json.loads((out / "eval" / "eval.json").read_text())
     if not TABLE.exists():
         TABLE.write_text("# Semantic-branch experiments\n\n" + HEADER)

@@ -25,17 +25,20 @@ def gaussian(size: int, sigma: float = 1.5) -> torch.Tensor:
     return g / g.sum()
 
 
-def psnr_ssim(ref: torch.Tensor, imgs: torch.Tensor, dtype=torch.float64):
+def psnr_ssim(ref: torch.Tensor, imgs: torch.Tensor, dtype=torch.float64, with_ssim: bool = True):
     """ref [H,W,C] or [K,H,W,C] uint8 (broadcast against imgs), imgs [K,H,W,C] uint8 -> per-image
     PSNR and SSIM [K] as metrics.ts: PSNR over all bytes, capped at 100; SSIM (Wang et al. 2004)
     with an 11x11 Gaussian window (sigma 1.5; as large as the image when it is smaller), K1 0.01,
-    K2 0.03, L 255, over the valid region, per channel, averaged over channels."""
+    K2 0.03, L 255, over the valid region, per channel, averaged over channels. with_ssim=False
+    returns NaN for SSIM (quick experiment evaluations: SSIM is most of the cost)."""
     y = imgs.permute(0, 3, 1, 2).to(dtype)
     x = (ref if ref.dim() == 4 else ref[None]).permute(0, 3, 1, 2).to(dtype).expand_as(y)
     n = x[0].numel()
     se = (x - y).pow(2).sum(dim=(1, 2, 3))
     psnr = torch.where(se == 0, torch.full_like(se, PSNR_CAP),
                        (10 * torch.log10(PEAK ** 2 * n / se.clamp_min(1e-300))).clamp(max=PSNR_CAP))
+    if not with_ssim:
+        return psnr, torch.full_like(psnr, float("nan"))
     C, H, W = y.shape[1:]
     win = min(11, H, W)
     g = gaussian(win).to(dtype)
