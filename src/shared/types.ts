@@ -16,7 +16,11 @@ export interface BranchInfo {
   role: BranchRole;
   codebookSize: number;
   codeDim: number;
+  /** how the graphs pick a code (docs/model-format.md); the token-map colours follow it. Absent: cosine */
+  lookup?: CodeLookup;
 }
+
+export type CodeLookup = 'cosine' | 'euclidean';
 
 export interface ModelInfo {
   name: string;

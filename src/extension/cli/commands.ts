@@ -64,7 +64,8 @@ export async function tokenize(rt: ModelRuntime, a: CliArgs, io: Io): Promise<nu
     let r: Inspection;
     const progress = tileProgress(rt, io, image);
     try {
-      r = await inspect(rt, image, { resize: a.resize, background: a.background, pixelLimit: a.pixelLimit, onProgress: progress.onProgress });
+      // its output has no contribution images: their N-1 decoder runs are skipped
+      r = await inspect(rt, image, { resize: a.resize, background: a.background, pixelLimit: a.pixelLimit, onProgress: progress.onProgress, contributions: false });
     } catch (e) {
       if (!isUserError(e)) throw e;
       io.err(errorLine(e.message));

@@ -1,6 +1,9 @@
-// Code colours for token maps: the codebook lookup is by cosine similarity, so codes are first
-// l2-normalised, then projected on their three principal components, which become R, G and B.
-// Codes pointing the same way get the same colour; nearby directions get nearby colours.
+// Code colours for token maps: codes are projected on their three principal components, which become
+// R, G and B, so codes the lookup treats as close get close colours. With a cosine lookup (ImageFolder)
+// codes are l2-normalised first: codes pointing the same way get the same colour, whatever their
+// length. With a Euclidean lookup (VAR) length matters to the lookup, so it matters to the colour too.
+
+import type { CodeLookup } from '../../shared/types';
 
 export type Rgb = [number, number, number];
 
@@ -50,12 +53,12 @@ export function symmetricEigen(a: Float64Array, n: number): { values: number[]; 
 }
 
 /** codebook: V*D floats (row per code). Returns one RGB colour per code. */
-export function codeColours(codebook: Float32Array, V: number, D: number): Rgb[] {
+export function codeColours(codebook: Float32Array, V: number, D: number, lookup: CodeLookup = 'cosine'): Rgb[] {
   const x = new Float64Array(V * D);
   for (let i = 0; i < V; i++) {
     let norm = 0;
     for (let d = 0; d < D; d++) norm += codebook[i * D + d] ** 2;
-    const inv = 1 / Math.max(Math.sqrt(norm), 1e-12);
+    const inv = lookup === 'cosine' ? 1 / Math.max(Math.sqrt(norm), 1e-12) : 1;
     for (let d = 0; d < D; d++) x[i * D + d] = codebook[i * D + d] * inv;
   }
   const mean = new Float64Array(D);

@@ -26,6 +26,11 @@ export interface InspectOptions {
   maxDecodeBatch?: number;
   /** the inspection as it takes shape (see InspectProgress); the promise still resolves to the whole */
   onProgress?: (e: InspectProgress) => void;
+  /**
+   * false: skip the N-1 contribution tiles, for a caller that reports only metrics (`cli tokenize`):
+   * on a large model each tile is a second of CPU. `contribution` then holds scale 0 alone.
+   */
+  contributions?: boolean;
 }
 
 /**
@@ -99,10 +104,10 @@ export interface PlannedTile {
  * first), the other progressive reconstructions, the contributions beyond scale 0, then each
  * branch alone (two-branch models only).
  */
-export function decodePlan(P: number, N: number, roles?: BranchRoles): PlannedTile[] {
+export function decodePlan(P: number, N: number, roles?: BranchRoles, contributions = true): PlannedTile[] {
   const tiles: PlannedTile[] = [{ kind: 'progressive', scale: N - 1, mask: progressiveMask(P, N, N - 1) }];
   for (let k = 0; k < N - 1; k++) tiles.push({ kind: 'progressive', scale: k, mask: progressiveMask(P, N, k) });
-  for (let k = 1; k < N; k++) tiles.push({ kind: 'contribution', scale: k, mask: contributionMask(P, N, k) });
+  if (contributions) for (let k = 1; k < N; k++) tiles.push({ kind: 'contribution', scale: k, mask: contributionMask(P, N, k) });
   if (roles) {
     tiles.push({ kind: 'ablation-semantic', scale: N - 1, mask: branchOnlyMask(P, N, roles.semantic) });
     tiles.push({ kind: 'ablation-detail', scale: N - 1, mask: branchOnlyMask(P, N, roles.detail) });
@@ -146,7 +151,7 @@ interface Item {
 async function assemble(
   runtime: ModelRuntime,
   items: Item[],
-  options: Pick<InspectOptions, 'signal' | 'maxDecodeBatch' | 'onProgress'>,
+  options: Pick<InspectOptions, 'signal' | 'maxDecodeBatch' | 'onProgress' | 'contributions'>,
   t: { t0: number; preprocess: number; encode: number },
 ): Promise<Inspection[]> {
   const { signal, onProgress } = options;
@@ -155,7 +160,7 @@ async function assemble(
   const N = runtime.scales.length;
   const P = runtime.branchCount;
   const t2 = now();
-  const plan = decodePlan(P, N, runtime.pkg.roles);
+  const plan = decodePlan(P, N, runtime.pkg.roles, options.contributions ?? true);
   // The same for every image; the provider is known once the first decode has created the
   // decoder's session. With 'auto', falling back to CPU is the normal case and lives in
   // `provider`; a provider the user asked for by name and did not get deserves a visible note.

@@ -149,6 +149,9 @@ export function validateManifest(raw: unknown): Manifest {
     roles.add(b.role as BranchRole);
     if (!isInt(b.codebookSize)) throw bad(`branches[${i}].codebookSize`, 'must be a positive integer');
     if (!isInt(b.codeDim)) throw bad(`branches[${i}].codeDim`, 'must be a positive integer');
+    if (b.lookup !== undefined && b.lookup !== 'cosine' && b.lookup !== 'euclidean') {
+      throw bad(`branches[${i}].lookup`, `must be "cosine" or "euclidean" (got ${JSON.stringify(b.lookup)})`);
+    }
   });
   if (!isObj(m.graphs)) throw bad('graphs', 'is missing or not an object');
   const encoder = checkGraphSpec('graphs.encoder', m.graphs.encoder);

@@ -145,7 +145,7 @@ export class ModelRuntime {
       imageSize: m.image.size,
       scales: [...m.scales],
       tokensPerBranch: m.tokensPerBranch,
-      branches: m.branches.map((b) => ({ name: b.name, role: b.role, codebookSize: b.codebookSize, codeDim: b.codeDim })),
+      branches: m.branches.map((b) => ({ name: b.name, role: b.role, codebookSize: b.codebookSize, codeDim: b.codeDim, ...(b.lookup ? { lookup: b.lookup } : {}) })),
       license: m.license,
       provenance: m.provenance,
     };
@@ -536,12 +536,12 @@ export class ModelRuntime {
     return this.run(name, feeds, signal, transfer);
   }
 
-  /** Colour per code of a branch (PCA of the normalised codebook), computed once. */
+  /** Colour per code of a branch (PCA of the codebook, normalised for a cosine lookup), computed once. */
   codeColours(branch: number): Rgb[] {
     let c = this.colours.get(branch);
     if (!c) {
       const b = this.pkg.manifest.branches[branch];
-      c = codeColours(this.pkg.codebooks[branch], b.codebookSize, b.codeDim);
+      c = codeColours(this.pkg.codebooks[branch], b.codebookSize, b.codeDim, b.lookup ?? 'cosine');
       this.colours.set(branch, c);
     }
     return c;

@@ -1,5 +1,5 @@
-// Token maps on canvas: one cell per token, coloured by its code (PCA colours of the normalised
-// codebook: similar codes, similar colours), drawn crisp (pixelated) at any size.
+// Token maps on canvas: one cell per token, coloured by its code (PCA colours of the codebook,
+// normalised for a cosine lookup: similar codes, similar colours), drawn crisp (pixelated) at any size.
 
 import type { InspectionHead } from '../../shared/types';
 import { cssVar } from '../dom';

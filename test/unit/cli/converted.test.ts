@@ -11,7 +11,7 @@ import sharp from 'sharp';
 import { parseCli } from '../../../src/extension/cli/args';
 import { tokenize } from '../../../src/extension/cli/commands';
 import type { Io } from '../../../src/extension/cli/io';
-import { ModelRuntime, UserError, captionBands, contactSheet, contactSheetCaptions, inspect, swapSheetCaptions, type InspectProgress } from '../../../src/extension/core';
+import { ModelRuntime, UserError, captionBands, codeColours, contactSheet, contactSheetCaptions, inspect, swapSheetCaptions, type InspectProgress } from '../../../src/extension/core';
 import { planExport } from '../../../src/extension/host/exporter';
 import { convertedPackage, type ConvertedKind } from '../../support/converted';
 import { CLI, REPO, tmpDir } from '../core/helpers';
@@ -144,6 +144,11 @@ for (const kind of ['imagefolder', 'var'] as const) {
         assert.equal(ins.tokenMaps.at(-1)!.side, shape.scales[N - 1]);
         assert.equal(ins.codeColours.length, shape.P);
         assert.equal(ins.codeColours[0].length, 4096);
+        // the colours follow the branch's lookup: VAR picks codes by Euclidean distance, ImageFolder by cosine
+        const b0 = rt.pkg.manifest.branches[0];
+        assert.equal(b0.lookup, shape.P === 1 ? 'euclidean' : 'cosine');
+        assert.deepEqual(ins.codeColours[0], codeColours(rt.pkg.codebooks[0], b0.codebookSize, b0.codeDim, b0.lookup));
+        assert.ok(ins.model.branches.every((b) => b.lookup === b0.lookup), 'info() reports the lookup');
         assert.equal(ins.ablation !== undefined, shape.P === 2);
         const sheet = await sharp(await contactSheet(ins, { captions: false })).metadata();
         assert.equal(sheet.height, 2 + (shape.P === 2 ? 3 : 2) * 258);
@@ -176,8 +181,9 @@ describe('tile progress of a large decoder on stderr', function () {
     } finally {
       await rt.dispose();
     }
-    assert.ok(err.length >= 5 && err.every((l) => /^\d+\/19 tiles$/.test(l)), err.join(' | '));
-    assert.equal(err.at(-1), '19/19 tiles');
+    // the 10 progressive reconstructions only: tokenize reports no contribution images, so it decodes none
+    assert.ok(err.length >= 5 && err.every((l) => /^\d+\/10 tiles$/.test(l)), err.join(' | '));
+    assert.equal(err.at(-1), '10/10 tiles');
     assert.match(out.join('\n'), /single\s+680 tokens/);
   });
 });

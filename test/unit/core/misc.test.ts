@@ -48,6 +48,11 @@ describe('token layout', () => {
     assert.deepEqual(plan.map((t) => `${t.kind}${t.scale}`), ['progressive3', 'progressive0', 'progressive1', 'progressive2', 'contribution1', 'contribution2', 'contribution3']);
     assert.deepEqual(plan[4].mask, [[0, 1, 0, 0]]);
   });
+
+  it('plans only the measured tiles without contributions (cli tokenize): N progressive + 2 ablations', () => {
+    const plan = decodePlan(2, 4, { detail: 0, semantic: 1 }, false);
+    assert.deepEqual(plan.map((t) => `${t.kind}${t.scale}`), ['progressive3', 'progressive0', 'progressive1', 'progressive2', 'ablation-semantic3', 'ablation-detail3']);
+  });
 });
 
 describe('npy export', () => {
@@ -65,7 +70,7 @@ describe('npy export', () => {
   });
 });
 
-describe('code colours (PCA of the normalised codebook)', () => {
+describe('code colours (PCA of the codebook, normalised for a cosine lookup)', () => {
   it('finds eigenvalues of a symmetric matrix', () => {
     const { values, vectors } = symmetricEigen(Float64Array.from([2, 1, 1, 2]), 2);
     assert.ok(Math.abs(values[0] - 3) < 1e-12 && Math.abs(values[1] - 1) < 1e-12);
@@ -98,6 +103,24 @@ describe('code colours (PCA of the normalised codebook)', () => {
     assert.ok(neighbour < ends / 5, `neighbours ${neighbour} vs ends ${ends}`);
     // Red follows the first principal component: it varies monotonically-ish end to end.
     assert.ok(Math.abs(c[0][0] - c[V - 1][0]) > 150, `red ${c[0][0]} -> ${c[V - 1][0]}`);
+  });
+
+  it('colours a Euclidean codebook (VAR) by position: same direction, other length, other colour', () => {
+    // codes along one ray at lengths 1..8 plus two off-axis: cosine makes the ray one colour, Euclidean a ramp
+    const D = 3;
+    const V = 10;
+    const cb = new Float32Array(V * D);
+    for (let i = 0; i < 8; i++) cb.set([i + 1, 0, 0], i * D);
+    cb.set([0, 4, 0], 8 * D);
+    cb.set([0, 0, 4], 9 * D);
+    const cos = codeColours(cb, V, D, 'cosine');
+    const euc = codeColours(cb, V, D, 'euclidean');
+    assert.deepEqual(cos[0], cos[7]);
+    assert.notDeepEqual(euc[0], euc[7]);
+    const dist = (a: number[], b: number[]) => Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
+    // neighbours on the ray are closer in colour than its two ends
+    assert.ok(dist(euc[3], euc[4]) < dist(euc[0], euc[7]) / 3, `${dist(euc[3], euc[4])} vs ${dist(euc[0], euc[7])}`);
+    assert.deepEqual(codeColours(cb, V, D), cos, 'cosine is the default');
   });
 
   it('is deterministic (eigenvector signs fixed)', () => {
