@@ -59,6 +59,13 @@ describe('model package validation', () => {
       /field 'branches\[0\]\.role' must be "single" in a one-branch package/,
     ));
 
+  it('refuses a lookup it cannot colour by, naming the two it knows', () =>
+    rejects(
+      writeSmallPackage((m) => (m.branches[1].lookup = 'hamming')),
+      'MODEL_BAD_MANIFEST',
+      /field 'branches\[1\]\.lookup' must be "cosine" or "euclidean" \(got "hamming"\)/,
+    ));
+
   it('parses symbolic and fixed dims from ONNX protobuf', () => {
     const g = parseOnnx(onnxModel([{ name: 'a', elemType: 7, shape: ['n', 2, 5] }], [{ name: 'b', elemType: 1, shape: [4] }]));
     assert.deepEqual(g.inputs, [{ name: 'a', elemType: 7, shape: [-1, 2, 5] }]);
