@@ -1,9 +1,11 @@
 // What both panel controllers (inspector/controller.ts, generate/controller.ts) do with their
 // webview: post without ever throwing, validate every incoming message (counting and logging the
-// rejected ones), copy the webview's log lines into the host's log, answer requests, and report
-// errors to the log, the webview and a notification. No `vscode` import.
+// rejected ones), copy the webview's log lines into the host's log, answer `ready` with `init`,
+// answer requests, and report errors to the log, the webview and a notification. Each controller
+// keeps only its own view's messages (its `ViewHandlers`). No `vscode` import.
 
-import { parseWebviewMessage, type HostToWebview, type Request } from '../../shared/protocol/messages';
+import { PROTOCOL_VERSION } from '../../shared/protocol/common';
+import { parseWebviewMessage, type HostToWebview, type PanelInfo, type Request } from '../../shared/protocol/messages';
 import { describeError } from './errors';
 import type { HostUi, Logger } from './hostUi';
 
@@ -13,8 +15,21 @@ export interface ChannelDeps {
   ui: HostUi;
 }
 
-/** A validated message the controller acts on (log lines are handled here). */
-export type ControllerMessage = { kind: 'ready' } | { kind: 'request'; id: number; request: Request };
+/** The `ok` and `error` answers to one request. */
+export interface Responder {
+  ok: (result?: string) => void;
+  err: (error: string) => void;
+}
+
+/** What one view does with the validated messages (log lines and the `init` handshake are handled here). */
+export interface ViewHandlers {
+  /** the panel's title, resource and mode, sent in `init` when the webview says it is ready */
+  info: () => PanelInfo;
+  /** after `init`: what this view sends a (re)loaded webview next */
+  ready: () => Promise<void>;
+  /** one request; `id` names it for a later `cancel` */
+  request: (request: Request, answer: Responder, id: number) => Promise<void>;
+}
 
 export class WebviewChannel {
   private rejectedCount = 0;
@@ -54,7 +69,7 @@ export class WebviewChannel {
   }
 
   /** The `ok` and `error` answers to request `id`. */
-  responder(id: number): { ok: (result?: string) => void; err: (error: string) => void } {
+  responder(id: number): Responder {
     return {
       ok: (result) => void this.post({ kind: 'response', id, ok: true, ...(result === undefined ? {} : { result }) }),
       err: (error) => void this.post({ kind: 'response', id, ok: false, error }),
@@ -63,9 +78,10 @@ export class WebviewChannel {
 
   /**
    * Entry point for every message the webview sends: validates it first, logs `log` messages,
-   * hands `ready` and requests to `handle`. Never throws.
+   * answers `ready` with `init` and then `view.ready`, hands requests to `view.request`. Dropped once
+   * closed (the panel is gone). Never throws.
    */
-  async receive(raw: unknown, handle: (m: ControllerMessage) => Promise<void>): Promise<void> {
+  async receive(raw: unknown, view: ViewHandlers): Promise<void> {
     if (this.closed) return;
     const parsed = parseWebviewMessage(raw);
     if (!parsed.ok) {
@@ -82,7 +98,9 @@ export class WebviewChannel {
         this.deps.log[msg.level](`${this.source}: ${msg.message.replace(/[\r\n]+/g, ' ')}`);
         return;
       }
-      await handle(msg.kind === 'ready' ? { kind: 'ready' } : msg);
+      if (msg.kind === 'request') return await view.request(msg.request, this.responder(msg.id), msg.id);
+      void this.post({ kind: 'init', protocol: PROTOCOL_VERSION, info: view.info() });
+      await view.ready();
     } catch (e) {
       this.deps.log.error(`${this.source} message handling failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     }

@@ -4,16 +4,14 @@
 // settings, so this unit-tests with the real backend on the tiny test package.
 
 import * as path from 'node:path';
-import { PROTOCOL_VERSION } from '../../../shared/protocol/common';
 import { MAX_GENERATE_COUNT } from '../../../shared/limits';
 import { parseGenerateParams, type GenerateParams, type GenerationSummary, type GeneratorView, type SampleFormat, type SamplingParams } from '../../../shared/protocol/generate';
 import type { HostToWebview, PanelInfo, Request } from '../../../shared/protocol/messages';
 import type { GeneratedSet, GeneratorInfo, InspectorBackend, TokenSource } from '../backend';
 import { planSampleExport, sampleStem } from '../exporter';
-import type { HostUi, Logger } from '../hostUi';
 import { saveThroughDialog } from '../saveFlow';
 import type { ResolvedSettings } from '../settings';
-import { WebviewChannel, type ControllerMessage } from '../webviewChannel';
+import { WebviewChannel, type ChannelDeps, type Responder, type ViewHandlers } from '../webviewChannel';
 
 /** The image whose tokens can be teacher-forced, when the view was opened from an inspector. */
 export interface ReferenceImage {
@@ -22,11 +20,9 @@ export interface ReferenceImage {
   resource: string;
 }
 
-export interface GenerateControllerDeps {
+/** The channel's post, log and UI, and what this view's own work needs. */
+export interface GenerateControllerDeps extends ChannelDeps {
   backend: InspectorBackend;
-  ui: HostUi;
-  log: Logger;
-  post: (message: HostToWebview) => void | PromiseLike<unknown>;
   settings: () => ResolvedSettings;
   /** folder the save dialog starts in (the reference's folder is preferred) */
   defaultSaveDir: () => string;
@@ -81,6 +77,11 @@ export class GenerateController {
   private last: { run: number; set: GeneratedSet } | undefined;
   private info: GeneratorInfo | undefined;
   private readonly channel: WebviewChannel;
+  private readonly view: ViewHandlers = {
+    info: () => this.panelInfo,
+    ready: async () => void (await this.describe()),
+    request: (req, answer) => this.handleRequest(req, answer),
+  };
   private disposed = false;
   private force: GenerateParams['force'];
 
@@ -114,16 +115,9 @@ export class GenerateController {
     return this.channel.post(m);
   }
 
-  /** Entry point for every message the webview sends. Validates first; never throws. */
+  /** Entry point for every message the webview sends (the channel validates it); never throws. */
   handleMessage(raw: unknown): Promise<void> {
-    if (this.disposed) return Promise.resolve();
-    return this.channel.receive(raw, (m) => this.handle(m));
-  }
-
-  private async handle(msg: ControllerMessage): Promise<void> {
-    if (msg.kind === 'request') return this.handleRequest(msg.id, msg.request);
-    void this.post({ kind: 'init', protocol: PROTOCOL_VERSION, info: this.panelInfo });
-    await this.describe();
+    return this.channel.receive(raw, this.view);
   }
 
   /** (Re)describes the configured model's generator to the webview; false when it has none. */
@@ -165,8 +159,7 @@ export class GenerateController {
     if (!this.running) await this.describe();
   }
 
-  private async handleRequest(id: number, req: Request): Promise<void> {
-    const { ok, err } = this.channel.responder(id);
+  private async handleRequest(req: Request, { ok, err }: Responder): Promise<void> {
     switch (req.type) {
       case 'generate': {
         const problem = await this.generate(req.params);

@@ -4,15 +4,13 @@
 
 import * as path from 'node:path';
 import type { Inspection, InspectionHead, TileUpdate } from '../../../shared/types';
-import { PROTOCOL_VERSION } from '../../../shared/protocol/common';
 import type { ExportFormat, FolderUsageView, PngTarget } from '../../../shared/protocol/inspector';
 import type { HostToWebview, PanelInfo, Request } from '../../../shared/protocol/messages';
 import type { InspectOptions, InspectorBackend, TokenSource } from '../backend';
 import { planExport } from '../exporter';
-import type { HostUi, Logger } from '../hostUi';
 import { saveThroughDialog } from '../saveFlow';
 import type { ResolvedSettings } from '../settings';
-import { WebviewChannel, type ControllerMessage } from '../webviewChannel';
+import { WebviewChannel, type ChannelDeps, type Responder, type ViewHandlers } from '../webviewChannel';
 import { oneBranchSwap } from './branchSwap';
 
 /** What an export writes, for the save dialog's title. */
@@ -33,11 +31,9 @@ export type InspectorTarget =
   /** a generated sample: its tokens and the model that made them */
   | (TargetBase & { mode: 'generated'; tokens: TokenSource });
 
-export interface InspectorControllerDeps {
+/** The channel's post, log and UI, and what this view's own work needs. */
+export interface InspectorControllerDeps extends ChannelDeps {
   backend: InspectorBackend;
-  ui: HostUi;
-  log: Logger;
-  post: (message: HostToWebview) => void | PromiseLike<unknown>;
   settings: () => ResolvedSettings;
   now?: () => number;
   /**
@@ -60,6 +56,11 @@ export class InspectorController {
   private runSeq = 0;
   private readonly requests = new Map<number, AbortController>();
   private readonly channel: WebviewChannel;
+  private readonly view: ViewHandlers = {
+    info: () => this.info,
+    ready: () => this.resend(),
+    request: (req, answer, id) => this.handleRequest(req, answer, id),
+  };
   private disposed = false;
   private pending: Promise<void> | undefined;
   private busyMessage = '';
@@ -93,15 +94,13 @@ export class InspectorController {
     void this.channel.post(m);
   }
 
-  /** Entry point for every message the webview sends. Validates first; never throws. */
+  /** Entry point for every message the webview sends (the channel validates it); never throws. */
   handleMessage(raw: unknown): Promise<void> {
-    if (this.disposed) return Promise.resolve();
-    return this.channel.receive(raw, (m) => this.handle(m));
+    return this.channel.receive(raw, this.view);
   }
 
-  private async handle(msg: ControllerMessage): Promise<void> {
-    if (msg.kind === 'request') return this.handleRequest(msg.id, msg.request);
-    this.post({ kind: 'init', protocol: PROTOCOL_VERSION, info: this.info });
+  /** The webview (re)loaded and has its `init`: send what it should show. */
+  private async resend(): Promise<void> {
     // work already under way (e.g. started by a command before the webview loaded): its
     // result will be posted when it ends; repeat what the webview missed: the busy line, and of
     // an inspection being decoded its head and the tiles so far
@@ -117,8 +116,7 @@ export class InspectorController {
     else await this.refresh();
   }
 
-  private async handleRequest(id: number, req: Request): Promise<void> {
-    const { ok, err } = this.channel.responder(id);
+  private async handleRequest(req: Request, { ok, err }: Responder, id: number): Promise<void> {
     switch (req.type) {
       case 'cancel': {
         if (req.target === 0) {
