@@ -73,61 +73,62 @@ class Reader {
   }
 }
 
-function parseDim(r: Reader): number {
-  let value = -1;
+/**
+ * Reads each field of a message in turn: `read` reads the ones it wants (and says so by returning
+ * true); every other field is skipped by its wire type. The one loop every message reader here shares.
+ */
+function eachField(r: Reader, read: (field: number, wire: number) => boolean): void {
   while (!r.done()) {
     const [f, w] = r.key();
-    if (f === 1 && w === 0) value = r.varint();
-    else r.skip(w);
+    if (!read(f, w)) r.skip(w);
   }
+}
+
+/** Hands each length-delimited field `field` (a sub-message) to `read`; every other field is skipped. */
+function eachSub(r: Reader, field: number, read: (sub: Reader) => void): void {
+  eachField(r, (f, w) => {
+    if (f !== field || w !== 2) return false;
+    read(r.sub());
+    return true;
+  });
+}
+
+/** TensorShapeProto.Dimension: dim_value (1); a symbolic or unknown dim is -1. */
+function parseDim(r: Reader): number {
+  let value = -1;
+  eachField(r, (f, w) => {
+    if (f !== 1 || w !== 0) return false;
+    value = r.varint();
+    return true;
+  });
   return value;
 }
 
+/** ValueInfoProto: name (1), type (2) -> TypeProto.tensor_type (1) -> elem_type (1), shape (2) -> dim (1). */
 function parseValueInfo(r: Reader): GraphValue {
   const v: GraphValue = { name: '', elemType: 0, shape: [] };
-  while (!r.done()) {
-    const [f, w] = r.key();
+  const tensor = (t: Reader): void =>
+    eachField(t, (f, w) => {
+      if (f === 1 && w === 0) v.elemType = t.varint();
+      else if (f === 2 && w === 2) eachSub(t.sub(), 1, (dim) => v.shape.push(parseDim(dim)));
+      else return false;
+      return true;
+    });
+  eachField(r, (f, w) => {
     if (f === 1 && w === 2) v.name = r.string();
-    else if (f === 2 && w === 2) {
-      const type = r.sub();
-      while (!type.done()) {
-        const [tf, tw] = type.key();
-        if (tf !== 1 || tw !== 2) {
-          type.skip(tw);
-          continue;
-        }
-        const tensor = type.sub();
-        while (!tensor.done()) {
-          const [xf, xw] = tensor.key();
-          if (xf === 1 && xw === 0) v.elemType = tensor.varint();
-          else if (xf === 2 && xw === 2) {
-            const shape = tensor.sub();
-            while (!shape.done()) {
-              const [sf, sw] = shape.key();
-              if (sf === 1 && sw === 2) v.shape.push(parseDim(shape.sub()));
-              else shape.skip(sw);
-            }
-          } else tensor.skip(xw);
-        }
-      }
-    } else r.skip(w);
-  }
+    else if (f === 2 && w === 2) eachSub(r.sub(), 1, tensor);
+    else return false;
+    return true;
+  });
   return v;
 }
 
-function parseTensorName(r: Reader): string {
+/** The first string field `field` of a message ('' if absent): a TensorProto's name (8), a NodeProto's domain (7). */
+function stringField(r: Reader, field: number): string {
+  // stops at the first: the rest of the message (a node's inputs, a tensor's data) is not read
   while (!r.done()) {
     const [f, w] = r.key();
-    if (f === 8 && w === 2) return r.string();
-    r.skip(w);
-  }
-  return '';
-}
-
-function parseNodeDomain(r: Reader): string {
-  while (!r.done()) {
-    const [f, w] = r.key();
-    if (f === 7 && w === 2) return r.string();
+    if (f === field && w === 2) return r.string();
     r.skip(w);
   }
   return '';
@@ -139,32 +140,35 @@ export function parseOnnx(bytes: Uint8Array): GraphSummary {
   const domains = new Set<string>();
   let sawGraph = false;
   const r = new Reader(bytes);
-  while (!r.done()) {
-    const [f, w] = r.key();
+  eachField(r, (f, w) => {
     if (f === 1 && w === 0) out.irVersion = r.varint();
     else if (f === 8 && w === 2) {
+      // OperatorSetIdProto: domain (1), version (2)
       const o = r.sub();
       const set = { domain: '', version: 0 };
-      while (!o.done()) {
-        const [of, ow] = o.key();
+      eachField(o, (of, ow) => {
         if (of === 1 && ow === 2) set.domain = o.string();
         else if (of === 2 && ow === 0) set.version = o.varint();
-        else o.skip(ow);
-      }
+        else return false;
+        return true;
+      });
       out.opsets.push(set);
     } else if (f === 7 && w === 2) {
+      // GraphProto: node (1), initializer (5), input (11), output (12)
       sawGraph = true;
       const g = r.sub();
-      while (!g.done()) {
-        const [gf, gw] = g.key();
-        if (gf === 1 && gw === 2) domains.add(parseNodeDomain(g.sub()));
-        else if (gf === 5 && gw === 2) initializers.add(parseTensorName(g.sub()));
-        else if (gf === 11 && gw === 2) out.inputs.push(parseValueInfo(g.sub()));
-        else if (gf === 12 && gw === 2) out.outputs.push(parseValueInfo(g.sub()));
-        else g.skip(gw);
-      }
-    } else r.skip(w);
-  }
+      eachField(g, (gf, gw) => {
+        if (gw !== 2) return false;
+        if (gf === 1) domains.add(stringField(g.sub(), 7)); // NodeProto.domain
+        else if (gf === 5) initializers.add(stringField(g.sub(), 8)); // TensorProto.name
+        else if (gf === 11) out.inputs.push(parseValueInfo(g.sub()));
+        else if (gf === 12) out.outputs.push(parseValueInfo(g.sub()));
+        else return false;
+        return true;
+      });
+    } else return false;
+    return true;
+  });
   if (!sawGraph || out.irVersion === 0) throw new Error('not an ONNX model (no graph)');
   // Old exporters list weights as graph inputs too; they are not inputs a caller feeds.
   out.inputs = out.inputs.filter((v) => !initializers.has(v.name));
