@@ -47,7 +47,7 @@ await build({
   format: 'cjs',
   target: 'node20',
   sourcemap: 'inline',
-  external: ['vscode', 'onnxruntime-node', 'sharp', 'mocha', 'playwright-core', 'esbuild'],
+  external: ['vscode', 'onnxruntime-node', 'onnxruntime-web', 'sharp', 'mocha', 'playwright-core', 'esbuild'],
   logLevel: 'warning',
 });
 console.log(`built ${entryPoints.length} test file(s) -> ${relative('.', suite.out)}`);

@@ -6,7 +6,8 @@
 export type BranchRole = 'detail' | 'semantic' | 'single';
 export type BranchSelection = 'both' | 'detail' | 'semantic';
 /** the ONNX Runtime execution providers this extension knows (the provider setting adds 'auto') */
-export const PROVIDERS = ['cpu', 'cuda', 'dml', 'coreml', 'webgpu'] as const;
+// 'wasm': onnxruntime-web's WebAssembly CPU build, where onnxruntime-node cannot load (core/native.ts)
+export const PROVIDERS = ['cpu', 'cuda', 'dml', 'coreml', 'webgpu', 'wasm'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 export type ProviderSetting = 'auto' | ProviderName;
 export type ResizeMode = 'crop' | 'letterbox';

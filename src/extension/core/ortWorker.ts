@@ -7,6 +7,7 @@
 
 import { Worker } from 'node:worker_threads';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import { backendFor, ortModulePath, wasmDir, WASM_THREADS, type OrtBackend } from './native';
 
 /** A tensor as it crosses the thread boundary (structured clone; output buffers are transferred). */
 export interface WireTensor {
@@ -16,7 +17,7 @@ export interface WireTensor {
 }
 
 type Request =
-  | { id: number; kind: 'create'; key: string; file: string; options: InferenceSession.SessionOptions }
+  | { id: number; kind: 'create'; key: string; file: string; options: InferenceSession.SessionOptions; backend: OrtBackend }
   | { id: number; kind: 'run'; key: string; feeds: Record<string, WireTensor> }
   | { id: number; kind: 'release'; key: string };
 
@@ -24,20 +25,37 @@ type Reply = { id: number; ok: true; outputs?: Record<string, WireTensor> } | { 
 
 // The worker's program, as source text rather than a file: every bundle that includes the core
 // (extension, CLI, tests, benchmark) then carries it, with no second entry point to build and find.
-// onnxruntime-node is required by the absolute path the parent resolved, so that the worker loads
-// the same installed copy whatever its working directory.
+// Each backend (native.ts: onnxruntime-node, or onnxruntime-web for the 'wasm' provider) is required
+// on first use by the absolute path the parent resolved, so that the worker loads the same installed
+// copy whatever its working directory; a session remembers the backend that made it. The web
+// backend is given the model's bytes (it has no file loader in Node) and the installed wasm files.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-const ort = require(workerData.ortPath);
-if (!workerData.debug) ort.env.logLevel = 'fatal';
+const backends = new Map();
+function backend(name) {
+  let ort = backends.get(name);
+  if (!ort) {
+    ort = require(workerData.paths[name]);
+    if (!workerData.debug) ort.env.logLevel = 'fatal';
+    if (name === 'web') {
+      ort.env.wasm.wasmPaths = workerData.wasmDir;
+      ort.env.wasm.numThreads = workerData.wasmThreads;
+    }
+    backends.set(name, ort);
+  }
+  return ort;
+}
 const sessions = new Map();
 async function handle(m) {
   if (m.kind === 'create') {
-    sessions.set(m.key, await ort.InferenceSession.create(m.file, m.options));
+    const ort = backend(m.backend);
+    const model = m.backend === 'web' ? require('node:fs').readFileSync(m.file) : m.file;
+    sessions.set(m.key, { ort, session: await ort.InferenceSession.create(model, m.options) });
     return {};
   }
-  const s = sessions.get(m.key);
-  if (!s) throw new Error('no session ' + m.key + ' in this worker');
+  const entry = sessions.get(m.key);
+  if (!entry) throw new Error('no session ' + m.key + ' in this worker');
+  const { ort, session: s } = entry;
   if (m.kind === 'release') {
     sessions.delete(m.key);
     await s.release();
@@ -82,8 +100,20 @@ export class OrtWorker {
   private nextId = 1;
   private dead: Error | undefined;
 
-  constructor(ortPath: string, onExit: (reason: Error) => void) {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ortPath, debug: !!process.env.IMAGEFOLDER_DEBUG } });
+  constructor(onExit: (reason: Error) => void) {
+    // a backend's path is resolved only if that backend can be used here (a darwin-x64 VSIX has no onnxruntime-node)
+    const paths: Partial<Record<OrtBackend, string>> = {};
+    for (const b of ['node', 'web'] as const) {
+      try {
+        paths[b] = ortModulePath(b);
+      } catch {
+        // not installed: sessions are never asked of it (backendFor)
+      }
+    }
+    this.worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { paths, wasmDir: paths.web ? wasmDir() : '', wasmThreads: WASM_THREADS, debug: !!process.env.IMAGEFOLDER_DEBUG },
+    });
     this.worker.unref();
     this.worker.on('message', (r: Reply) => {
       const p = this.pending.get(r.id);
@@ -125,9 +155,11 @@ export class OrtWorker {
     });
   }
 
-  /** Rejects with onnxruntime's own message when the session cannot be created. */
+  /** Rejects with onnxruntime's own message when the session cannot be created. The backend follows the provider (native.ts). */
   async create(key: string, file: string, options: InferenceSession.SessionOptions): Promise<void> {
-    await this.request({ id: this.nextId++, kind: 'create', key, file, options }, 'session creation');
+    const ep = options.executionProviders?.[0] ?? 'cpu';
+    const provider = typeof ep === 'string' ? ep : ep.name;
+    await this.request({ id: this.nextId++, kind: 'create', key, file, options, backend: backendFor(provider) }, 'session creation');
   }
 
   /** transfer: buffers of `feeds` that move to the worker instead of being copied (detached here). */

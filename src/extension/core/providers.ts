@@ -1,13 +1,14 @@
 // Execution-provider choice. 'auto' tries the GPU providers this platform's onnxruntime-node build
 // can offer, best first, and falls back to CPU; every provider that was passed over is reported
 // with the reason so the user can see why a GPU is not used. Nothing is ever downloaded: a
-// provider whose binaries are absent simply fails to load and is reported as skipped.
+// provider whose binaries are absent simply fails to load and is reported as skipped. Where
+// onnxruntime-node itself cannot load (native.ts), the CPU is onnxruntime-web's 'wasm' instead.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
 import { PROVIDERS, type ProviderName, type ProviderSetting } from '../../shared/types';
-import { loadOrt } from './native';
+import { loadOrt, nativeUnavailable } from './native';
 
 /** GPU providers in the order worth trying on each platform (native APIs before WebGPU). */
 export function gpuOrder(platform: NodeJS.Platform = process.platform): ProviderName[] {
@@ -16,14 +17,33 @@ export function gpuOrder(platform: NodeJS.Platform = process.platform): Provider
   return ['cuda', 'webgpu'];
 }
 
-/** Providers this onnxruntime-node build knows about (bundled or installable). */
+/**
+ * Providers this onnxruntime-node build knows about (bundled or installable), and 'wasm'
+ * (onnxruntime-web) when it is installed; only 'wasm' where onnxruntime-node cannot load.
+ */
 export function availableProviders(): ProviderName[] {
-  const ort = loadOrt();
-  const listed = ort.listSupportedBackends?.() ?? [{ name: 'cpu', bundled: true }];
+  if (nativeUnavailable()) return ['wasm'];
+  const listed = [...(loadOrt().listSupportedBackends?.() ?? [{ name: 'cpu', bundled: true }])];
+  if (webInstalled()) listed.push({ name: 'wasm', bundled: true });
   return PROVIDERS.filter((p) => listed.some((b) => b.name === p));
 }
 
+function webInstalled(): boolean {
+  try {
+    require.resolve('onnxruntime-web');
+    return true;
+  } catch {
+    return false; // the VSIXes with onnxruntime-node leave it out (scripts/package.mjs)
+  }
+}
+
+/** The report line for a CPU that runs on WebAssembly, e.g. "WebAssembly CPU: onnxruntime-node has no binary for darwin-x64". */
+export function wasmReason(nativeMissing: string): string {
+  return `WebAssembly CPU (wasm, slower) instead: ${nativeMissing}`;
+}
+
 function notBundled(): Set<string> {
+  if (nativeUnavailable()) return new Set();
   const listed = loadOrt().listSupportedBackends?.() ?? [];
   return new Set(listed.filter((b) => !b.bundled).map((b) => b.name));
 }
@@ -62,14 +82,23 @@ const hasVulkanLoader = (): boolean => (vulkanFound ??= vulkanLoaderFound());
 /**
  * The providers to try, in order, for a setting; CPU always last as the fallback. With 'auto' on
  * Linux, WebGPU is passed over without trying when there is no Vulkan loader (asked for by name,
- * it is still tried: the user wants to see it fail).
+ * it is still tried: the user wants to see it fail). 'wasm' is tried only when asked for, or as the
+ * CPU where onnxruntime-node cannot load (`nativeMissing`: why): `auto` never prefers it to a
+ * working native CPU.
  */
 export function candidates(
   setting: ProviderSetting,
   available: readonly ProviderName[],
   platform: NodeJS.Platform = process.platform,
   hasVulkan: () => boolean = hasVulkanLoader,
+  nativeMissing: string | undefined = nativeUnavailable(),
 ): Candidate[] {
+  if (setting === 'wasm') return [{ provider: 'wasm' }];
+  if (nativeMissing) {
+    // the GPU providers live in onnxruntime-node too: only a provider asked for by name is reported
+    const asked: Candidate[] = setting === 'auto' || setting === 'cpu' ? [] : [{ provider: setting, skipReason: nativeMissing }];
+    return [...asked, { provider: 'cpu', skipReason: wasmReason(nativeMissing) }, { provider: 'wasm' }];
+  }
   const wanted = setting === 'auto' ? gpuOrder(platform) : setting === 'cpu' ? [] : [setting];
   const out: Candidate[] = wanted.map((p) =>
     !available.includes(p)
@@ -170,7 +199,8 @@ export async function createSession<S = InferenceSession>(
   make: SessionMaker<S> = (file, o) => loadOrt().InferenceSession.create(file, o) as Promise<S>,
 ): Promise<CreatedSession<S>> {
   const skipped: { provider: ProviderName; reason: string }[] = [];
-  for (const c of candidates(setting, availableProviders())) {
+  const list = candidates(setting, availableProviders());
+  for (const c of list) {
     const remembered = failedProviders.get(c.provider);
     if (c.skipReason || remembered) {
       skipped.push({ provider: c.provider, reason: c.skipReason ?? remembered! });
@@ -180,11 +210,11 @@ export async function createSession<S = InferenceSession>(
       const session = await make(modelPath, sessionOptions(c.provider, options.threads));
       return { session, provider: c.provider, skipped };
     } catch (e) {
-      if (c.provider === 'cpu') throw e; // the CPU provider failing means a broken graph or install
+      if (c === list[list.length - 1]) throw e; // the CPU (native or wasm) failing means a broken graph or install
       const reason = failureReason(c.provider, e);
       failedProviders.set(c.provider, reason);
       skipped.push({ provider: c.provider, reason });
     }
   }
-  throw new Error('unreachable: CPU is always a candidate');
+  throw new Error('unreachable: a CPU is always the last candidate');
 }

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
 import type { ModelInfo, ProviderChoice, ProviderName, ProviderReport, ProviderSetting } from '../../shared/types';
 import { UserError, throwIfAborted } from './errors';
-import { loadOrt, ortModulePath } from './native';
+import { loadOrt } from './native';
 import { OrtWorker, OrtWorkerGone, type WireTensor } from './ortWorker';
 import { readModelPackage, type ModelPackage } from './packageReader';
 import { availableProviders, candidates, createSession, type Candidate, failureReason, rememberFailure, rememberedFailure, sessionOptions } from './providers';
@@ -272,7 +272,7 @@ export class ModelRuntime {
    * session would only queue on the same device and hold a second copy of the weights.
    */
   private decoderWorkers(): number {
-    return this.chosen.decoder === 'cpu' ? this.cpuDecoderWorkers : 1;
+    return this.chosen.decoder === 'cpu' || this.chosen.decoder === 'wasm' ? this.cpuDecoderWorkers : 1;
   }
 
   private get cpuDecoderWorkers(): number {
@@ -290,7 +290,7 @@ export class ModelRuntime {
   private workerOf(i: number): OrtWorker {
     const slot = this.slot(i);
     if (!slot.worker) {
-      const worker = new OrtWorker(ortModulePath(), () => {
+      const worker = new OrtWorker(() => {
         // the thread died (its sessions with it): the next job on this slot starts a new one
         if (slot.worker === worker) {
           slot.worker = undefined;

@@ -3,7 +3,6 @@
 import * as assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
 import { OrtWorker } from '../../../src/extension/core/ortWorker';
-import { ortModulePath } from '../../../src/extension/core/native';
 import { sessionOptions } from '../../../src/extension/core/providers';
 import { BUILT_IN, hasRealModel } from './helpers';
 import * as path from 'node:path';
@@ -17,7 +16,7 @@ describe('OrtWorker (onnxruntime in a worker thread)', function () {
   it('runs a session with the same outputs as one in this thread; errors come back as messages', async () => {
     const file = path.join(BUILT_IN, 'encoder.onnx');
     const exits: Error[] = [];
-    const w = new OrtWorker(ortModulePath(), (e) => exits.push(e));
+    const w = new OrtWorker((e) => exits.push(e));
     await w.create('encoder', file, sessionOptions('cpu', 1));
     const pixels = Float32Array.from({ length: 3 * 64 * 64 }, (_, i) => Math.sin(i / 97));
     const out = await w.run('encoder', { image: { type: 'float32', dims: [1, 3, 64, 64], data: pixels } });
@@ -41,7 +40,7 @@ describe('OrtWorker (onnxruntime in a worker thread)', function () {
 
     // ended while a run is pending: the run fails, it does not hang
     const pending = w.run('encoder', { image: { type: 'float32', dims: [1, 3, 64, 64], data: pixels } });
-    const ended = new OrtWorker(ortModulePath(), (e) => exits.push(e));
+    const ended = new OrtWorker((e) => exits.push(e));
     await ended.create('encoder', file, sessionOptions('cpu', 1));
     const inFlight = ended.run('encoder', { image: { type: 'float32', dims: [1, 3, 64, 64], data: pixels } });
     inFlight.catch(() => undefined); // rejected while terminate() is awaited

@@ -9,7 +9,6 @@ import { choiceKey, defaultChoiceCacheFile, fileChoiceCache, onlyChoice, pickFas
 import { failureReason, forgetProviderFailures, VULKAN_PACKAGES } from '../../../src/extension/core/providers';
 import { ModelRuntime } from '../../../src/extension/core/runtime';
 import { OrtWorker } from '../../../src/extension/core/ortWorker';
-import { ortModulePath } from '../../../src/extension/core/native';
 import { sessionOptions } from '../../../src/extension/core/providers';
 import type { ProviderName } from '../../../src/shared/types';
 import { TEST_MODEL, tmpDir } from './helpers';
@@ -160,7 +159,7 @@ describe('auto provider choice', function () {
   });
 
   it('times real encoder and decoder runs of the built-in model on the CPU', async () => {
-    const worker = new OrtWorker(ortModulePath(), () => undefined);
+    const worker = new OrtWorker(() => undefined);
     try {
       const S = 64;
       for (const g of ['encoder', 'decoder'] as const) await worker.create(g, path.join(TEST_MODEL, `${g}.onnx`), sessionOptions('cpu', 2));

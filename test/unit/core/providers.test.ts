@@ -19,7 +19,8 @@ describe('execution provider fallback', function () {
   it('lists the providers this onnxruntime-node build offers', () => {
     const a = availableProviders();
     assert.ok(a.includes('cpu'));
-    assert.ok(a.every((p) => ['cpu', 'cuda', 'dml', 'coreml', 'webgpu'].includes(p)));
+    assert.ok(a.every((p) => ['cpu', 'cuda', 'dml', 'coreml', 'webgpu', 'wasm'].includes(p)));
+    assert.ok(a.includes('wasm'), 'onnxruntime-web is installed in development');
   });
 
   it('auto falls back to CPU and reports every skipped provider with its reason', async function () {
