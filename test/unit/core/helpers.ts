@@ -23,8 +23,29 @@ export function hasRealModel(): boolean {
   return ['manifest.json', 'encoder.onnx', 'decoder.onnx', 'codebooks.bin'].every((f) => fs.existsSync(path.join(TEST_MODEL, f)));
 }
 
+const made: string[] = [];
+
+/**
+ * A new empty folder under the system's temporary folder, removed when the run ends (a root-level
+ * mocha hook, once per test bundle), so test runs leave nothing in /tmp.
+ */
 export function tmpDir(prefix = 'ifi-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
+// registered at load, outside any describe: runs after every suite of the run
+if (typeof after === 'function') {
+  after(() => {
+    for (const dir of made.splice(0)) {
+      try {
+        fs.rmSync(dir, { recursive: true, force: true });
+      } catch {
+        // e.g. a folder a test made unreadable: left, rather than failing the run
+      }
+    }
+  });
 }
 
 // --- protobuf writing (just what ONNX ModelProto needs) ---
