@@ -1,4 +1,5 @@
-// scripts/gpu-check.sh: on this GPU-less machine it stops with one clear "no GPU adapter" line; its
+// scripts/gpu-check.sh: on a GPU-less machine it stops with one clear "no GPU adapter" line; with a
+// WebGPU adapter its parity lines are asserted (indices identical, PSNR within 0.01 dB); its
 // whole path (info, tokenize on both providers, parity, bench side by side) runs with PROVIDER=cpu,
 // which checks the CPU against itself.
 
@@ -14,17 +15,29 @@ const run = (args: string[], env: Record<string, string> = {}) =>
 describe('scripts/gpu-check.sh', function () {
   this.timeout(300_000);
 
-  it('without a WebGPU adapter: one "no GPU adapter" line naming why, exit 0 (3 with --require-gpu)', function () {
-    const r = run([]);
-    assert.equal(r.status, 0, r.stderr);
-    // On a machine with a WebGPU adapter the script runs the real check instead (its exit status,
-    // asserted above, covers parity): this test is about the GPU-less path.
-    if (!/\[gpu-check\] no GPU adapter/.test(r.stdout)) this.skip();
-    assert.match(r.stdout, /\[gpu-check\] no GPU adapter: webgpu cannot run here: .*No supported adapters/);
-    assert.match(r.stdout, /libvulkan1 libglvnd0 libglx0 libgl1 libegl1 libopengl0 libgles2/);
-    assert.match(r.stdout, /RESULT: nothing was checked on a GPU/);
-    assert.doesNotMatch(r.stdout, /parity/);
-    assert.equal(run(['--require-gpu']).status, 3);
+  it('without a WebGPU adapter: one "no GPU adapter" line naming why, exit 0 (3 with --require-gpu); with one: WebGPU matches the CPU on every sample', function () {
+    // a short bench: on a GPU machine the whole check runs (the GPU-less path stops before it)
+    const r = run([], { BENCH_ARGS: '--repeat 1 --rounds 1' });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    if (/\[gpu-check\] no GPU adapter/.test(r.stdout)) {
+      assert.match(r.stdout, /\[gpu-check\] no GPU adapter: webgpu cannot run here: .*No supported adapters/);
+      assert.match(r.stdout, /libvulkan1 libglvnd0 libglx0 libgl1 libegl1 libopengl0 libgles2/);
+      assert.match(r.stdout, /RESULT: nothing was checked on a GPU/);
+      assert.doesNotMatch(r.stdout, /parity/);
+      assert.equal(run(['--require-gpu']).status, 3);
+      return;
+    }
+    // An adapter: the parity lines themselves, one per sample: WebGPU ran both graphs, the indices
+    // are the CPU's exactly and PSNR is within 0.01 dB at every scale.
+    const lines = r.stdout.split('\n').filter((l) => /^(ok {2}|FAIL) samples\//.test(l));
+    assert.equal(lines.length, 6, r.stdout);
+    for (const l of lines) {
+      const m = /^ok {3}samples\/.*: provider (.*), 0 of \d+ indices differ, max PSNR difference (\d+\.\d{4}) dB$/.exec(l);
+      assert.ok(m, l);
+      assert.equal(m[1], '"webgpu"', l);
+      assert.ok(Number(m[2]) <= 0.01, l);
+    }
+    assert.match(r.stdout, /RESULT: webgpu checked/);
   });
 
   it('the full check, run with PROVIDER=cpu: parity of every sample and the bench table', () => {
