@@ -4,7 +4,8 @@
 
 import * as assert from 'node:assert/strict';
 import { classesOf, e2eModelOverride, generatorAbsence, genState, scaleThumbs, waitForGenerate } from './generate';
-import { convertedPackage } from '../support/converted';
+import type { FrameLocator } from 'playwright-core';
+import { convertedPackage, type ConvertedKind } from '../support/converted';
 import { log, openWorkbench, REPO, SLOW_MS, startCodeServer, waitFor, type CodeServer, type Workbench } from './harness';
 import {
   appState,
@@ -310,16 +311,33 @@ describe('e2e: the inspector in VS Code (code-server 4.100.3)', function () {
     return name;
   }
 
-  // Last: they change the model setting for the rest of the session.
-  it('8. "Select Model" with a converted one-branch (VAR) package, then an inspection in every view of its shape', async function () {
-    const dir = convertedPackage('var'); // small random weights, full shapes: 256 px, 1 branch of 4096 codes, L = 680
-    const name = await selectModel(dir);
-
-    const web = await tokenizeFromExplorer(wb, 'rocket.png');
+  /**
+   * Tests 8 and 9's preamble: "Select Model" with a converted package (full shapes: 256 px, 10
+   * scales), then `image` tokenized from the Explorer: its inspector, showing that model at 256 px.
+   */
+  async function inspectWithConverted(kind: ConvertedKind, image: string): Promise<FrameLocator> {
+    const name = await selectModel(convertedPackage(kind));
+    const web = await tokenizeFromExplorer(wb, image);
     assert.equal(await web.locator('[data-testid="model-name"]').textContent(), name);
     const rec = await expectImage(web, 'reconstruction');
     assert.equal(rec.naturalWidth, 256, 'the model works at 256 px');
     assert.equal(await sliderMax(web), 10);
+    return web;
+  }
+
+  /** Tests 8 and 9's close: the keys step to the first and the last scale, a screenshot, a clean console. */
+  async function stepEndsAndFinish(web: FrameLocator, screenshot: string): Promise<void> {
+    await focusWebview(web);
+    await pressAndExpectScale(wb, 'Home', 1, web);
+    await pressAndExpectScale(wb, 'End', 10, web);
+    await wb.screenshot(screenshot);
+    assertNoWebviewProblems(wb);
+  }
+
+  // Last: they change the model setting for the rest of the session.
+  it('8. "Select Model" with a converted one-branch (VAR) package, then an inspection in every view of its shape', async function () {
+    // small random weights, full shapes: 256 px, 1 branch of 4096 codes, L = 680
+    const web = await inspectWithConverted('var', 'rocket.png');
     const map = await canvasColours(web, 'token-map-single');
     assert.ok(map.width > 0 && map.colours > 1, `token map drawn: ${JSON.stringify(map)}`);
     await web.locator('[data-testid="token-strip-single-10"]').waitFor({ state: 'attached' });
@@ -328,31 +346,18 @@ describe('e2e: the inspector in VS Code (code-server 4.100.3)', function () {
     const swap = web.locator('[data-testid="swap-branches"]');
     assert.equal(await swap.getAttribute('disabled'), '', 'Swap branches disabled');
     assert.match((await swap.getAttribute('title')) ?? '', /has one branch/);
-    await focusWebview(web);
-    await pressAndExpectScale(wb, 'Home', 1, web);
-    await pressAndExpectScale(wb, 'End', 10, web);
     log(`one-branch inspection: "${(await appState(web)).status}"`);
-    await wb.screenshot('inspector-var-package');
-    assertNoWebviewProblems(wb);
+    await stepEndsAndFinish(web, 'inspector-var-package');
   });
   it('9. "Select Model" with a converted ImageFolder-shaped package (2 branches, 256 px), then its views', async function () {
-    const dir = convertedPackage('imagefolder'); // random weights, official layout: 256 px, 2 branches, L = 286
-    const name = await selectModel(dir);
-    const web = await tokenizeFromExplorer(wb, 'cat-face.png');
-    assert.equal(await web.locator('[data-testid="model-name"]').textContent(), name);
-    const rec = await expectImage(web, 'reconstruction');
-    assert.equal(rec.naturalWidth, 256, 'the model works at 256 px');
-    assert.equal(await sliderMax(web), 10);
+    // random weights, official layout: 256 px, 2 branches, L = 286
+    const web = await inspectWithConverted('imagefolder', 'cat-face.png');
     for (const branch of ['semantic', 'detail']) {
       const map = await canvasColours(web, `token-map-${branch}`);
       assert.ok(map.width > 0 && map.colours > 1, `${branch} token map drawn: ${JSON.stringify(map)}`);
     }
     assert.equal(await web.locator('section.ablation').count(), 1, 'branch ablation with two branches');
     assert.equal(await web.locator('[data-testid="swap-branches"]').getAttribute('disabled'), null, 'Swap branches enabled');
-    await focusWebview(web);
-    await pressAndExpectScale(wb, 'Home', 1, web);
-    await pressAndExpectScale(wb, 'End', 10, web);
-    await wb.screenshot('inspector-imagefolder-package');
-    assertNoWebviewProblems(wb);
+    await stepEndsAndFinish(web, 'inspector-imagefolder-package');
   });
 });
