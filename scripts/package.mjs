@@ -20,14 +20,19 @@
 // `npm pack <name>@<version pinned by sharp>` from the npm registry into a cache
 // (~/.cache/imagefolder-inspector/tools/npm-packs; IMAGEFOLDER_TOOLS moves it) and unpacked there.
 //
-// darwin-x64: onnxruntime-node 1.24 and later ship no Intel-Mac binaries (microsoft/onnxruntime#27961),
-// so with 1.30 that VSIX cannot be built; --all-targets says so in one line and builds the others.
+// darwin-x64: onnxruntime-node 1.24 and later ship no Intel-Mac binaries (microsoft/onnxruntime#27961).
+// A target without them ships onnxruntime-web instead (src/extension/core/native.ts falls back to its
+// 'wasm' provider, CPU via WebAssembly): its Node entry (dist/ort.node.min.js) and the one wasm/mjs
+// pair that entry loads (ort-wasm-simd-threaded), not the 136 MB dist folder. The targets with
+// onnxruntime-node binaries leave onnxruntime-web out: it would only help where the native binding
+// fails to load, and VS Code's own floor (glibc 2.28, macOS 11, Windows 10) is at or above
+// onnxruntime-node's, so that is not worth ~14 MB in every VSIX.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkNativeFiles, readZip } from './vsix-inspect.mjs';
+import { checkNativeFiles, ORT_WEB_RUNTIME, readZip } from './vsix-inspect.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -43,7 +48,13 @@ const TARGETS = {
 /** Dependencies that esbuild bundles into dist/webview.js: not shipped as node_modules. */
 const BUNDLED = new Set(['@vscode/webview-ui-toolkit']);
 /** Dependencies only used by a package's install script, not at run time. */
-const INSTALL_ONLY = { 'onnxruntime-node': ['adm-zip', 'global-agent'] };
+const INSTALL_ONLY = {
+  'onnxruntime-node': ['adm-zip', 'global-agent'],
+  // onnxruntime-web's Node entry is a bundle that requires only onnxruntime-common
+  'onnxruntime-web': ['flatbuffers', 'guid-typescript', 'long', 'platform', 'protobufjs'],
+};
+/** The files of onnxruntime-web that its Node entry and wasm backend load (native.ts). */
+export const ORT_WEB_FILES = ['package.json', ...ORT_WEB_RUNTIME];
 /** What --all-targets builds: the platforms VS Code users run on. */
 export const ALL_TARGETS = ['linux-x64', 'linux-arm64', 'darwin-arm64', 'darwin-x64', 'win32-x64'];
 const MODEL_FILES = ['manifest.json', 'encoder.onnx', 'decoder.onnx', 'codebooks.bin'];
@@ -156,9 +167,11 @@ function packageTarget(target, out, pkg, opts) {
   }
   const ortVersion = readJson(path.join(REPO, 'node_modules', 'onnxruntime-node', 'package.json')).version;
   const ortTarget = fs.readdirSync(path.join(REPO, 'node_modules', 'onnxruntime-node', 'bin')).some((napi) => fs.existsSync(path.join(REPO, 'node_modules', 'onnxruntime-node', 'bin', napi, t.ort)));
+  // the ONNX runtime this VSIX ships: onnxruntime-node where it has the target's binaries, else onnxruntime-web
+  const ortPkg = ortTarget ? 'onnxruntime-node' : 'onnxruntime-web';
   if (!ortTarget) {
-    throw new Unavailable(
-      `onnxruntime-node ${ortVersion} ships no ${t.ort} binaries${target === 'darwin-x64' ? ' (Microsoft stopped Intel-Mac builds with 1.24: microsoft/onnxruntime#27961)' : ''}`,
+    log(
+      `onnxruntime-node ${ortVersion} ships no ${t.ort} binaries${target === 'darwin-x64' ? ' (Microsoft stopped Intel-Mac builds with 1.24: microsoft/onnxruntime#27961)' : ''}: this VSIX runs on onnxruntime-web's WebAssembly CPU`,
     );
   }
 
@@ -170,7 +183,8 @@ function packageTarget(target, out, pkg, opts) {
   delete manifest.devDependencies;
   delete manifest.scripts; // no vscode:prepublish: the build ran above
   delete manifest.bin; // the CLI ships through npm, not in the VSIX
-  manifest.dependencies = Object.fromEntries(Object.entries(pkg.dependencies ?? {}).filter(([n]) => !BUNDLED.has(n)));
+  const otherOrt = ortPkg === 'onnxruntime-node' ? 'onnxruntime-web' : 'onnxruntime-node';
+  manifest.dependencies = Object.fromEntries(Object.entries(pkg.dependencies ?? {}).filter(([n]) => !BUNDLED.has(n) && n !== otherOrt));
   fs.writeFileSync(path.join(stage, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   for (const f of ['CHANGELOG.md', 'LICENSE', 'ThirdPartyNotices.txt', '.vscodeignore']) {
     if (fs.existsSync(path.join(REPO, f))) fs.copyFileSync(path.join(REPO, f), path.join(stage, f));
@@ -201,7 +215,7 @@ function packageTarget(target, out, pkg, opts) {
     let meta = src ? readJson(path.join(src, 'package.json')) : undefined;
     if (!src) throw new Error(`dependency ${name} is not installed (npm ci)`);
     const dest = path.join(stage, 'node_modules', name);
-    copy(src, dest, keepRuntimeFile(src));
+    copy(src, dest, name === 'onnxruntime-web' ? (f) => f === src || ORT_WEB_FILES.some((w) => path.join(src, w) === f || path.join(src, w).startsWith(f + path.sep)) : keepRuntimeFile(src));
     shipped.set(name, meta.version);
     const drop = new Set(INSTALL_ONLY[name] ?? []);
     for (const dep of Object.keys(meta.dependencies ?? {})) if (!drop.has(dep)) queue.push({ name: dep, from: src });
@@ -228,8 +242,8 @@ function packageTarget(target, out, pkg, opts) {
   }
   // onnxruntime-node: keep bin/napi-v*/<os>/<arch> of the target only
   const ortBin = path.join(stage, 'node_modules', 'onnxruntime-node', 'bin');
-  let ortFound = false;
-  for (const napi of fs.readdirSync(ortBin)) {
+  let ortFound = ortPkg === 'onnxruntime-web';
+  for (const napi of ortPkg === 'onnxruntime-node' ? fs.readdirSync(ortBin) : []) {
     for (const osName of fs.readdirSync(path.join(ortBin, napi))) {
       for (const arch of fs.readdirSync(path.join(ortBin, napi, osName))) {
         if (`${osName}/${arch}` === t.ort) ortFound = true;
@@ -260,7 +274,9 @@ function packageTarget(target, out, pkg, opts) {
     ...markdown.map(vsixName),
     'extension/dist/extension.js',
     'extension/dist/webview.js',
-    `extension/node_modules/onnxruntime-node/bin/napi-v6/${t.ort}/onnxruntime_binding.node`,
+    ...(ortPkg === 'onnxruntime-node'
+      ? [`extension/node_modules/onnxruntime-node/bin/napi-v6/${t.ort}/onnxruntime_binding.node`]
+      : ORT_WEB_FILES.map((f) => `extension/node_modules/onnxruntime-web/${f}`)),
     `extension/node_modules/@img/sharp-${t.sharp}/package.json`,
     ...[...shipped.keys()].map((n) => `extension/node_modules/${n}/package.json`),
     ...(missingModel.length === 0 ? MODEL_FILES.map((f) => `extension/models/imagefolder-mini/${f}`) : []),
@@ -270,6 +286,7 @@ function packageTarget(target, out, pkg, opts) {
   const foreign = [...entries].filter(
     (e) =>
       (/onnxruntime-node\/bin\/napi-v\d+\//.test(e) && !e.includes(`/${t.ort}/`)) ||
+      e.includes(`node_modules/${otherOrt}/`) ||
       (/node_modules\/@img\/sharp-(libvips-)?[a-z0-9]+-[a-z0-9]+\//.test(e) && !e.includes(`sharp-${t.sharp}/`) && !e.includes(`sharp-libvips-${t.sharp}/`)),
   );
   if (foreign.length > 0) throw new Error(`the VSIX holds other platforms' binaries: ${foreign.slice(0, 5).join(', ')}`);

@@ -130,6 +130,9 @@ export function checkNativeFiles(entries, target) {
   return { natives, problems };
 }
 
+/** What onnxruntime-web's Node wasm backend loads (src/extension/core/native.ts). */
+export const ORT_WEB_RUNTIME = ['dist/ort.node.min.js', 'dist/ort-wasm-simd-threaded.mjs', 'dist/ort-wasm-simd-threaded.wasm'];
+
 /** Provider names onnxruntime-node's binding can list (listSupportedBackends), as the binding spells them. */
 export const ORT_BACKENDS = ['cpu', 'webgpu', 'dml', 'coreml', 'cuda', 'tensorrt', 'qnn'];
 
@@ -142,7 +145,9 @@ export const ORT_BACKENDS = ['cpu', 'webgpu', 'dml', 'coreml', 'cuda', 'tensorrt
 export function bundledProviders(entries, target) {
   const names = [...entries.keys()];
   const binding = names.find((n) => /onnxruntime-node\/bin\/napi-v\d+\/[^/]+\/[^/]+\/onnxruntime_binding\.node$/.test(n));
-  if (!binding) throw new Error(`no onnxruntime_binding.node in the VSIX for ${target}`);
+  // a target without onnxruntime-node binaries ships onnxruntime-web: CPU via WebAssembly only (scripts/package.mjs)
+  if (!binding && ORT_WEB_RUNTIME.every((f) => names.includes(`extension/node_modules/onnxruntime-web/${f}`))) return ['wasm'];
+  if (!binding) throw new Error(`no onnxruntime_binding.node (nor onnxruntime-web's wasm runtime) in the VSIX for ${target}`);
   // printable runs, as strings(1) finds them
   const strings = new Set(entries.get(binding).bytes().toString('latin1').split(/[^\x20-\x7e]+/));
   const dir = binding.slice(0, binding.lastIndexOf('/') + 1);

@@ -9,7 +9,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { bundledProviders, checkNativeFiles, readZip, type ZipEntry } from '../../scripts/vsix-inspect.mjs';
+import { bundledProviders, checkNativeFiles, ORT_WEB_RUNTIME, readZip, type ZipEntry } from '../../scripts/vsix-inspect.mjs';
 import { REPO } from './harness';
 
 const TARGET = /-((?:linux|darwin|win32)-(?:x64|arm64))\.vsix$/;
@@ -33,6 +33,15 @@ function readmeProviderTable(): Map<string, string[] | string> {
   assert.ok(rows.size >= 5, `README.md has the providers-by-platform table (found ${rows.size} rows)`);
   return rows;
 }
+
+/** The README row's last cell (what the providers column does not say). */
+function readmeProviderNote(target: string): string {
+  const text = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
+  return new RegExp(`^\\| \`${target}\` \\| [^|]* \\| ([^|]*) \\|`, 'm').exec(text)?.[1] ?? '';
+}
+
+/** Targets whose VSIX runs on onnxruntime-web (no onnxruntime-node binaries for them: scripts/package.mjs). */
+const WEB_TARGETS = new Set(['darwin-x64']);
 
 const MD_LINK = /!?\[[^\]]*\]\(([^)\s]+)[^)]*\)/g;
 
@@ -63,8 +72,17 @@ describe('VSIX contents (read from the zip)', function () {
         const { natives, problems } = checkNativeFiles(zip, target);
         assert.deepEqual(problems, []);
         const names = natives.map((n) => n.name);
-        assert.ok(names.some((n) => /onnxruntime_binding\.node$/.test(n)), `onnxruntime binding in ${names.join(', ')}`);
-        assert.ok(names.some((n) => /(lib)?onnxruntime[.\d]*\.(so|dylib|dll)(\.\d+)*$/.test(n)), `onnxruntime library in ${names.join(', ')}`);
+        if (WEB_TARGETS.has(target)) {
+          // no onnxruntime-node binaries for this target: onnxruntime-web's Node entry and its one wasm/mjs pair
+          for (const f of ORT_WEB_RUNTIME) assert.ok(zip.has(`extension/node_modules/onnxruntime-web/${f}`), `onnxruntime-web ${f}`);
+          assert.equal(zip.get('extension/node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm')!.head(4).toString('latin1'), '\0asm');
+          assert.deepEqual([...zip.keys()].filter((n) => n.includes('/node_modules/onnxruntime-node/')), []);
+          assert.deepEqual([...zip.keys()].filter((n) => n.includes('/node_modules/onnxruntime-web/') && !/\/(package\.json|dist\/ort\.node\.min\.js|dist\/ort-wasm-simd-threaded\.(mjs|wasm))$/.test(n)), []);
+        } else {
+          assert.ok(names.some((n) => /onnxruntime_binding\.node$/.test(n)), `onnxruntime binding in ${names.join(', ')}`);
+          assert.ok(names.some((n) => /(lib)?onnxruntime[.\d]*\.(so|dylib|dll)(\.\d+)*$/.test(n)), `onnxruntime library in ${names.join(', ')}`);
+          assert.deepEqual([...zip.keys()].filter((n) => n.includes('/node_modules/onnxruntime-web/')), [], 'native targets leave onnxruntime-web out');
+        }
         assert.ok(names.some((n) => new RegExp(`sharp-${target}[^/]*\\.node$`).test(n)), `sharp's addon for ${target} in ${names.join(', ')}`);
       });
 
@@ -73,7 +91,11 @@ describe('VSIX contents (read from the zip)', function () {
         assert.ok(Array.isArray(row), `README row for ${target}`);
         const found = bundledProviders(zip, target);
         assert.deepEqual([...found].sort(), [...row].sort());
-        if (target === `${process.platform}-${process.arch}`) {
+        if (WEB_TARGETS.has(target)) {
+          const note = readmeProviderNote(target);
+          for (const must of [/WebAssembly/, /no GPU provider/, /slower/, /no Intel-Mac binaries/]) assert.match(note, must, `README row for ${target}`);
+        }
+        if (target === `${process.platform}-${process.arch}` && !WEB_TARGETS.has(target)) {
           // this machine's target: what the strings in the binding say is what the runtime reports
           // eslint-disable-next-line @typescript-eslint/no-require-imports
           const ort = require(path.join(REPO, 'node_modules', 'onnxruntime-node')) as { listSupportedBackends(): { name: string; bundled: boolean }[] };

@@ -69,8 +69,14 @@ export function nativeUnavailable(): string | undefined {
 /** onnxruntime-web set to run from the installed files, with WASM_THREADS threads. */
 export function loadWebOrt(): Ort {
   if (!web) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const o = require('onnxruntime-web') as Ort & { env: { wasm: { wasmPaths?: string; numThreads?: number } } };
+    let o: Ort & { env: { wasm: { wasmPaths?: string; numThreads?: number } } };
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      o = require('onnxruntime-web') as typeof o;
+    } catch (e) {
+      // the VSIXes with onnxruntime-node binaries do not carry it (scripts/package.mjs)
+      throw new Error(`${nativeUnavailable() ?? 'the wasm provider was asked for'}, and onnxruntime-web (the WebAssembly fallback) is not installed: ${(e as Error).message.split('\n')[0]}`);
+    }
     o.env.wasm.wasmPaths = wasmDir();
     o.env.wasm.numThreads = WASM_THREADS;
     if (!process.env.IMAGEFOLDER_DEBUG) o.env.logLevel = 'fatal';

@@ -4,7 +4,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { expectedFormat, nativeKind } from '../../../scripts/vsix-inspect.mjs';
+import { bundledProviders, expectedFormat, nativeKind, ORT_WEB_RUNTIME, type ZipEntry } from '../../../scripts/vsix-inspect.mjs';
 import { repoRoot } from '../../support/repo';
 
 const head = (f: string) => {
@@ -44,5 +44,13 @@ describe('native binary headers (vsix-inspect)', () => {
     assert.deepEqual(nativeKind(pe), { format: 'PE', archs: ['arm64'] });
     assert.deepEqual(expectedFormat('win32-x64'), { format: 'PE', arch: 'x64' });
     assert.deepEqual(expectedFormat('darwin-arm64'), { format: 'Mach-O', arch: 'arm64' });
+  });
+
+  it("a VSIX without onnxruntime-node's binding but with onnxruntime-web's wasm runtime offers wasm only", () => {
+    const entry = {} as ZipEntry;
+    const web = new Map(ORT_WEB_RUNTIME.map((f) => [`extension/node_modules/onnxruntime-web/${f}`, entry] as [string, ZipEntry]));
+    assert.deepEqual(bundledProviders(web, 'darwin-x64'), ['wasm']);
+    web.delete('extension/node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm');
+    assert.throws(() => bundledProviders(web, 'darwin-x64'), /no onnxruntime_binding\.node \(nor onnxruntime-web's wasm runtime\)/);
   });
 });
