@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
 import type { ModelInfo, ProviderChoice, ProviderName, ProviderReport, ProviderSetting } from '../../shared/types';
 import { UserError, throwIfAborted } from './errors';
-import { loadOrt } from './native';
+import { loadOrt, WASM_THREADS } from './native';
 import { OrtWorker, OrtWorkerGone, type WireTensor } from './ortWorker';
 import { readModelPackage, type ModelPackage } from './packageReader';
 import { availableProviders, candidates, createSession, type Candidate, failureReason, rememberFailure, rememberedFailure, sessionOptions } from './providers';
@@ -365,7 +365,13 @@ export class ModelRuntime {
    * with `threads`.
    */
   parallelism(): { decoderWorkers: number; decoderThreads: number; threads: number } {
-    return { decoderWorkers: this.decoderWorkers(), decoderThreads: this.threadsFor('decoder'), threads: this.threads };
+    // a wasm session runs on WASM_THREADS whatever the thread setting (native.ts)
+    const wasm = (g: GraphName) => this.chosen[g] === 'wasm';
+    return {
+      decoderWorkers: this.decoderWorkers(),
+      decoderThreads: wasm('decoder') ? WASM_THREADS : this.threadsFor('decoder'),
+      threads: wasm('encoder') ? WASM_THREADS : this.threads,
+    };
   }
 
   /** Worker threads running graphs now (for tests and diagnostics). */

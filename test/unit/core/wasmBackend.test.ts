@@ -73,6 +73,7 @@ describe('WebAssembly backend (onnxruntime-web, provider wasm)', function () {
     assert.match(info.out, /^providers available: wasm$/m);
     assert.match(info.out, /^providers chosen: +encoder=wasm, decoder=wasm$/m);
     assert.match(info.out, /^provider skipped: +cpu: WebAssembly CPU \(wasm, slower\) instead: IMAGEFOLDER_ORT_BACKEND=web$/m);
+    assert.match(info.out, /^threads +1 thread for the encoder; decoder runs shared by 2 workers of 1 thread$/m);
     const web = cli(['tokenize', CAT, '--json'], env);
     const native = cli(['tokenize', CAT, '--json', '--provider', 'cpu']);
     assert.equal(web.code, 0, web.err);
