@@ -14,6 +14,19 @@ $PY -c "import json,sys; e=json.load(open('$tmp/pkg/eval.json')); assert len(e['
 $PY -c "import onnx; [onnx.checker.check_model(onnx.load('$tmp/pkg/'+g)) for g in ('encoder.onnx','decoder.onnx')]"
 $PY training/train.py --smoke --init "$tmp/w.pt" --semantic-weight 0.25 --out "$tmp/run2" > /dev/null   # resume from shipped weights
 grep -q "initialised from" "$tmp/run2/train.log"
+# an experiment row's evaluation (experiment.py): --quick decodes the full scale and each branch alone, and
+# the row counts the fine-tune's own steps, not the totals behind its weights
+$PY training/evaluate.py --ckpt "$tmp/run2/ckpt.pt" --out "$tmp/quick" --smoke --quick > /dev/null
+$PY - "$tmp/quick/eval.json" "$tmp/run2/ckpt.pt" <<'PY'
+import json, math, sys, torch
+sys.path.insert(0, "training")
+from experiment import row
+e, ck = json.load(open(sys.argv[1])), torch.load(sys.argv[2])
+assert e["quick"] and len(e["psnrByScale"]) == 1 and math.isnan(e["ssimByScale"][0]["all"]), e["psnrByScale"]
+assert e["training"]["thisRun"]["steps"] == ck["step"] < e["training"]["steps"], e["training"]
+r = row("smoke", e, "cmd")
+assert r.startswith(f"| smoke | {ck['step']} ({ck['images_seen']}) | "), r
+PY
 $PY - "$tmp/w.pt" "$tmp/run2/ckpt.pt" <<'PY'   # the flag reached the loss's config; the shipped run is counted as base
 import sys, torch
 w, ck = torch.load(sys.argv[1]), torch.load(sys.argv[2])
