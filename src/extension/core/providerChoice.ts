@@ -9,7 +9,12 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { InferenceSession } from 'onnxruntime-node';
 import type { ProviderChoice, ProviderName, ProviderTiming } from '../../shared/types';
+import { loadOrt } from './native';
+import { OrtWorkerGone, type OrtWorker, type WireTensor } from './ortWorker';
+import type { ModelPackage } from './packageReader';
+import { failureReason, rememberFailure, rememberedFailure, type Candidate } from './providers';
 
 /** Times one run of each graph per provider (after one untimed warm-up run of each). */
 export async function timeProviders(
@@ -107,4 +112,97 @@ export function fileChoiceCache(file: string, keep = 32): ChoiceCache {
 export function defaultChoiceCacheFile(env: NodeJS.ProcessEnv = process.env, home = os.homedir()): string {
   const base = env.IMAGEFOLDER_CACHE_DIR ?? path.join(env.XDG_CACHE_HOME || path.join(home, '.cache'), 'imagefolder-inspector');
   return path.join(base, 'provider-choice.json');
+}
+
+/** What measureChoice needs of the runtime (runtime.ts): the graphs, worker 0, and where to report. */
+export interface MeasureContext {
+  files: { encoder: string; decoder: string };
+  feeds: { encoder: () => Record<string, WireTensor>; decoder: () => Record<string, WireTensor> };
+  /** decoder tiles in a timed run (what an inspection's decode is split into) */
+  tiles: number;
+  threads: number;
+  /** worker 0, started if need be */
+  worker: () => OrtWorker;
+  /** worker 0 if it is running (to release the probe sessions) */
+  running: () => OrtWorker | undefined;
+  candidates: Candidate[];
+  sessionOptions: (p: ProviderName, threads: number) => InferenceSession.SessionOptions;
+  choiceCache?: ChoiceCache;
+  /** providers passed over, with the reason (the runtime's report) */
+  skipped: Map<ProviderName, string>;
+}
+
+/**
+ * `auto`'s choice for one model: the candidates are tried (a session for the encoder and the
+ * decoder each, in worker 0); when more than one can run the model, one encoder and one decoder run
+ * on each are timed and the faster kept, or a remembered measurement is reused.
+ */
+export async function measureChoice(c: MeasureContext): Promise<ProviderChoice> {
+  const key = (p: ProviderName, g: string) => `probe:${p}:${g}`;
+  const working: ProviderName[] = [];
+  const made: string[] = [];
+  // CPU sessions get every thread here (one decoder session, not the runtime's two): a fair,
+  // slightly pessimistic figure for the CPU.
+  const options = (p: ProviderName) => c.sessionOptions(p, c.threads);
+  try {
+    for (const cand of c.candidates) {
+      const why = cand.skipReason ?? rememberedFailure(cand.provider);
+      if (why) {
+        c.skipped.set(cand.provider, why);
+        continue;
+      }
+      if (cand.provider === 'cpu') {
+        working.push('cpu');
+        continue;
+      }
+      try {
+        for (const g of ['encoder', 'decoder'] as const) {
+          await c.worker().create(key(cand.provider, g), c.files[g], options(cand.provider));
+          made.push(key(cand.provider, g));
+        }
+        working.push(cand.provider);
+      } catch (e) {
+        if (e instanceof OrtWorkerGone) throw e;
+        const reason = failureReason(cand.provider, e);
+        rememberFailure(cand.provider, reason);
+        c.skipped.set(cand.provider, reason);
+      }
+    }
+    const passedOver = [...c.skipped.keys()];
+    if (working.length === 1) return onlyChoice(working[0], passedOver);
+    const cacheKey = choiceKey(Object.values(c.files), loadOrt().env.versions?.node ?? 'unknown', working, c.threads);
+    const remembered = c.choiceCache?.get(cacheKey);
+    if (remembered && working.includes(remembered.provider)) return { ...remembered, cached: true };
+    for (const g of ['encoder', 'decoder'] as const) {
+      await c.worker().create(key('cpu', g), c.files[g], options('cpu'));
+      made.push(key('cpu', g));
+    }
+    const timings = await timeProviders(working, async (p, g) => {
+      await c.worker().run(key(p, g), g === 'encoder' ? c.feeds.encoder() : c.feeds.decoder());
+    });
+    const choice = pickFastest(timings, c.tiles);
+    await c.choiceCache?.set(cacheKey, choice);
+    return choice;
+  } finally {
+    // the probe sessions (a GPU's weights among them) are not kept: the chosen provider's
+    // sessions are created as usual, per graph and worker
+    await Promise.all(made.map((k) => c.running()?.release(k).catch(() => undefined)));
+  }
+}
+
+/** Inputs for timing runs: a grey image batch of one, and `tiles` decoder tiles of code 0, every scale kept. */
+export function probeFeeds(pkg: ModelPackage, branchCount: number, tiles: number): MeasureContext['feeds'] {
+  const m = pkg.manifest;
+  const S = m.image.size;
+  const P = branchCount;
+  const N = m.scales.length;
+  const rows = m.graphs.decoder.sharedIndices ? 1 : tiles;
+  // fresh arrays per run: a run's inputs are transferred or copied to the worker
+  return {
+    encoder: () => ({ image: { type: 'float32', dims: [1, 3, S, S], data: new Float32Array(3 * S * S) } }),
+    decoder: () => ({
+      indices: { type: 'int64', dims: [rows, P, m.tokensPerBranch], data: new BigInt64Array(rows * P * m.tokensPerBranch) },
+      scale_mask: { type: 'float32', dims: [tiles, P, N], data: new Float32Array(tiles * P * N).fill(1) },
+    }),
+  };
 }

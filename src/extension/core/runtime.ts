@@ -13,8 +13,8 @@ import { UserError, throwIfAborted } from './errors';
 import { loadOrt, WASM_THREADS } from './native';
 import { OrtWorker, OrtWorkerGone, type WireTensor } from './ortWorker';
 import { readModelPackage, type ModelPackage } from './packageReader';
-import { availableProviders, candidates, createSession, type Candidate, failureReason, rememberFailure, rememberedFailure, sessionOptions } from './providers';
-import { choiceKey, onlyChoice, pickFastest, timeProviders, type ChoiceCache } from './providerChoice';
+import { availableProviders, candidates, createSession, type Candidate, sessionOptions } from './providers';
+import { measureChoice, probeFeeds, type ChoiceCache } from './providerChoice';
 import { codeColours, type Rgb } from './colours';
 import { checkIndices } from './tokens';
 
@@ -179,78 +179,19 @@ export class ModelRuntime {
     ));
   }
 
-  private async measureChoice(): Promise<ProviderChoice> {
-    const files = { encoder: this.pkg.encoderPath, decoder: this.pkg.decoderPath };
-    const worker = () => this.workerOf(0);
-    const key = (p: ProviderName, g: string) => `probe:${p}:${g}`;
-    const working: ProviderName[] = [];
-    const made: string[] = [];
-    // CPU sessions get every thread here (one decoder session, not the runtime's two): a fair,
-    // slightly pessimistic figure for the CPU.
-    const options = (p: ProviderName) => (this.options.measureWith?.sessionOptions ?? sessionOptions)(p, this.threads);
-    try {
-      for (const c of this.options.measureWith?.candidates() ?? candidates('auto', availableProviders())) {
-        const why = c.skipReason ?? rememberedFailure(c.provider);
-        if (why) {
-          this.skipped.set(c.provider, why);
-          continue;
-        }
-        if (c.provider === 'cpu') {
-          working.push('cpu');
-          continue;
-        }
-        try {
-          for (const g of ['encoder', 'decoder'] as const) {
-            await worker().create(key(c.provider, g), files[g], options(c.provider));
-            made.push(key(c.provider, g));
-          }
-          working.push(c.provider);
-        } catch (e) {
-          if (e instanceof OrtWorkerGone) throw e;
-          const reason = failureReason(c.provider, e);
-          rememberFailure(c.provider, reason);
-          this.skipped.set(c.provider, reason);
-        }
-      }
-      const passedOver = [...this.skipped.keys()];
-      if (working.length === 1) return onlyChoice(working[0], passedOver);
-      const cacheKey = choiceKey(Object.values(files), loadOrt().env.versions?.node ?? 'unknown', working, this.threads);
-      const remembered = this.options.choiceCache?.get(cacheKey);
-      if (remembered && working.includes(remembered.provider)) return { ...remembered, cached: true };
-      for (const g of ['encoder', 'decoder'] as const) {
-        await worker().create(key('cpu', g), files[g], options('cpu'));
-        made.push(key('cpu', g));
-      }
-      const tiles = MAX_DECODE_BATCH;
-      const feeds = this.probeFeeds(tiles);
-      const timings = await timeProviders(working, async (p, g) => {
-        await worker().run(key(p, g), g === 'encoder' ? feeds.encoder() : feeds.decoder());
-      });
-      const choice = pickFastest(timings, tiles);
-      await this.options.choiceCache?.set(cacheKey, choice);
-      return choice;
-    } finally {
-      // the probe sessions (a GPU's weights among them) are not kept: the chosen provider's
-      // sessions are created as usual, per graph and worker
-      await Promise.all(made.map((k) => this.slot(0).worker?.release(k).catch(() => undefined)));
-    }
-  }
-
-  /** Inputs for timing runs: a grey image batch of one, and `tiles` decoder tiles of code 0, every scale kept. */
-  private probeFeeds(tiles: number): { encoder: () => Record<string, WireTensor>; decoder: () => Record<string, WireTensor> } {
-    const m = this.pkg.manifest;
-    const S = m.image.size;
-    const P = this.branchCount;
-    const N = m.scales.length;
-    const rows = m.graphs.decoder.sharedIndices ? 1 : tiles;
-    // fresh arrays per run: a run's inputs are transferred or copied to the worker
-    return {
-      encoder: () => ({ image: { type: 'float32', dims: [1, 3, S, S], data: new Float32Array(3 * S * S) } }),
-      decoder: () => ({
-        indices: { type: 'int64', dims: [rows, P, m.tokensPerBranch], data: new BigInt64Array(rows * P * m.tokensPerBranch) },
-        scale_mask: { type: 'float32', dims: [tiles, P, N], data: new Float32Array(tiles * P * N).fill(1) },
-      }),
-    };
+  private measureChoice(): Promise<ProviderChoice> {
+    return measureChoice({
+      files: { encoder: this.pkg.encoderPath, decoder: this.pkg.decoderPath },
+      feeds: probeFeeds(this.pkg, this.branchCount, MAX_DECODE_BATCH),
+      tiles: MAX_DECODE_BATCH,
+      threads: this.threads,
+      worker: () => this.workerOf(0),
+      running: () => this.slot(0).worker,
+      candidates: this.options.measureWith?.candidates() ?? candidates('auto', availableProviders()),
+      sessionOptions: this.options.measureWith?.sessionOptions ?? sessionOptions,
+      choiceCache: this.options.choiceCache,
+      skipped: this.skipped,
+    });
   }
 
   /** Creates both sessions now (e.g. for `info`, or to warm up before the first inspection). */
