@@ -93,7 +93,10 @@ export function candidates(
   hasVulkan: () => boolean = hasVulkanLoader,
   nativeMissing: string | undefined = nativeUnavailable(),
 ): Candidate[] {
-  if (setting === 'wasm') return [{ provider: 'wasm' }];
+  if (setting === 'wasm') {
+    // the VSIXes with onnxruntime-node binaries leave onnxruntime-web out (scripts/package.mjs)
+    return available.includes('wasm') ? [{ provider: 'wasm' }] : [{ provider: 'wasm', skipReason: 'onnxruntime-web is not part of this build (only the darwin-x64 VSIX carries it)' }, { provider: 'cpu' }];
+  }
   if (nativeMissing) {
     // the GPU providers live in onnxruntime-node too: only a provider asked for by name is reported
     const asked: Candidate[] = setting === 'auto' || setting === 'cpu' ? [] : [{ provider: setting, skipReason: nativeMissing }];

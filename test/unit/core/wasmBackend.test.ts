@@ -40,6 +40,9 @@ describe('WebAssembly backend (onnxruntime-web, provider wasm)', function () {
       ['wasm', undefined],
     ]);
     assert.deepEqual(candidates('wasm', ['cpu', 'wasm'], 'linux', () => false, undefined), [{ provider: 'wasm' }]);
+    const noWeb = candidates('wasm', ['cpu', 'webgpu'], 'linux', () => false, undefined);
+    assert.deepEqual(noWeb.map((c) => c.provider), ['wasm', 'cpu']);
+    assert.match(noWeb[0].skipReason!, /onnxruntime-web is not part of this build/);
     const native = candidates('auto', ['cpu', 'webgpu', 'wasm'], 'linux', () => false, undefined);
     assert.equal(native[native.length - 1].provider, 'cpu');
     assert.ok(!native.some((c) => c.provider === 'wasm'));
