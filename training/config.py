@@ -34,6 +34,12 @@ class TrainConfig:
     # the encoder's own width -> code_dim projection (gradients reach it from both sides), "detached" =
     # the same projection with the target side's gradient stopped, "head" = a separate trainable head.
     semantic_target: str = "shared"
+    # Where the InfoNCE's gradient goes. "straight-through": the prediction is the straight-through
+    # f_hat (f_hat's value, f's gradient), as VAR-style quantizers return it in the authors' code, so
+    # the loss reaches the encoder and can change which tokens the branch picks. "codebook": the raw
+    # sum of looked-up codes, so only the codebook and the Phi convs learn from it and the encoder
+    # never does (how the built-in model up to 2026-12-05 was trained).
+    semantic_grad: str = "codebook"
     semantic_warmup_steps: int = 0  # ramp the semantic weight from 0 over this many steps
     # Deviation from the paper when > 0: the decoder sees the detail branch zeroed for this fraction
     # of samples, so a semantic-only decode is in distribution and the semantic branch must carry

@@ -31,6 +31,7 @@ from imagefolder.data import Batches, load_split, smoke_split
 from imagefolder.device import pick_device
 from imagefolder.model import ImageFolderTokenizer, Teacher, TokenizerConfig
 from imagefolder.runlog import log
+from imagefolder import semantic
 
 
 def train_teacher(cfg: TrainConfig, data, num_classes: int, out: Path, device) -> Teacher:
@@ -50,13 +51,6 @@ def train_teacher(cfg: TrainConfig, data, num_classes: int, out: Path, device) -
             log(out, f"teacher step {step} loss {loss.item():.3f} batch-acc {acc:.2f}")
     teacher.eval()
     return teacher
-
-
-def info_nce(a, b, scale):
-    a, b = F.normalize(a, dim=-1), F.normalize(b, dim=-1)
-    logits = scale * a @ b.t()
-    target = torch.arange(a.shape[0], device=a.device)
-    return 0.5 * (F.cross_entropy(logits, target) + F.cross_entropy(logits.t(), target))
 
 
 def perceptual(teacher, recon, target_feats):
@@ -90,6 +84,8 @@ def main():
     ap.add_argument("--semantic-weight", type=float, default=None, help="weight of the semantic branch's InfoNCE loss (config.py: 0.1); like --lr, give it again on resume")
     ap.add_argument("--semantic-target", choices=("shared", "detached", "head"), default=None,
                     help="how the teacher's feature is projected for the InfoNCE (config.py)")
+    ap.add_argument("--semantic-grad", choices=("straight-through", "codebook"), default=None,
+                    help="what the InfoNCE's gradient reaches: the encoder (straight-through, the authors') or only the codebook (config.py)")
     ap.add_argument("--semantic-logit-scale", type=float, default=None)
     ap.add_argument("--semantic-warmup", type=int, default=None, help="steps over which the semantic weight ramps up")
     ap.add_argument("--detail-dropout", type=float, default=None,
@@ -106,7 +102,7 @@ def main():
         cfg.batch = a.batch
     if a.lr is not None:
         cfg.lr = a.lr
-    for name in ("semantic_weight", "semantic_target", "semantic_logit_scale", "detail_dropout"):
+    for name in ("semantic_weight", "semantic_target", "semantic_grad", "semantic_logit_scale", "detail_dropout"):
         if getattr(a, name) is not None:
             setattr(cfg, name, getattr(a, name))
     if a.semantic_warmup is not None:
@@ -229,15 +225,9 @@ def main():
             keep_sem = ~drop
             ls = zero
             if keep_sem.sum() >= 2:
-                pred = f_hats[1][keep_sem].mean(dim=(2, 3))
-                t = t_pooled[keep_sem]
-                if cfg.semantic_target == "head":
-                    target = sem_head(t)
-                else:  # the same width -> code_dim projection as the latents (the paper's arrangement)
-                    target = model.encoder.proj(t)
-                    if cfg.semantic_target == "detached":
-                        target = target.detach()
-                ls = info_nce(pred, target, cfg.semantic_logit_scale)
+                pred = semantic.prediction(fs[1][keep_sem], f_hats[1][keep_sem], cfg.semantic_grad)
+                target = semantic.target(t_pooled[keep_sem], cfg.semantic_target, model.encoder.proj, sem_head)
+                ls = semantic.info_nce(pred, target, cfg.semantic_logit_scale)
         l2 = F.mse_loss(recon, x)
         l1 = F.l1_loss(recon, x)
         lp = perceptual(teacher, recon, t_feats)

@@ -86,7 +86,7 @@ $PY training/evaluate.py --ckpt "$tmp/run/ckpt.pt" --out "$tmp/pkg" --smoke > /d
 $PY -c "import json; e = json.load(open('$tmp/pkg/eval.json')); assert 'generator' in e and 'generatorTuning' in e; assert open('$tmp/pkg/eval.md').read().count('## Generator') == 1"
 bash training/gpu_run.sh --help | grep -q "^usage: bash training/gpu_run.sh"
 PYTHON=$PY bash training/gpu_run.sh --smoke --device cpu --threads 2 --data "$tmp/gpu-data" --out "$tmp/gpu" \
-  --tok-args "--semantic-target head --detail-dropout 0.5 --semantic-warmup 2" > /dev/null
+  --tok-args "--semantic-target head --semantic-grad straight-through --detail-dropout 0.5 --semantic-warmup 2" > /dev/null
 $PY - "$tmp/gpu" <<'PY'   # both stages ran and left compact float32 weights that load like checkpoints
 import sys, pathlib, torch
 out = pathlib.Path(sys.argv[1])
@@ -97,9 +97,10 @@ for ck in (tok, gen):
 assert "teacher" in tok and "labels" in tok and gen["classes"] == ["a", "b", "c"]
 assert "done:" in (out / "tokenizer.log").read_text() and "done:" in (out / "generator.log").read_text()
 tc = tok["train_config"]  # --tok-args reached train.py: the semantic-branch recipe options
-assert (tc["semantic_target"], tc["detail_dropout"], tc["semantic_warmup_steps"]) == ("head", 0.5, 2), tc
+assert (tc["semantic_target"], tc["semantic_grad"], tc["detail_dropout"], tc["semantic_warmup_steps"]) == ("head", "straight-through", 0.5, 2), tc
 assert tok["sem_head"] is not None  # the separate projection head is saved for a resume
 PY
+PYTHONPATH=training $PY training/tests/check_semantic.py > /dev/null   # where the semantic loss's gradient goes
 $PY training/tests/check_pack.py > /dev/null   # the data a GPU machine gets: prepare.py --pack / --unpack
 # evaluate.py's PSNR/SSIM are the panel's: the same numbers from imagefolder/metrics.py and metrics.ts
 node_modules/.bin/esbuild src/extension/core/metrics.ts src/extension/core/image.ts --bundle --platform=node --format=cjs \
