@@ -29,9 +29,11 @@ options (defaults: the H200 run):
   --tok-seconds S      tokenizer budget (default: 290)
   --batch N            tokenizer batch (default: 512)
   --lr X               tokenizer peak learning rate (default: 1e-3)
-  --semantic-weight W  semantic InfoNCE weight (default: 0.1, config.py's; 0.5 was unstable)
+  --semantic-weight W  semantic InfoNCE weight (default: 0.1, config.py's; 0.5 with the shared target
+                       collapsed, with --semantic-target detached and a warm-up it trains stably)
   --tok-args "ARGS"    more train.py options for the tokenizer stage, e.g. the semantic-branch recipe
-                       "--semantic-target detached --detail-dropout 0.5" (training/experiments.md)
+                       "--semantic-grad straight-through --semantic-target detached --semantic-warmup 50
+                       --detail-dropout 0.25" (training/experiments.md)
   --gen-seconds S      generator budget (default: 120)
   --gen-batch N        generator batch (default: 256)
   --gen-lr X           generator peak learning rate (default: 8e-4)
