@@ -213,6 +213,8 @@ def main():
         if decoder_only:  # tokens fixed: no quantizer or semantic loss can change anything
             with torch.no_grad():
                 f_hats = [q(f, keep)[0] for q, f in zip(model.quantizers, model.encoder(x))]
+                if cfg.detail_dropout > 0:  # keep a semantic-only decode in distribution, as the tokenizer run did
+                    f_hats[0] = f_hats[0] * (torch.rand(b, device=device) >= cfg.detail_dropout).float()[:, None, None, None]
             recon = model.decoder(*f_hats)
             lq = ls = zero
         else:

@@ -36,11 +36,12 @@ PY
 if $PY training/train.py --smoke --tf32 --out "$tmp/run-tf32" > /dev/null 2> "$tmp/tf32.err"; then exit 1; fi   # TF32 is CUDA-only: refused, not ignored
 grep -q "^--tf32 needs a CUDA device" "$tmp/tf32.err"
 [ ! -e "$tmp/run-tf32" ]
-$PY training/train.py --smoke --decoder-only --init "$tmp/w.pt" --out "$tmp/run3" > /dev/null   # better decoder, same tokens
+$PY training/train.py --smoke --decoder-only --detail-dropout 0.5 --init "$tmp/w.pt" --out "$tmp/run3" > /dev/null   # better decoder, same tokens (dropout: the semantic-only decode stays in distribution)
 $PY - "$tmp/w.pt" "$tmp/run3/ckpt.pt" <<'PY'
 import sys, torch
 w, ck = torch.load(sys.argv[1]), torch.load(sys.argv[2])
 assert ck["decoder_only"] and ck["base"]["step"] == w["step"], ck.get("base")
+assert ck["train_config"]["detail_dropout"] == 0.5, ck["train_config"]
 frozen = [k for k in w["ema"] if not k.startswith("decoder.")]
 for part in ("model", "ema"):   # encoder, quantizers, codebooks: exactly the weights the tokens came from
     assert all(torch.equal(ck[part][k], w["ema"][k].float()) for k in frozen), part
