@@ -90,6 +90,7 @@ def main():
     ap.add_argument("--semantic-warmup", type=int, default=None, help="steps over which the semantic weight ramps up")
     ap.add_argument("--detail-dropout", type=float, default=None,
                     help="fraction of samples decoded without the detail branch (a deviation from the paper)")
+    ap.add_argument("--seed", type=int, default=None, help="initialisation and batch order (config.py: 0); another seed measures a recipe's run-to-run spread")
     ap.add_argument("--smoke", action="store_true", help="tiny run on generated images")
     ap.add_argument("--decoder-only", action="store_true", help="fine-tune the decoder of --init's EMA weights; tokens stay as they are")
     a = ap.parse_args()
@@ -105,6 +106,8 @@ def main():
     for name in ("semantic_weight", "semantic_target", "semantic_grad", "semantic_logit_scale", "detail_dropout"):
         if getattr(a, name) is not None:
             setattr(cfg, name, getattr(a, name))
+    if a.seed is not None:
+        cfg.seed = a.seed
     if a.semantic_warmup is not None:
         cfg.semantic_warmup_steps = a.semantic_warmup
     if a.smoke:
