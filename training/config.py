@@ -40,6 +40,9 @@ class TrainConfig:
     # sum of looked-up codes, so only the codebook and the Phi convs learn from it and the encoder
     # never does (how the built-in model up to 2026-12-05 was trained).
     semantic_grad: str = "codebook"
+    # Scales the prediction is pooled over: 0 = all (the paper), k = the first k only (the coarse
+    # tokens; issue 19's "semantic loss on the coarse scales only").
+    semantic_scales: int = 0
     semantic_warmup_steps: int = 0  # ramp the semantic weight from 0 over this many steps
     # Deviation from the paper when > 0: the decoder sees the detail branch zeroed for this fraction
     # of samples, so a semantic-only decode is in distribution and the semantic branch must carry

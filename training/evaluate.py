@@ -42,7 +42,16 @@ def linear_probe(ftr, ytr, fte, yte, classes, steps=300):
         loss.backward()
         return loss
     opt.step(closure)
-    return float((lin(fte).argmax(1) == yte).float().mean())
+    return (lin(fte).argmax(1) == yte).float()  # per test image: 1 = right
+
+
+def paired_gap_ci(right_a, right_b, resamples=2000):
+    """95 % interval of accuracy(a) - accuracy(b), resampling the test images (both probes see the
+    same images, so the pairing removes the images' shared difficulty from the spread)."""
+    g = torch.Generator().manual_seed(0)
+    pick = torch.randint(0, len(right_a), (resamples, len(right_a)), generator=g)
+    gaps = (right_a[pick] - right_b[pick]).mean(1)
+    return [float(gaps.quantile(0.025)), float(gaps.quantile(0.975))]
 
 
 def contact_sheet(model, imgs, out_png: Path):
@@ -138,7 +147,9 @@ def main():
     ytr = torch.tensor([remap[c] for c in ytr_raw])
     keep_va = np.array([c in remap for c in yva_raw])
     yva = torch.tensor([remap[c] for c in yva_raw[keep_va]])
-    probe = {name: linear_probe(ftr[:, p], ytr, fva[keep_va][:, p], yva, len(classes)) for p, name in enumerate(("detail", "semantic"))}
+    right = {name: linear_probe(ftr[:, p], ytr, fva[keep_va][:, p], yva, len(classes)) for p, name in enumerate(("detail", "semantic"))}
+    probe = {name: float(r.mean()) for name, r in right.items()}
+    gap_ci = paired_gap_ci(right["semantic"], right["detail"])
     majority = float(np.bincount(yva.numpy()).max() / max(1, len(yva)))
 
     steps, images, seconds = totals(ck)
@@ -152,7 +163,8 @@ def main():
                       "utilisation": float((hist[p] > 0).mean()), "perplexity": perplexity(hist[p])}
                      for p, name in enumerate(("detail", "semantic"))],
         "linearProbe": {"task": "emoji category", "classes": len(classes), "trainImages": int(len(ytr)),
-                        "valImages": int(len(yva)), "accuracy": probe, "majorityBaseline": majority},
+                        "valImages": int(len(yva)), "accuracy": probe, "majorityBaseline": majority,
+                        "semanticMinusDetailCI95": [round(v, 3) for v in gap_ci]},
         "training": {"steps": steps, "images": images, "hours": round(seconds / 3600, 3),
                      **({"decoderOnly": {"steps": ck["step"], "hours": round(ck["elapsed"] / 3600, 3)}} if ck.get("decoder_only") else {}),
                      # a run started with --init: its own share of the totals (experiment rows report it)
@@ -186,7 +198,8 @@ def main():
     for c in ev["codebook"]:
         lines.append(f"| {c['branch']} | {c['used']}/{c['size']} | {c['utilisation']:.3f} | {c['perplexity']:.1f} |")
     lines += ["", f"Linear probe on emoji categories ({len(classes)} classes, majority baseline {majority:.3f}): "
-              f"semantic branch {probe['semantic']:.3f}, detail branch {probe['detail']:.3f}.", "",
+              f"semantic branch {probe['semantic']:.3f}, detail branch {probe['detail']:.3f} "
+              f"(semantic - detail, 95 % paired bootstrap interval over the test images: [{gap_ci[0]:+.3f}, {gap_ci[1]:+.3f}]).", "",
               "![contact sheet](contact-sheet.png)", "", "Columns: " + ", ".join(columns) + ". Rows: 4 emoji, 4 clipart, 4 photo crops."]
     generator_md = old_md[old_md.index("\n## Generator\n"):] if "\n## Generator\n" in old_md else ""
     (a.out / "eval.md").write_text("\n".join(lines) + "\n" + generator_md)

@@ -27,8 +27,10 @@ HEADER = ("| experiment | steps (images) | probe semantic | probe detail | sem -
 def row(name: str, ev: dict, command: str) -> str:
     p, full, only = ev["linearProbe"]["accuracy"], ev["psnrByScale"][-1], ev["branchOnly"]
     used = {c["branch"]: c["used"] for c in ev["codebook"]}
+    ci = ev["linearProbe"].get("semanticMinusDetailCI95")  # paired bootstrap over the test images
+    gap = f"{p['semantic'] - p['detail']:+.3f}" + (f" [{ci[0]:+.2f}, {ci[1]:+.2f}]" if ci else "")
     own = ev["training"].get("thisRun", ev["training"])  # a fine-tune's own steps, not the totals behind its weights
-    return (f"| {name} | {own.get('steps', '?')} ({own.get('images', '?')}) | {p['semantic']:.3f} | {p['detail']:.3f} | {p['semantic'] - p['detail']:+.3f} "
+    return (f"| {name} | {own.get('steps', '?')} ({own.get('images', '?')}) | {p['semantic']:.3f} | {p['detail']:.3f} | {gap} "
             f"| {only['semantic']['psnr']['all']:.2f} | {only['detail']['psnr']['all']:.2f} "
             f"| {full['all']:.2f} / {full.get('emoji', float('nan')):.2f} / {full.get('clipart', float('nan')):.2f} "
             f"| {used.get('detail')}, {used.get('semantic')} | `{command}` |\n")

@@ -87,6 +87,7 @@ def main():
     ap.add_argument("--semantic-grad", choices=("straight-through", "codebook"), default=None,
                     help="what the InfoNCE's gradient reaches: the encoder (straight-through, the authors') or only the codebook (config.py)")
     ap.add_argument("--semantic-logit-scale", type=float, default=None)
+    ap.add_argument("--semantic-scales", type=int, default=None, help="pool the semantic prediction over the first k scales only (config.py: 0 = all)")
     ap.add_argument("--semantic-warmup", type=int, default=None, help="steps over which the semantic weight ramps up")
     ap.add_argument("--detail-dropout", type=float, default=None,
                     help="fraction of samples decoded without the detail branch (a deviation from the paper)")
@@ -103,7 +104,7 @@ def main():
         cfg.batch = a.batch
     if a.lr is not None:
         cfg.lr = a.lr
-    for name in ("semantic_weight", "semantic_target", "semantic_grad", "semantic_logit_scale", "detail_dropout"):
+    for name in ("semantic_weight", "semantic_target", "semantic_grad", "semantic_logit_scale", "semantic_scales", "detail_dropout"):
         if getattr(a, name) is not None:
             setattr(cfg, name, getattr(a, name))
     if a.seed is not None:
@@ -230,7 +231,8 @@ def main():
             keep_sem = ~drop
             ls = zero
             if keep_sem.sum() >= 2:
-                pred = semantic.prediction(fs[1][keep_sem], f_hats[1][keep_sem], cfg.semantic_grad)
+                f_hat_sem = semantic.coarse_f_hat(model.quantizers[1], idxs[1], cfg.semantic_scales) if cfg.semantic_scales else f_hats[1]
+                pred = semantic.prediction(fs[1][keep_sem], f_hat_sem[keep_sem], cfg.semantic_grad)
                 target = semantic.target(t_pooled[keep_sem], cfg.semantic_target, model.encoder.proj, sem_head)
                 ls = semantic.info_nce(pred, target, cfg.semantic_logit_scale)
         l2 = F.mse_loss(recon, x)

@@ -28,6 +28,14 @@ def prediction(f, f_hat, grad: str):
     return f_hat.mean(dim=(2, 3))
 
 
+def coarse_f_hat(quantizer, indices, scales: int):
+    """The branch's f_hat rebuilt from its first `scales` scales only (config semantic_scales > 0):
+    the loss then asks the coarse tokens, the ones a generator draws first, to carry the class."""
+    mask = torch.zeros(indices.shape[0], len(quantizer.scales), device=indices.device)
+    mask[:, :scales] = 1
+    return quantizer.decode_indices(indices, mask)
+
+
 def target(t_pooled, mode: str, proj, head=None):
     """The teacher's pooled feature in code space: through the encoder's own projection ("shared"),
     the same with the target side's gradient stopped ("detached"), or a separate head ("head")."""

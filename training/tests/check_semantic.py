@@ -39,4 +39,14 @@ try:
     raise SystemExit("an unknown semantic_grad was accepted")
 except ValueError as e:
     assert "straight-through or codebook" in str(e)
+# coarse scales only (semantic_scales): all scales give f_hat back; fewer differ, and in codebook
+# mode only the codebook rows those scales picked get a gradient
+q, idx = model.quantizers[1], model(x)[3][1]
+assert torch.allclose(semantic.coarse_f_hat(q, idx, len(q.scales)), f_hats[1], atol=1e-5)
+assert not torch.allclose(semantic.coarse_f_hat(q, idx, 2), f_hats[1], atol=1e-3)
+model.zero_grad(set_to_none=True)
+pred = semantic.prediction(fs[1], semantic.coarse_f_hat(q, model(x)[3][1], 2), "codebook")
+semantic.info_nce(pred, t, 10.0).backward()
+rows = q.codebook.weight.grad.abs().sum(1).nonzero().flatten().tolist()
+assert rows and set(rows) <= set(idx[:, :2].flatten().tolist()), (rows, idx[:, :2])
 print("semantic gradient routing: ok")

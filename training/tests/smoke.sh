@@ -12,7 +12,7 @@ $PY training/export.py --ckpt "$tmp/run/ckpt.pt" --out "$tmp/pkg" --fixtures "$t
 $PY training/evaluate.py --ckpt "$tmp/run/ckpt.pt" --out "$tmp/pkg" --smoke > /dev/null
 $PY -c "import json,sys; e=json.load(open('$tmp/pkg/eval.json')); assert len(e['psnrByScale'])==10, e; m=json.load(open('$tmp/pkg/manifest.json')); assert m['evaluation']['psnrFull']"
 $PY -c "import onnx; [onnx.checker.check_model(onnx.load('$tmp/pkg/'+g)) for g in ('encoder.onnx','decoder.onnx')]"
-$PY training/train.py --smoke --init "$tmp/w.pt" --semantic-weight 0.25 --out "$tmp/run2" > /dev/null   # resume from shipped weights
+$PY training/train.py --smoke --init "$tmp/w.pt" --semantic-weight 0.25 --semantic-scales 3 --out "$tmp/run2" > /dev/null   # resume from shipped weights
 grep -q "initialised from" "$tmp/run2/train.log"
 # an experiment row's evaluation (experiment.py): --quick decodes the full scale and each branch alone, and
 # the row counts the fine-tune's own steps, not the totals behind its weights
@@ -26,11 +26,14 @@ assert e["quick"] and len(e["psnrByScale"]) == 1 and math.isnan(e["ssimByScale"]
 assert e["training"]["thisRun"]["steps"] == ck["step"] < e["training"]["steps"], e["training"]
 r = row("smoke", e, "cmd")
 assert r.startswith(f"| smoke | {ck['step']} ({ck['images_seen']}) | "), r
+acc, (lo, hi) = e["linearProbe"]["accuracy"], e["linearProbe"]["semanticMinusDetailCI95"]
+assert lo <= acc["semantic"] - acc["detail"] + 1e-3 and acc["semantic"] - acc["detail"] - 1e-3 <= hi, (lo, hi, acc)
+assert f" [{lo:+.2f}, {hi:+.2f}] |" in r, r  # the row shows the paired interval next to the gap
 PY
 $PY - "$tmp/w.pt" "$tmp/run2/ckpt.pt" <<'PY'   # the flag reached the loss's config; the shipped run is counted as base
 import sys, torch
 w, ck = torch.load(sys.argv[1]), torch.load(sys.argv[2])
-assert ck["train_config"]["semantic_weight"] == 0.25, ck["train_config"]
+assert ck["train_config"]["semantic_weight"] == 0.25 and ck["train_config"]["semantic_scales"] == 3, ck["train_config"]
 assert not ck["decoder_only"] and ck["base"]["step"] == w["step"] and ck["base"]["images_seen"] == w["images_seen"], ck["base"]
 PY
 if $PY training/train.py --smoke --tf32 --out "$tmp/run-tf32" > /dev/null 2> "$tmp/tf32.err"; then exit 1; fi   # TF32 is CUDA-only: refused, not ignored
