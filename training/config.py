@@ -43,6 +43,10 @@ class TrainConfig:
     # Scales the prediction is pooled over: 0 = all (the paper), k = the first k only (the coarse
     # tokens; issue 19's "semantic loss on the coarse scales only").
     semantic_scales: int = 0
+    # The teacher's feature the InfoNCE targets: "last" (its last stage pooled, the paper's CLS) or
+    # "all-stages" (every stage pooled and concatenated; needs semantic_target "head", since the
+    # shared projection takes the last stage's width).
+    semantic_teacher_feature: str = "last"
     semantic_warmup_steps: int = 0  # ramp the semantic weight from 0 over this many steps
     # Deviation from the paper when > 0: the decoder sees the detail branch zeroed for this fraction
     # of samples, so a semantic-only decode is in distribution and the semantic branch must carry

@@ -88,6 +88,8 @@ def main():
                     help="what the InfoNCE's gradient reaches: the encoder (straight-through, the authors') or only the codebook (config.py)")
     ap.add_argument("--semantic-logit-scale", type=float, default=None)
     ap.add_argument("--semantic-scales", type=int, default=None, help="pool the semantic prediction over the first k scales only (config.py: 0 = all)")
+    ap.add_argument("--semantic-teacher-feature", choices=("last", "all-stages"), default=None,
+                    help="the teacher's feature the InfoNCE targets (config.py); all-stages needs --semantic-target head")
     ap.add_argument("--semantic-warmup", type=int, default=None, help="steps over which the semantic weight ramps up")
     ap.add_argument("--detail-dropout", type=float, default=None,
                     help="fraction of samples decoded without the detail branch (a deviation from the paper)")
@@ -104,9 +106,12 @@ def main():
         cfg.batch = a.batch
     if a.lr is not None:
         cfg.lr = a.lr
-    for name in ("semantic_weight", "semantic_target", "semantic_grad", "semantic_logit_scale", "semantic_scales", "detail_dropout"):
+    for name in ("semantic_weight", "semantic_target", "semantic_grad", "semantic_logit_scale", "semantic_scales", "semantic_teacher_feature", "detail_dropout"):
         if getattr(a, name) is not None:
             setattr(cfg, name, getattr(a, name))
+    if cfg.semantic_teacher_feature != "last" and cfg.semantic_target != "head":
+        raise SystemExit(f"--semantic-teacher-feature {cfg.semantic_teacher_feature} needs --semantic-target head "
+                         "(the shared projection takes the teacher's last-stage width)")
     if a.seed is not None:
         cfg.seed = a.seed
     if a.semantic_warmup is not None:
@@ -151,7 +156,8 @@ def main():
     # decoder-only: the tokenizer's EMA weights everywhere, and only the decoder learns (and averages)
     trained, trained_ema = (model.decoder, ema.decoder) if decoder_only else (model, ema)
     # a separate projection of the teacher's feature (semantic_target "head"); trained, not exported
-    sem_head = torch.nn.Linear(mcfg.width, mcfg.code_dim).to(device) if cfg.semantic_target == "head" else None
+    sem_head = (torch.nn.Linear(semantic.teacher_dim(teacher, cfg.semantic_teacher_feature), mcfg.code_dim).to(device)
+                if cfg.semantic_target == "head" else None)
     params = list(trained.parameters()) + (list(sem_head.parameters()) if sem_head is not None and not decoder_only else [])
     opt = torch.optim.AdamW(params, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay)
     step, elapsed, images_seen = 0, 0.0, 0
@@ -233,7 +239,8 @@ def main():
             if keep_sem.sum() >= 2:
                 f_hat_sem = semantic.coarse_f_hat(model.quantizers[1], idxs[1], cfg.semantic_scales) if cfg.semantic_scales else f_hats[1]
                 pred = semantic.prediction(fs[1][keep_sem], f_hat_sem[keep_sem], cfg.semantic_grad)
-                target = semantic.target(t_pooled[keep_sem], cfg.semantic_target, model.encoder.proj, sem_head)
+                t_sem = semantic.teacher_feature(t_feats, t_pooled, cfg.semantic_teacher_feature)
+                target = semantic.target(t_sem[keep_sem], cfg.semantic_target, model.encoder.proj, sem_head)
                 ls = semantic.info_nce(pred, target, cfg.semantic_logit_scale)
         l2 = F.mse_loss(recon, x)
         l1 = F.l1_loss(recon, x)

@@ -36,6 +36,22 @@ def coarse_f_hat(quantizer, indices, scales: int):
     return quantizer.decode_indices(indices, mask)
 
 
+def teacher_feature(t_feats, t_pooled, which: str):
+    """The teacher's side of the InfoNCE: its last stage pooled ("last", standing in for the paper's
+    DINOv2 CLS feature) or every stage's map pooled and concatenated ("all-stages"; a linear probe on
+    the emoji categories reads 0.749 from it against 0.692 from the last stage alone, the shipped
+    teacher, measured 2026-12-05)."""
+    if which == "last":
+        return t_pooled
+    if which == "all-stages":
+        return torch.cat([f.mean(dim=(2, 3)) for f in t_feats], 1)
+    raise ValueError(f"semantic_teacher_feature must be last or all-stages, not {which!r}")
+
+
+def teacher_dim(teacher, which: str) -> int:
+    return teacher.feat_dim if which == "last" else sum(stage[0].out_channels for stage in teacher.stages)
+
+
 def target(t_pooled, mode: str, proj, head=None):
     """The teacher's pooled feature in code space: through the encoder's own projection ("shared"),
     the same with the target side's gradient stopped ("detached"), or a separate head ("head")."""

@@ -39,6 +39,9 @@ PY
 if $PY training/train.py --smoke --tf32 --out "$tmp/run-tf32" > /dev/null 2> "$tmp/tf32.err"; then exit 1; fi   # TF32 is CUDA-only: refused, not ignored
 grep -q "^--tf32 needs a CUDA device" "$tmp/tf32.err"
 [ ! -e "$tmp/run-tf32" ]
+# the all-stages teacher feature is wider than the shared projection's input: refused unless a head maps it
+if $PY training/train.py --smoke --semantic-teacher-feature all-stages --out "$tmp/run-all4" > /dev/null 2> "$tmp/all4.err"; then exit 1; fi
+grep -q "^--semantic-teacher-feature all-stages needs --semantic-target head" "$tmp/all4.err"
 $PY training/train.py --smoke --decoder-only --detail-dropout 0.5 --init "$tmp/w.pt" --out "$tmp/run3" > /dev/null   # better decoder, same tokens (dropout: the semantic-only decode stays in distribution)
 $PY - "$tmp/w.pt" "$tmp/run3/ckpt.pt" <<'PY'
 import sys, torch
@@ -90,7 +93,7 @@ $PY training/evaluate.py --ckpt "$tmp/run/ckpt.pt" --out "$tmp/pkg" --smoke > /d
 $PY -c "import json; e = json.load(open('$tmp/pkg/eval.json')); assert 'generator' in e and 'generatorTuning' in e; assert open('$tmp/pkg/eval.md').read().count('## Generator') == 1"
 bash training/gpu_run.sh --help | grep -q "^usage: bash training/gpu_run.sh"
 PYTHON=$PY bash training/gpu_run.sh --smoke --device cpu --threads 2 --data "$tmp/gpu-data" --out "$tmp/gpu" \
-  --tok-args "--semantic-target head --semantic-grad straight-through --detail-dropout 0.5 --semantic-warmup 2" > /dev/null
+  --tok-args "--semantic-target head --semantic-teacher-feature all-stages --semantic-grad straight-through --detail-dropout 0.5 --semantic-warmup 2" > /dev/null
 $PY - "$tmp/gpu" <<'PY'   # both stages ran and left compact float32 weights that load like checkpoints
 import sys, pathlib, torch
 out = pathlib.Path(sys.argv[1])
@@ -101,7 +104,7 @@ for ck in (tok, gen):
 assert "teacher" in tok and "labels" in tok and gen["classes"] == ["a", "b", "c"]
 assert "done:" in (out / "tokenizer.log").read_text() and "done:" in (out / "generator.log").read_text()
 tc = tok["train_config"]  # --tok-args reached train.py: the semantic-branch recipe options
-assert (tc["semantic_target"], tc["semantic_grad"], tc["detail_dropout"], tc["semantic_warmup_steps"]) == ("head", "straight-through", 0.5, 2), tc
+assert (tc["semantic_target"], tc["semantic_teacher_feature"], tc["semantic_grad"], tc["detail_dropout"], tc["semantic_warmup_steps"]) == ("head", "all-stages", "straight-through", 0.5, 2), tc
 assert tok["sem_head"] is not None  # the separate projection head is saved for a resume
 PY
 PYTHONPATH=training $PY training/tests/check_semantic.py > /dev/null   # where the semantic loss's gradient goes
