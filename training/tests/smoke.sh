@@ -93,7 +93,8 @@ $PY training/evaluate.py --ckpt "$tmp/run/ckpt.pt" --out "$tmp/pkg" --smoke > /d
 $PY -c "import json; e = json.load(open('$tmp/pkg/eval.json')); assert 'generator' in e and 'generatorTuning' in e; assert open('$tmp/pkg/eval.md').read().count('## Generator') == 1"
 bash training/gpu_run.sh --help | grep -q "^usage: bash training/gpu_run.sh"
 PYTHON=$PY bash training/gpu_run.sh --smoke --device cpu --threads 2 --data "$tmp/gpu-data" --out "$tmp/gpu" \
-  --tok-args "--semantic-target head --semantic-teacher-feature all-stages --semantic-grad straight-through --detail-dropout 0.5 --semantic-warmup 2" > /dev/null
+  --tok-args "--semantic-target head --semantic-teacher-feature all-stages --semantic-grad straight-through --detail-dropout 0.5 --semantic-warmup 2" \
+  --dec-seconds 20 --dec-args "--detail-dropout 0.25" > /dev/null
 $PY - "$tmp/gpu" <<'PY'   # both stages ran and left compact float32 weights that load like checkpoints
 import sys, pathlib, torch
 out = pathlib.Path(sys.argv[1])
@@ -103,9 +104,13 @@ for ck in (tok, gen):
     assert all(v.dtype == torch.float32 for v in ck["ema"].values())
 assert "teacher" in tok and "labels" in tok and gen["classes"] == ["a", "b", "c"]
 assert "done:" in (out / "tokenizer.log").read_text() and "done:" in (out / "generator.log").read_text()
-tc = tok["train_config"]  # --tok-args reached train.py: the semantic-branch recipe options
+# the decoder stage ran on the tokenizer stage's weights and its result is what was compacted
+assert tok["decoder_only"] and tok["train_config"]["detail_dropout"] == 0.25 and "done:" in (out / "decoder.log").read_text()
+tok_stage = torch.load(out / "work" / "tok" / "ckpt.pt")
+assert tok["base"]["step"] == tok_stage["step"], (tok["base"], tok_stage["step"])
+tc = tok_stage["train_config"]  # --tok-args reached train.py: the semantic-branch recipe options
 assert (tc["semantic_target"], tc["semantic_teacher_feature"], tc["semantic_grad"], tc["detail_dropout"], tc["semantic_warmup_steps"]) == ("head", "all-stages", "straight-through", 0.5, 2), tc
-assert tok["sem_head"] is not None  # the separate projection head is saved for a resume
+assert tok_stage["sem_head"] is not None  # the separate projection head is saved for a resume
 PY
 PYTHONPATH=training $PY training/tests/check_semantic.py > /dev/null   # where the semantic loss's gradient goes
 $PY training/tests/check_pack.py > /dev/null   # the data a GPU machine gets: prepare.py --pack / --unpack
