@@ -38,7 +38,7 @@ def teacher_features(teacher, images_uint8, batch=128):
     for i in range(0, len(images_uint8), batch):
         stages, pooled = teacher.features(to_tensor(images_uint8[i:i + batch]))
         last.append(pooled)
-        every.append(torch.cat([f.mean(dim=(2, 3)) for f in stages], 1))
+        every.append(Teacher.all_stages_pooled(stages))
     return torch.cat(last).double(), torch.cat(every).double()
 
 

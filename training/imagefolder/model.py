@@ -221,5 +221,11 @@ class Teacher(nn.Module):
             feats.append(x)
         return feats, x.mean(dim=(2, 3))
 
+    @staticmethod
+    def all_stages_pooled(feats):
+        """Every stage's map of features() pooled and concatenated: the judge's input and the
+        semantic loss's "all-stages" target."""
+        return torch.cat([f.mean(dim=(2, 3)) for f in feats], 1)
+
     def forward(self, img):
         return self.head(self.features(img)[1])

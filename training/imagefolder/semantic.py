@@ -5,6 +5,8 @@ train.py's loss, in the package so a test can check where its gradient goes (tes
 import torch
 import torch.nn.functional as F
 
+from imagefolder.model import Teacher
+
 
 def info_nce(a, b, scale):
     """Symmetric CLIP-style InfoNCE across the batch (row i of a matches row i of b)."""
@@ -44,7 +46,7 @@ def teacher_feature(t_feats, t_pooled, which: str):
     if which == "last":
         return t_pooled
     if which == "all-stages":
-        return torch.cat([f.mean(dim=(2, 3)) for f in t_feats], 1)
+        return Teacher.all_stages_pooled(t_feats)
     raise ValueError(f"semantic_teacher_feature must be last or all-stages, not {which!r}")
 
 
